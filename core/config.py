@@ -1,0 +1,113 @@
+"""Every setting of Diandan in one place.
+
+Two kinds live here. *Deployment* settings come from the environment (they decide where the data
+is and how the server is reached) and never change while the app runs. *Business* settings are
+edited by a manager on the 设置 page and stored in the database; the defaults below apply until a
+manager changes them. The README's settings table is checked against both lists by a test.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class EnvSetting:
+    name: str
+    default: str
+    help: str
+
+
+ENV_SETTINGS: tuple[EnvSetting, ...] = (
+    EnvSetting("DIANDAN_DATABASE_URL", "sqlite:///data/diandan.db",
+               "SQLAlchemy URL of the database; relative SQLite paths are under the project folder"),
+    EnvSetting("DIANDAN_DATA_DIR", "data",
+               "folder for the SQLite file and the generated cookie key (git-ignored)"),
+    EnvSetting("DIANDAN_COOKIE_KEY", "",
+               "secret that signs login cookies (≥ 32 bytes); generated into the data folder if empty"),
+    EnvSetting("DIANDAN_COOKIE_DAYS", "7", "days a login cookie keeps a browser logged in"),
+)
+
+
+def env(name: str) -> str:
+    spec = next(s for s in ENV_SETTINGS if s.name == name)
+    return os.environ.get(name) or spec.default
+
+
+def data_dir() -> Path:
+    path = Path(env("DIANDAN_DATA_DIR"))
+    if not path.is_absolute():
+        path = ROOT / path
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def database_url() -> str:
+    url = env("DIANDAN_DATABASE_URL")
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+        # A relative SQLite path means "under the project", whatever the working directory.
+        path = ROOT / url[len(prefix):]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        url = prefix + str(path)
+    return url
+
+
+def cookie_days() -> float:
+    try:
+        days = float(env("DIANDAN_COOKIE_DAYS"))
+    except ValueError:
+        days = 7.0
+    return days if days > 0 else 7.0
+
+
+def cookie_key() -> str:
+    """The cookie-signing secret: from the environment, else a 0600 file made on first start."""
+    from_env = os.environ.get("DIANDAN_COOKIE_KEY", "")
+    if from_env:
+        if len(from_env.encode()) < 32:
+            raise RuntimeError("DIANDAN_COOKIE_KEY must be at least 32 bytes long")
+        return from_env
+    path = data_dir() / "cookie_key"
+    if not path.exists():
+        key = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key)
+    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+@dataclass(frozen=True)
+class BusinessSetting:
+    key: str
+    default: float | int | str
+    kind: type
+    minimum: float | None
+    maximum: float | None
+    help: str
+
+
+BUSINESS_SETTINGS: tuple[BusinessSetting, ...] = (
+    BusinessSetting("dispatch_days", 1, int, 1, 30, "days from submission within which an order must be dispatched"),
+    BusinessSetting("accept_days", 2, int, 1, 30, "days from dispatch within which a team must accept"),
+    BusinessSetting("due_days", 7, int, 1, 180, "default due date of a new order, in days after submission"),
+    BusinessSetting("rate_days", 7, int, 1, 60, "days after completion within which it is rated or followed up"),
+    BusinessSetting("star_1_hours", 100, int, 1, 100000, "cumulative service hours for 1 star"),
+    BusinessSetting("star_2_hours", 300, int, 1, 100000, "cumulative service hours for 2 stars"),
+    BusinessSetting("star_3_hours", 600, int, 1, 100000, "cumulative service hours for 3 stars"),
+    BusinessSetting("star_4_hours", 1000, int, 1, 100000, "cumulative service hours for 4 stars"),
+    BusinessSetting("star_5_hours", 1500, int, 1, 100000, "cumulative service hours for 5 stars"),
+    BusinessSetting("points_per_hour", 10, int, 0, 1000, "points a volunteer earns per service hour"),
+    BusinessSetting("satisfaction_threshold", 3.5, float, 1, 5, "average rating below which a menu item is flagged"),
+    BusinessSetting("timezone", "Asia/Shanghai", str, None, None, "time zone for showing times and counting days"),
+)
+
+BUSINESS_DEFAULTS = {s.key: s.default for s in BUSINESS_SETTINGS}

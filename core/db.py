@@ -1,0 +1,152 @@
+"""Engines, sessions, migrations and the few SQL spots where SQLite and PostgreSQL differ."""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterator
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import event, func, literal_column
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, create_engine
+
+from core import config
+
+MIGRATIONS = config.ROOT / "migrations"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+@lru_cache(maxsize=8)
+def engine_for(url: str) -> Engine:
+    """One engine per URL, so tests can point the app at a temporary database."""
+    if not _is_sqlite(url):
+        return create_engine(url, pool_pre_ping=True)
+    kwargs: dict = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+    if ":memory:" in url or url in ("sqlite://", "sqlite:///"):
+        kwargs["poolclass"] = StaticPool
+    engine = create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        # Let SQLAlchemy, not the driver, decide when a transaction begins (SQLAlchemy's
+        # documented SQLite recipe), so that writes can start with BEGIN IMMEDIATE.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def engine(url: str | None = None) -> Engine:
+    return engine_for(url or config.database_url())
+
+
+@contextmanager
+def session(url: str | None = None) -> Iterator[Session]:
+    """A read session: a deferred transaction that never blocks other readers."""
+    with Session(engine(url), expire_on_commit=False) as s:
+        yield s
+
+
+@contextmanager
+def write_session(url: str | None = None) -> Iterator[Session]:
+    """A session whose transactions start with BEGIN IMMEDIATE on SQLite.
+
+    A deferred transaction that reads and then writes fails at once with "database is locked"
+    when another writer got there first, whatever the busy timeout; IMMEDIATE waits its turn.
+    """
+    eng = engine(url)
+    if _is_sqlite(str(eng.url)):
+        eng = eng.execution_options(sqlite_begin="IMMEDIATE")
+    with Session(eng, expire_on_commit=False) as s:
+        yield s
+
+
+_upgrade_lock = threading.Lock()
+_upgraded: set[str] = set()
+
+
+def alembic_config(url: str):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    cfg.attributes["engine"] = engine(url)
+    return cfg
+
+
+def upgrade(url: str | None = None) -> None:
+    """Bring the schema to the newest migration; once per process and URL."""
+    url = url or config.database_url()
+    with _upgrade_lock:
+        if url in _upgraded:
+            return
+        from alembic import command
+
+        command.upgrade(alembic_config(url), "head")
+        _upgraded.add(url)
+
+
+# --- the dialect-specific bits, behind one helper each ----------------------------------------
+
+
+def _offset_hours(tz: str) -> int:
+    offset = utcnow().astimezone(ZoneInfo(tz)).utcoffset()
+    return int(offset.total_seconds() // 3600) if offset else 0
+
+
+def local_month(column, tz: str, dialect: str):
+    """'YYYY-MM' of a UTC timestamp column in local time, computed by the database."""
+    if dialect == "sqlite":
+        return func.strftime("%Y-%m", column, f"{_offset_hours(tz):+d} hours")
+    return func.to_char(func.timezone(tz, func.timezone("UTC", column)), "YYYY-MM")
+
+
+def local_day(column, tz: str, dialect: str):
+    """'YYYY-MM-DD' of a UTC timestamp column in local time, computed by the database."""
+    if dialect == "sqlite":
+        return func.date(column, f"{_offset_hours(tz):+d} hours")
+    return func.to_char(func.timezone(tz, func.timezone("UTC", column)), "YYYY-MM-DD")
+
+
+def hours_between(start, end, dialect: str):
+    """Hours from one timestamp column to another, as a float, computed by the database."""
+    if dialect == "sqlite":
+        return (func.julianday(end) - func.julianday(start)) * 24.0
+    return func.extract("epoch", end - start) / 3600.0
+
+
+def dialect_of(s: Session) -> str:
+    return s.get_bind().dialect.name
+
+
+def backup(url: str, target: Path) -> None:
+    """Copy a live SQLite database safely (VACUUM INTO), never by copying the file."""
+    with engine(url).connect() as conn:
+        conn.exec_driver_sql("VACUUM INTO ?", (str(target),))
+
+
+__all__ = ["engine", "session", "write_session", "upgrade", "utcnow", "local_month", "local_day",
+           "hours_between", "dialect_of", "literal_column"]
