@@ -100,6 +100,7 @@ BUSINESS_SETTINGS: tuple[BusinessSetting, ...] = (
     BusinessSetting("accept_days", 2, int, 1, 30, "days from dispatch within which a team must accept"),
     BusinessSetting("due_days", 7, int, 1, 180, "default due date of a new order, in days after submission"),
     BusinessSetting("rate_days", 7, int, 1, 60, "days after completion within which it is rated or followed up"),
+    BusinessSetting("follow_up_days", 15, int, 1, 60, "days within which a poor rating (≤ 2) must be followed up"),
     BusinessSetting("star_1_hours", 100, int, 1, 100000, "cumulative service hours for 1 star"),
     BusinessSetting("star_2_hours", 300, int, 1, 100000, "cumulative service hours for 2 stars"),
     BusinessSetting("star_3_hours", 600, int, 1, 100000, "cumulative service hours for 3 stars"),

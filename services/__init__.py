@@ -1,0 +1,1 @@
+"""The domain of Diandan: plain functions over a Session. Never imports Streamlit."""

@@ -1,0 +1,75 @@
+"""Who may do what, as data: an Action → roles table, and one check that also looks at the site."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from models import Role
+from services.errors import Forbidden
+
+
+class Action(str, Enum):
+    VIEW_OVERVIEW = "view_overview"
+    VIEW_ORDERS = "view_orders"
+    PLACE_ORDER = "place_order"
+    DISPATCH = "dispatch"
+    CANCEL = "cancel"
+    WORK_ORDERS = "work_orders"  # the team lead's inbox: accept, decline, mark done
+    RATE = "rate"
+    MANAGE_TEAMS = "manage_teams"
+    MANAGE_VOLUNTEERS = "manage_volunteers"
+    MANAGE_USERS = "manage_users"
+    MANAGE_SETTINGS = "manage_settings"
+    CHANGE_OWN_PASSWORD = "change_own_password"
+
+
+M, O, L, R = Role.manager, Role.officer, Role.team_lead, Role.leader
+
+PERMISSIONS: dict[Action, frozenset[Role]] = {
+    Action.VIEW_OVERVIEW: frozenset({M, R}),
+    Action.VIEW_ORDERS: frozenset({M, O}),
+    Action.PLACE_ORDER: frozenset({M, O}),
+    Action.DISPATCH: frozenset({M}),
+    Action.CANCEL: frozenset({M}),
+    Action.WORK_ORDERS: frozenset({L}),
+    Action.RATE: frozenset({M, O}),
+    Action.MANAGE_TEAMS: frozenset({M}),
+    Action.MANAGE_VOLUNTEERS: frozenset({M}),
+    Action.MANAGE_USERS: frozenset({M}),
+    Action.MANAGE_SETTINGS: frozenset({M}),
+    Action.CHANGE_OWN_PASSWORD: frozenset({M, O, L, R}),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The signed-in user as the services see them: ids and scope, no ORM object."""
+
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    site_id: int
+    site_path: str
+    team_id: int | None = None
+
+
+def allowed(role: Role, action: Action) -> bool:
+    return role in PERMISSIONS[action]
+
+
+def in_scope(actor: Actor, site_path: str) -> bool:
+    return site_path.startswith(actor.site_path)
+
+
+def ensure_allowed(actor: Actor, action: Action, *, site_path: str | None = None,
+                   team_id: int | None = None) -> None:
+    """Refuse unless the role may do this, the site is in the actor's subtree and, for a team
+    lead, the team is their own."""
+    if not allowed(actor.role, action):
+        raise Forbidden(action=action.value)
+    if site_path is not None and not in_scope(actor, site_path):
+        raise Forbidden(action=action.value)
+    if actor.role == Role.team_lead and team_id is not None and team_id != actor.team_id:
+        raise Forbidden(action=action.value)

@@ -1,0 +1,36 @@
+"""Time limits (超时), computed by the database from the settings.
+
+An order is overdue when it waits longer than allowed at its current step:
+- 待派单 longer than `dispatch_days` after submission;
+- 已派单 longer than `accept_days` after dispatch;
+- not done (待派单/已派单/已接单) after its due date (local calendar day);
+- 已完成 but not rated longer than `rate_days` after completion.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, case
+
+from models import OrderStatus, WorkOrder
+from services.clock import local_today
+
+S = OrderStatus
+KINDS = ("dispatch", "accept", "due", "rate")
+
+
+def overdue_kind(now: datetime, values: dict):
+    """A SQL expression: which limit the order has broken ('dispatch', 'due', …) or NULL."""
+    today = local_today(now, values["timezone"])
+    return case(
+        (and_(WorkOrder.status == S.submitted,
+              WorkOrder.submitted_at < now - timedelta(days=values["dispatch_days"])), "dispatch"),
+        (and_(WorkOrder.status == S.dispatched,
+              WorkOrder.dispatched_at < now - timedelta(days=values["accept_days"])), "accept"),
+        (and_(WorkOrder.status.in_((S.submitted, S.dispatched, S.accepted)),
+              WorkOrder.due_on < today), "due"),
+        (and_(WorkOrder.status == S.completed,
+              WorkOrder.completed_at < now - timedelta(days=values["rate_days"])), "rate"),
+        else_=None,
+    )

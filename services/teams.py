@@ -1,0 +1,165 @@
+"""Volunteer teams (志愿服务队) in 总队 / 支队 / 小队 tiers."""
+
+from __future__ import annotations
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from models import (OrderStatus, ServiceCategory, Site, Team, TeamCategory, TeamTier, Volunteer,
+                    VolunteerTeam, WorkOrder)
+from services import validate
+from services.errors import Duplicate, Invalid, NotFound
+from services.permissions import Action, Actor, ensure_allowed
+
+OPEN_STATUSES = (OrderStatus.dispatched, OrderStatus.accepted)
+_PARENT_TIER = {TeamTier.detachment: TeamTier.corps, TeamTier.squad: TeamTier.detachment}
+
+
+def _check(session: Session, actor: Actor, *, name: str, tier: TeamTier, site_id: int,
+           parent_id: int | None, category_ids, team_id: int | None = None) -> str:
+    name = validate.text(name, key="team_name", maximum=60)
+    site = session.get(Site, site_id)
+    if site is None:
+        raise Invalid("error.site_required")
+    ensure_allowed(actor, Action.MANAGE_TEAMS, site_path=site.path)
+    if parent_id is not None:
+        parent = session.get(Team, parent_id)
+        if parent is None or parent.id == team_id:
+            raise Invalid("error.team_parent")
+        if _PARENT_TIER.get(tier) != parent.tier:
+            raise Invalid("error.team_parent_tier")
+    elif tier != TeamTier.corps:
+        raise Invalid("error.team_parent_tier")
+    clash = select(Team.id).where(Team.site_id == site_id, Team.name == name)
+    if team_id is not None:
+        clash = clash.where(Team.id != team_id)
+    if session.exec(clash).first() is not None:
+        raise Duplicate("error.team_name_taken", name=name)
+    known = set(session.exec(select(ServiceCategory.id).where(
+        ServiceCategory.id.in_(list(category_ids) or [-1]))))
+    if set(category_ids) - known:
+        raise Invalid("error.category_required")
+    return name
+
+
+def create(session: Session, *, actor: Actor, name: str, tier: TeamTier, site_id: int,
+           parent_id: int | None = None, category_ids: tuple[int, ...] = (),
+           lead_name: str = "", phone: str = "") -> Team:
+    """Add a team in the manager's subtree; a 支队 sits under a 总队, a 小队 under a 支队."""
+    ensure_allowed(actor, Action.MANAGE_TEAMS)
+    name = _check(session, actor, name=name, tier=tier, site_id=site_id, parent_id=parent_id,
+                  category_ids=category_ids)
+    team = Team(name=name, tier=tier, site_id=site_id, parent_id=parent_id,
+                lead_name=validate.text(lead_name, key="lead_name", maximum=40, required=False),
+                phone=validate.phone(phone))
+    session.add(team)
+    session.flush()
+    for cid in set(category_ids):
+        session.add(TeamCategory(team_id=team.id, category_id=cid))
+    session.commit()
+    return team
+
+
+def update(session: Session, *, actor: Actor, team_id: int, name: str, tier: TeamTier,
+           site_id: int, parent_id: int | None, category_ids: tuple[int, ...],
+           lead_name: str, phone: str, active: bool = True) -> Team:
+    """Edit a team in the manager's subtree."""
+    ensure_allowed(actor, Action.MANAGE_TEAMS)
+    team = get(session, team_id)
+    ensure_allowed(actor, Action.MANAGE_TEAMS, site_path=session.get(Site, team.site_id).path)
+    name = _check(session, actor, name=name, tier=tier, site_id=site_id, parent_id=parent_id,
+                  category_ids=category_ids, team_id=team_id)
+    team.name, team.tier, team.site_id, team.parent_id = name, tier, site_id, parent_id
+    team.lead_name = validate.text(lead_name, key="lead_name", maximum=40, required=False)
+    team.phone, team.active = validate.phone(phone), active
+    session.add(team)
+    for link in session.exec(select(TeamCategory).where(TeamCategory.team_id == team_id)):
+        session.delete(link)
+    session.flush()
+    for cid in set(category_ids):
+        session.add(TeamCategory(team_id=team_id, category_id=cid))
+    session.commit()
+    return team
+
+
+def get(session: Session, team_id: int) -> Team:
+    team = session.get(Team, team_id)
+    if team is None:
+        raise NotFound(what="team")
+    return team
+
+
+def in_scope(session: Session, *, actor: Actor, active_only: bool = True) -> list[Team]:
+    """Teams whose site is in the actor's subtree, by tier then name."""
+    q = (select(Team).join(Site, Site.id == Team.site_id)
+         .where(Site.path.startswith(actor.site_path)).order_by(Team.tier, Team.name))
+    if active_only:
+        q = q.where(Team.active)
+    return list(session.exec(q))
+
+
+def overview(session: Session, *, actor: Actor) -> list[dict]:
+    """Each team in scope with its site, categories, members and open orders, counted in SQL."""
+    ensure_allowed(actor, Action.MANAGE_TEAMS)
+    members = (select(VolunteerTeam.team_id, func.count().label("n"))
+               .join(Volunteer, Volunteer.id == VolunteerTeam.volunteer_id)
+               .where(Volunteer.active).group_by(VolunteerTeam.team_id).subquery())
+    open_orders = (select(WorkOrder.team_id, func.count().label("n"))
+                   .where(WorkOrder.status.in_(OPEN_STATUSES))
+                   .group_by(WorkOrder.team_id).subquery())
+    parent = select(Team.id, Team.name).subquery()
+    rows = session.exec(
+        select(Team, Site.name, parent.c.name, func.coalesce(members.c.n, 0),
+               func.coalesce(open_orders.c.n, 0))
+        .join(Site, Site.id == Team.site_id)
+        .join(parent, parent.c.id == Team.parent_id, isouter=True)
+        .join(members, members.c.team_id == Team.id, isouter=True)
+        .join(open_orders, open_orders.c.team_id == Team.id, isouter=True)
+        .where(Site.path.startswith(actor.site_path))
+        .order_by(Team.tier, Team.name)).all()
+    cats = categories_by_team(session, [t.id for t, *_ in rows])
+    return [{"id": t.id, "name": t.name, "tier": t.tier.value, "site": site, "site_id": t.site_id,
+             "parent": parent_name or "", "parent_id": t.parent_id, "lead_name": t.lead_name,
+             "phone": t.phone, "active": t.active, "members": n_members, "open_orders": n_open,
+             "category_ids": [c for c, _ in cats.get(t.id, [])],
+             "categories": "、".join(n for _, n in cats.get(t.id, []))}
+            for t, site, parent_name, n_members, n_open in rows]
+
+
+def categories_by_team(session: Session, team_ids: list[int]) -> dict[int, list[tuple[int, str]]]:
+    out: dict[int, list[tuple[int, str]]] = {}
+    if not team_ids:
+        return out
+    for team_id, cid, name in session.exec(
+            select(TeamCategory.team_id, ServiceCategory.id, ServiceCategory.name)
+            .join(ServiceCategory, ServiceCategory.id == TeamCategory.category_id)
+            .where(TeamCategory.team_id.in_(team_ids)).order_by(ServiceCategory.sort_order)):
+        out.setdefault(team_id, []).append((cid, name))
+    return out
+
+
+def roster(session: Session, *, team_id: int) -> list[Volunteer]:
+    """The active volunteers of a team, by name."""
+    return list(session.exec(
+        select(Volunteer).join(VolunteerTeam, VolunteerTeam.volunteer_id == Volunteer.id)
+        .where(VolunteerTeam.team_id == team_id, Volunteer.active).order_by(Volunteer.name)))
+
+
+def for_dispatch(session: Session, *, actor: Actor, category_id: int) -> list[dict]:
+    """Active teams in scope, those serving the category first, with their open workload."""
+    open_orders = (select(WorkOrder.team_id, func.count().label("n"))
+                   .where(WorkOrder.status.in_(OPEN_STATUSES))
+                   .group_by(WorkOrder.team_id).subquery())
+    serves = (select(TeamCategory.team_id).where(TeamCategory.category_id == category_id)
+              .subquery())
+    rows = session.exec(
+        select(Team.id, Team.name, Site.name, func.coalesce(open_orders.c.n, 0),
+               serves.c.team_id.is_not(None))
+        .join(Site, Site.id == Team.site_id)
+        .join(open_orders, open_orders.c.team_id == Team.id, isouter=True)
+        .join(serves, serves.c.team_id == Team.id, isouter=True)
+        .where(Site.path.startswith(actor.site_path), Team.active)).all()
+    out = [{"id": i, "name": n, "site": s, "open_orders": o, "serves_category": bool(c)}
+           for i, n, s, o, c in rows]
+    out.sort(key=lambda r: (not r["serves_category"], r["open_orders"], r["name"]))
+    return out

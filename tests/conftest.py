@@ -1,0 +1,37 @@
+"""Shared fixtures: an in-memory database built by the migrations, and a small town made
+through the services (the same functions users call)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session, select
+
+from core import db
+from models import OrderEvent
+from services import users
+
+users.BCRYPT_ROUNDS = 4  # hashing cost is not what these tests measure
+
+
+@pytest.fixture
+def db_url(tmp_path):
+    url = f"sqlite:///{tmp_path / 'test.db'}"
+    db.upgrade(url)
+    return url
+
+
+@pytest.fixture
+def session(db_url):
+    with db.write_session(db_url) as s:
+        yield s
+
+
+@pytest.fixture
+def town(session):
+    from tests.factories import build_town
+
+    return build_town(session)
+
+
+def last_event(session: Session) -> OrderEvent:
+    return session.exec(select(OrderEvent).order_by(OrderEvent.id.desc()).limit(1)).one()
