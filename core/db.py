@@ -144,8 +144,13 @@ def dialect_of(s: Session) -> str:
 
 def backup(url: str, target: Path) -> None:
     """Copy a live SQLite database safely (VACUUM INTO), never by copying the file."""
-    with engine(url).connect() as conn:
-        conn.exec_driver_sql("VACUUM INTO ?", (str(target),))
+    # On the raw driver connection: a SQLAlchemy connection would run our "begin" hook first,
+    # and SQLite cannot VACUUM inside a transaction.
+    raw = engine(url).raw_connection()
+    try:
+        raw.driver_connection.execute("VACUUM INTO ?", (str(target),))
+    finally:
+        raw.close()
 
 
 __all__ = ["engine", "session", "write_session", "upgrade", "utcnow", "local_month", "local_day",

@@ -331,9 +331,14 @@ def _scoped(actor: Actor, q):
     return q.where(Site.path.startswith(actor.site_path))
 
 
+SORTS = ("newest", "urgent", "oldest")
+
+
 def page(session: Session, *, actor: Actor, flt: OrderFilter = OrderFilter(), offset: int = 0,
-         limit: int = 50, now: datetime | None = None) -> tuple[list[dict], int]:
-    """Orders the actor may see, newest first, one page at a time, filtered in SQL."""
+         limit: int = 50, sort: str = "newest",
+         now: datetime | None = None) -> tuple[list[dict], int]:
+    """Orders the actor may see, one page at a time, filtered and sorted in SQL: newest first,
+    oldest first, or most urgent first (overdue, then nearest due date)."""
     if actor.role != Role.team_lead:
         ensure_allowed(actor, Action.VIEW_ORDERS)
     now = now or utcnow()
@@ -358,8 +363,14 @@ def page(session: Session, *, actor: Actor, flt: OrderFilter = OrderFilter(), of
         like = f"%{flt.search.strip()}%"
         q = q.where(or_(WorkOrder.code.like(like), WorkOrder.title.like(like)))
     total = session.exec(select(func.count()).select_from(q.subquery())).one()
-    ids = list(session.exec(q.order_by(WorkOrder.submitted_at.desc(), WorkOrder.id.desc())
-                            .offset(offset).limit(limit)))
+    if sort == "urgent":
+        q = q.order_by(sla.overdue_kind(now, values).is_(None), WorkOrder.due_on,
+                       WorkOrder.submitted_at, WorkOrder.id)
+    elif sort == "oldest":
+        q = q.order_by(WorkOrder.submitted_at, WorkOrder.id)
+    else:
+        q = q.order_by(WorkOrder.submitted_at.desc(), WorkOrder.id.desc())
+    ids = list(session.exec(q.offset(offset).limit(limit)))
     if not ids:
         return [], total
     rows = session.exec(

@@ -1,0 +1,49 @@
+"""Diandan 点单 — the router: database ready, who is signed in, and the pages of their role."""
+
+import streamlit as st
+
+from core import db
+from services import orders, sites, users
+from ui import navigation, session, widgets
+from ui.i18n import t
+from ui.setup import setup_view
+
+st.set_page_config(page_title="点单 Diandan", page_icon="📋", layout="wide")
+db.upgrade()
+
+actor = session.current_actor()
+if actor is None:
+    with db.session() as s:
+        fresh = not users.any_exist(s) and not sites.any_exist(s)
+    if fresh:
+        pages = [st.Page(setup_view, title=t("setup.title"), icon="🏁", url_path="setup",
+                         default=True)]
+    else:
+        login = st.Page(session.login_form, title=t("auth.login"), icon="🔑", url_path="login",
+                        default=True)
+        pages = [login, *navigation.placeholders(session.login_form)]
+    # Called on every run, logged out too: until it runs, Streamlit serves pages/ directly.
+    page = st.navigation(pages, position="hidden")
+    st.title(t("app.title"))
+    widgets.language_switch(None)
+    page.run()
+    st.stop()
+
+session.issue_cookie_if_due()
+if session.must_change_password(actor):
+    page = st.navigation([st.Page("pages/account.py", title=t("nav.account"), icon="🔑",
+                                  url_path="account", default=True)], position="hidden")
+else:
+    with db.session() as s:
+        waiting = orders.waiting_count(s, actor=actor)
+    page = st.navigation(navigation.pages_for(actor, badges={"my_orders.py": waiting}))
+
+with st.sidebar:
+    st.markdown(f"**{t('app.title')}**")
+    st.text(f"{actor.display_name} · {t('role.' + actor.role.value)}")
+widgets.language_switch(actor.id)
+if st.sidebar.button(t("auth.logout"), key="logout", icon="🚪"):
+    session.logout(actor)
+widgets.demo_banner()
+widgets.show_flash()
+page.run()

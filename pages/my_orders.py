@@ -1,0 +1,55 @@
+"""我的工单: the team lead's inbox — accept or decline what was dispatched, mark accepted work done."""
+
+from datetime import date
+
+import streamlit as st
+
+from core import db
+from services import orders
+from services.permissions import Action
+from ui import order_views
+from ui.completion import completion_form
+from ui.i18n import t
+from ui.session import require
+from ui.widgets import flash, paged, reporting_errors
+
+actor = require(Action.WORK_ORDERS)
+
+st.title(t("my_orders.title"))
+TABS = (("dispatched", "my_orders.waiting"), ("accepted", "my_orders.in_progress"),
+        ("completed", "my_orders.done"))
+status = st.segmented_control(t("orders.status"), [s for s, _ in TABS], default="dispatched",
+                              key="my_orders_tab",
+                              format_func=lambda s: t(dict(TABS)[s])) or "dispatched"
+flt = orders.OrderFilter(statuses=(status,) if status != "completed" else ("completed", "rated"))
+with db.session() as s:
+    rows = paged(lambda offset, limit: orders.page(s, actor=actor, flt=flt, offset=offset,
+                                                   limit=limit, sort="urgent"),
+                 key=f"my_orders_page_{status}", per_page=25)
+picked = order_views.order_table(rows, key=f"my_orders_table_{status}")
+if picked is None:
+    st.stop()
+info = order_views.detail(actor, picked)
+state = info["order"]["status"]
+
+if state == "dispatched":
+    accept_col, decline_col = st.columns(2)
+    with accept_col.form("accept_form"):
+        planned = st.date_input(t("my_orders.planned_on"), value=date.today(), key="accept_date",
+                                min_value=date.today(), format="YYYY-MM-DD")
+        if st.form_submit_button(t("my_orders.accept"), type="primary"):
+            with db.write_session() as s, reporting_errors():
+                order = orders.accept(s, actor=actor, order_id=picked, planned_on=planned)
+            flash(t("my_orders.accepted", code=order.code))
+    with decline_col.form("decline_form"):
+        reason = st.text_area(t("my_orders.decline_reason"), key="decline_reason", max_chars=500)
+        if st.form_submit_button(t("my_orders.decline")):
+            with db.write_session() as s, reporting_errors():
+                order = orders.decline(s, actor=actor, order_id=picked, reason=reason)
+            flash(t("my_orders.declined", code=order.code))
+elif state == "accepted":
+    done = completion_form(actor, key="complete")
+    if done is not None:
+        with db.write_session() as s, reporting_errors():
+            order = orders.complete(s, actor=actor, order_id=picked, done=done)
+        flash(t("my_orders.completed", code=order.code))

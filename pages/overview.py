@@ -1,0 +1,46 @@
+"""概览: the period's tiles and orders per month by status."""
+
+from datetime import date, timedelta
+
+import streamlit as st
+
+from core import db
+from services import reports
+from services.permissions import Action
+from ui import charts
+from ui.i18n import t
+from ui.session import require
+from ui.widgets import empty, percent
+
+actor = require(Action.VIEW_OVERVIEW)
+
+st.title(t("overview.title"))
+today = date.today()
+first = today.replace(day=1)
+period = st.date_input(t("overview.period"), value=(first, today), key="overview_period",
+                       format="YYYY-MM-DD")
+start, end = (period if isinstance(period, tuple) and len(period) == 2 else (first, today))
+
+with db.session() as s:
+    tiles = reports.overview(s, actor=actor, start=start, end=end)
+    year_ago = (today.replace(day=1) - timedelta(days=335)).replace(day=1)
+    monthly = reports.orders_by_month(s, actor=actor, start=year_ago, end=today)
+
+row1 = st.columns(4)
+row1[0].metric(t("overview.placed"), tiles["placed"], border=True)
+row1[1].metric(t("overview.done"), tiles["done"], border=True)
+row1[2].metric(t("overview.overdue"), tiles["overdue"], border=True,
+               help=t("overview.overdue_help"))
+row1[3].metric(t("overview.good_rate"), percent(tiles["good_rate"]), border=True,
+               help=t("overview.good_rate_help", ratings=tiles["ratings"]))
+row2 = st.columns(4)
+row2[0].metric(t("overview.beneficiaries"), f"{tiles['beneficiaries']:,}", border=True)
+row2[1].metric(t("overview.hours"), f"{tiles['hours']:,}", border=True)
+row2[2].metric(t("overview.satisfied_rate"), percent(tiles["satisfied_rate"]), border=True)
+row2[3].metric(t("overview.active_volunteers"), tiles["active_volunteers"], border=True)
+
+st.subheader(t("overview.by_month"))
+if monthly.empty:
+    empty("overview.no_orders")
+else:
+    st.altair_chart(charts.orders_by_month(monthly), use_container_width=True)

@@ -1,0 +1,48 @@
+"""设置: time limits, star thresholds, points per hour and the other business rules."""
+
+import streamlit as st
+
+from core import db
+from core.config import BUSINESS_SETTINGS
+from services import settings
+from services.permissions import Action
+from ui.i18n import t
+from ui.session import require
+from ui.widgets import flash, reporting_errors
+
+actor = require(Action.MANAGE_SETTINGS)
+
+st.title(t("settings.title"))
+with db.session() as s:
+    values = settings.current(s)
+
+GROUPS = (("settings.time_limits", ("dispatch_days", "accept_days", "due_days", "rate_days",
+                                     "follow_up_days")),
+          ("settings.stars", tuple(f"star_{i}_hours" for i in range(1, 6))),
+          ("settings.other", ("points_per_hour", "satisfaction_threshold", "timezone")))
+specs = {spec.key: spec for spec in BUSINESS_SETTINGS}
+
+with st.form("settings_form"):
+    entered = {}
+    for title, keys in GROUPS:
+        st.subheader(t(title))
+        cols = st.columns(len(keys) if len(keys) <= 5 else 5)
+        for i, key in enumerate(keys):
+            spec, box = specs[key], cols[i % len(cols)]
+            text = t(f"settings.label.{key}")
+            helptext = t(f"settings.help.{key}")
+            if spec.kind is str:
+                entered[key] = box.text_input(text, value=values[key], key=f"set_{key}",
+                                              help=helptext, max_chars=60)
+            elif spec.kind is float:
+                entered[key] = box.number_input(text, value=float(values[key]), step=0.1,
+                                                key=f"set_{key}", help=helptext)
+            else:
+                entered[key] = box.number_input(text, value=int(values[key]), step=1,
+                                                key=f"set_{key}", help=helptext)
+    go = st.form_submit_button(t("common.save"), type="primary")
+if go:
+    with db.write_session() as s, reporting_errors():
+        settings.update(s, actor=actor, values=entered)
+    st.session_state.pop("tz", None)
+    flash(t("common.saved"))

@@ -1,0 +1,71 @@
+"""志愿服务队: the teams of my sites, their tiers, categories, members and open orders."""
+
+import pandas as pd
+import streamlit as st
+
+from core import db
+from models import TeamTier
+from services import catalog, sites, teams
+from services.permissions import Action
+from ui.i18n import label, t
+from ui.session import require
+from ui.widgets import empty, flash, reporting_errors
+
+actor = require(Action.MANAGE_TEAMS)
+
+st.title(t("teams.title"))
+with db.session() as s:
+    rows = teams.overview(s, actor=actor)
+    site_names = {p.id: p.name for p in sites.subtree(s, actor.site_path)}
+    categories = {c.id: c.name for c in catalog.categories(s)}
+
+if rows:
+    df = pd.DataFrame(rows)
+    df["tier"] = df["tier"].map(lambda v: label("tier", v))
+    shown = ["name", "tier", "parent", "site", "categories", "lead_name", "phone", "members",
+             "open_orders", "active"]
+    st.dataframe(df[shown], hide_index=True, use_container_width=True,
+                 column_config={c: t(f"teams.col.{c}") for c in shown})
+else:
+    empty("teams.none")
+
+by_id = {r["id"]: r for r in rows}
+st.subheader(t("teams.edit_title"))
+team_id = st.selectbox(t("teams.pick"), [None, *by_id], key="team_pick",
+                       format_func=lambda i: by_id[i]["name"] if i else t("teams.new"))
+current = by_id.get(team_id, {})
+with st.form(f"team_form_{team_id}"):
+    name = st.text_input(t("teams.col.name"), value=current.get("name", ""), max_chars=60,
+                         key=f"team_name_{team_id}")
+    c = st.columns(3)
+    tiers = [x.value for x in TeamTier]
+    tier = c[0].selectbox(t("teams.col.tier"), tiers, key=f"team_tier_{team_id}",
+                          index=tiers.index(current.get("tier", "squad")),
+                          format_func=lambda v: label("tier", v))
+    parents = [None, *[i for i in by_id if i != team_id]]
+    parent_id = c[1].selectbox(t("teams.col.parent"), parents, key=f"team_parent_{team_id}",
+                               index=parents.index(current.get("parent_id")),
+                               format_func=lambda i: by_id[i]["name"] if i else t("common.none"))
+    site_ids = list(site_names)
+    site_id = c[2].selectbox(t("teams.col.site"), site_ids, key=f"team_site_{team_id}",
+                             index=site_ids.index(current.get("site_id", actor.site_id)),
+                             format_func=site_names.get)
+    cats = st.multiselect(t("teams.col.categories"), list(categories), format_func=categories.get,
+                          default=current.get("category_ids", []), key=f"team_cats_{team_id}")
+    c = st.columns(2)
+    lead = c[0].text_input(t("teams.col.lead_name"), value=current.get("lead_name", ""),
+                           max_chars=40, key=f"team_lead_{team_id}")
+    phone = c[1].text_input(t("teams.col.phone"), value=current.get("phone", ""), max_chars=20,
+                            key=f"team_phone_{team_id}")
+    active = st.checkbox(t("teams.col.active"), value=current.get("active", True),
+                         key=f"team_active_{team_id}")
+    go = st.form_submit_button(t("common.save"), type="primary")
+if go:
+    fields = dict(name=name, tier=TeamTier(tier), site_id=site_id, parent_id=parent_id,
+                  category_ids=tuple(cats), lead_name=lead, phone=phone)
+    with db.write_session() as s, reporting_errors():
+        if team_id is None:
+            teams.create(s, actor=actor, **fields)
+        else:
+            teams.update(s, actor=actor, team_id=team_id, active=active, **fields)
+    flash(t("common.saved"))

@@ -1,0 +1,215 @@
+"""The order state machine: the rule table, and real orders driven through every transition."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlmodel import select
+
+from models import OrderEvent, OrderStatus, WorkOrder
+from services import orders
+from services.errors import Forbidden, OrderNotInState
+from tests.conftest import last_event
+from tests.services.steps import T0, count, good_completion, order_in
+
+S = OrderStatus
+ACTIONS = ("dispatch", "accept", "decline", "complete", "rate", "cancel")
+
+# Written out by hand from the lifecycle drawing in PRODUCT.md; None means "refused".
+EXPECTED: dict[OrderStatus, dict[str, OrderStatus | None]] = {
+    S.submitted: {"dispatch": S.dispatched, "accept": None, "decline": None,
+                  "complete": None, "rate": None, "cancel": S.cancelled},
+    S.dispatched: {"dispatch": None, "accept": S.accepted, "decline": S.submitted,
+                   "complete": None, "rate": None, "cancel": S.cancelled},
+    S.accepted: {"dispatch": None, "accept": None, "decline": None,
+                 "complete": S.completed, "rate": None, "cancel": S.cancelled},
+    S.completed: {"dispatch": None, "accept": None, "decline": None,
+                  "complete": None, "rate": S.rated, "cancel": None},
+    S.rated: {"dispatch": None, "accept": None, "decline": None,
+              "complete": None, "rate": None, "cancel": None},
+    S.cancelled: {"dispatch": None, "accept": None, "decline": None,
+                  "complete": None, "rate": None, "cancel": None},
+}
+
+PAIRS = [(status, action, EXPECTED[status][action]) for status in S for action in ACTIONS]
+ALLOWED = [(s, a, t) for s, a, t in PAIRS if t is not None]
+REFUSED = [(s, a) for s, a, t in PAIRS if t is None]
+
+
+def test_the_expected_table_covers_every_status_and_action():
+    assert set(EXPECTED) == set(S)
+    assert all(set(row) == set(ACTIONS) for row in EXPECTED.values())
+    assert len(ALLOWED) == 8
+    assert set(orders.ALLOWED_TRANSITIONS) == set(ACTIONS)
+
+
+@pytest.mark.parametrize("status,action,target", PAIRS,
+                         ids=[f"{s.value}-{a}" for s, a, _ in PAIRS])
+def test_next_status_follows_the_lifecycle_table(status, action, target):
+    if target is None:
+        with pytest.raises(OrderNotInState) as err:
+            orders.next_status(status, action)
+        assert err.value.key == "error.order_state_changed"
+        assert err.value.params == {"status": status.value, "action": action}
+    else:
+        assert orders.next_status(status, action) == target
+
+
+# --- real orders through each allowed transition ----------------------------------------------
+
+NOW = T0 + timedelta(days=1)
+PLANNED = date(2026, 3, 5)
+
+
+def _act(session, town, order_id, action):
+    """Perform `action` as the role that may, at NOW; returns (actor, expected note)."""
+    if action == "dispatch":
+        orders.dispatch(session, actor=town.manager, order_id=order_id, team_id=town.team_b,
+                        now=NOW)
+        return town.manager, ""
+    if action == "accept":
+        orders.accept(session, actor=town.lead_a, order_id=order_id, planned_on=PLANNED, now=NOW)
+        return town.lead_a, "2026-03-05"
+    if action == "decline":
+        orders.decline(session, actor=town.lead_a, order_id=order_id, reason=" 人手不足 ", now=NOW)
+        return town.lead_a, "人手不足"
+    if action == "complete":
+        orders.complete(session, actor=town.lead_a, order_id=order_id,
+                        done=good_completion(town), now=NOW)
+        return town.lead_a, "顺利完成"
+    if action == "rate":
+        orders.rate(session, actor=town.officer, order_id=order_id, level=4, now=NOW)
+        return town.officer, "4"
+    if action == "cancel":
+        orders.cancel(session, actor=town.manager, order_id=order_id, reason="重复工单", now=NOW)
+        return town.manager, "重复工单"
+    raise AssertionError(action)
+
+
+# The column each transition stamps with the time it happened.
+STAMP = {"dispatch": "dispatched_at", "accept": "accepted_at", "complete": "completed_at",
+         "rate": "rated_at", "cancel": "cancelled_at"}
+
+
+@pytest.mark.parametrize("status,action,target", ALLOWED,
+                         ids=[f"{s.value}-{a}" for s, a, _ in ALLOWED])
+def test_each_allowed_transition_changes_status_stamps_time_and_writes_one_event(
+        session, town, status, action, target):
+    order = order_in(session, town, status)
+    version, events_before = order.version, count(session, OrderEvent)
+
+    actor, note = _act(session, town, order.id, action)
+
+    session.expire_all()
+    row = session.get(WorkOrder, order.id)
+    assert row.status == target
+    assert row.version == version + 1
+    if action in STAMP:
+        assert getattr(row, STAMP[action]) == NOW
+    assert count(session, OrderEvent) == events_before + 1
+    event = last_event(session)
+    assert (event.order_id, event.action, event.from_status, event.to_status) == (
+        order.id, action, status, target)
+    assert event.actor_id == actor.id
+    assert event.note == note
+    assert event.at == NOW
+
+
+def test_dispatch_records_the_team_on_the_order_and_the_event(session, town):
+    order = order_in(session, town, S.submitted)
+    orders.dispatch(session, actor=town.manager, order_id=order.id, team_id=town.team_b, now=NOW)
+    assert session.get(WorkOrder, order.id).team_id == town.team_b
+    assert last_event(session).team_id == town.team_b
+
+
+def test_decline_returns_the_order_to_the_queue_with_its_reason(session, town):
+    order = order_in(session, town, S.dispatched)
+    done = orders.decline(session, actor=town.lead_a, order_id=order.id, reason="人手不足", now=NOW)
+    assert done.status == S.submitted
+    assert done.team_id is None and done.dispatched_at is None
+    assert done.decline_count == 1
+    assert done.last_decline_reason == "人手不足"
+    assert last_event(session).team_id == town.team_a  # the history keeps who declined
+
+
+def test_cancel_keeps_its_reason(session, town):
+    order = order_in(session, town, S.accepted)
+    done = orders.cancel(session, actor=town.manager, order_id=order.id, reason="重复工单", now=NOW)
+    assert (done.status, done.cancel_reason, done.cancelled_at) == (S.cancelled, "重复工单", NOW)
+
+
+def test_placing_an_order_writes_the_first_event_and_a_readable_code(session, town):
+    order = order_in(session, town, S.submitted)
+    event = last_event(session)
+    assert (event.action, event.from_status, event.to_status) == ("place", None, S.submitted)
+    assert event.actor_id == town.officer.id
+    assert order.code == f"DD-2026-{order.id:06d}"
+    assert order.submitted_at == T0
+    assert order.due_on == date(2026, 3, 9)  # 7 days after the local day of submission
+
+
+def test_the_history_keeps_every_step_of_a_declined_then_finished_order(session, town):
+    order = order_in(session, town, S.dispatched)
+    orders.decline(session, actor=town.lead_a, order_id=order.id, reason="人手不足", now=NOW)
+    orders.dispatch(session, actor=town.manager, order_id=order.id, team_id=town.team_b,
+                    now=NOW + timedelta(hours=1))
+    orders.accept(session, actor=town.lead_b, order_id=order.id, now=NOW + timedelta(hours=2))
+    orders.complete(session, actor=town.lead_b, order_id=order.id,
+                    done=good_completion(town), now=NOW + timedelta(hours=3))
+    orders.rate(session, actor=town.manager, order_id=order.id, level=5,
+                now=NOW + timedelta(hours=4))
+
+    steps = [(h["action"], h["from_status"], h["to_status"], h["actor"], h["team"])
+             for h in orders.history(session, order_id=order.id)]
+    assert steps == [
+        ("place", "", "submitted", "OFF", ""),
+        ("dispatch", "submitted", "dispatched", "MGR", "宣讲支队"),
+        ("decline", "dispatched", "submitted", "LEAD_A", "宣讲支队"),
+        ("dispatch", "submitted", "dispatched", "MGR", "健康支队"),
+        ("accept", "dispatched", "accepted", "LEAD_B", ""),
+        ("complete", "accepted", "completed", "LEAD_B", ""),
+        ("rate", "completed", "rated", "MGR", ""),
+    ]
+
+
+# --- real orders refuse every other pair ------------------------------------------------------
+
+# Who did the last step of order_in(status): a refusal names them.
+LAST_ACTOR = {S.submitted: "OFF", S.dispatched: "MGR", S.accepted: "LEAD_A",
+              S.completed: "LEAD_A", S.rated: "OFF", S.cancelled: "MGR"}
+LEAD_ACTIONS = ("accept", "decline", "complete")
+
+
+@pytest.mark.parametrize("status,action", REFUSED, ids=[f"{s.value}-{a}" for s, a in REFUSED])
+def test_every_other_transition_is_refused_and_writes_nothing(session, town, status, action):
+    order = order_in(session, town, status)
+    version, events_before = order.version, count(session, OrderEvent)
+
+    if status == S.submitted and action in LEAD_ACTIONS:
+        # A submitted order belongs to no team yet, so no lead may touch it at all.
+        with pytest.raises(Forbidden):
+            _act(session, town, order.id, action)
+    else:
+        with pytest.raises(OrderNotInState) as err:
+            _act(session, town, order.id, action)
+        assert err.value.params == {"code": order.code, "status": status.value,
+                                    "by": LAST_ACTOR[status], "action": action}
+
+    session.rollback()
+    session.expire_all()
+    row = session.get(WorkOrder, order.id)
+    assert row.status == status
+    assert row.version == version
+    assert count(session, OrderEvent) == events_before
+
+
+def test_rating_twice_is_refused_and_keeps_one_rating(session, town):
+    from models import Rating
+
+    order = order_in(session, town, S.rated)
+    with pytest.raises(OrderNotInState):
+        orders.rate(session, actor=town.manager, order_id=order.id, level=1, now=NOW)
+    session.rollback()
+    levels = session.exec(select(Rating.level).where(Rating.order_id == order.id)).all()
+    assert levels == [5]

@@ -1,0 +1,301 @@
+"""Who may do what: the role × action matrix, the site subtree, and a team lead's own team."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlmodel import select
+
+from models import (AuditLog, Gender, OrderEvent, OrderStatus, Role, Setting, Team, TeamTier,
+                    User, Volunteer, WorkOrder)
+from services import orders, reports, settings, teams, users, volunteers
+from services.errors import Forbidden, NotFound
+from services.permissions import PERMISSIONS, Action, ensure_allowed
+from tests.factories import place
+from tests.services.steps import S, T0, count, good_completion, order_in
+
+ROLES = (Role.manager, Role.officer, Role.team_lead, Role.leader)
+
+
+def _actor(town, role):
+    return {Role.manager: town.manager, Role.officer: town.officer,
+            Role.team_lead: town.lead_a, Role.leader: town.leader}[role]
+
+
+# Each call is made by `actor` on the state it needs (prepared by whoever may prepare it), and
+# returns the table whose row count proves whether it did anything.
+
+def call_place(session, town, actor):
+    place(session, town, actor=actor, now=T0)
+    return WorkOrder
+
+
+def call_dispatch(session, town, actor):
+    order = order_in(session, town, S.submitted)
+    orders.dispatch(session, actor=actor, order_id=order.id, team_id=town.team_a)
+    return OrderEvent
+
+
+def call_accept(session, town, actor):
+    order = order_in(session, town, S.dispatched)
+    orders.accept(session, actor=actor, order_id=order.id)
+    return OrderEvent
+
+
+def call_decline(session, town, actor):
+    order = order_in(session, town, S.dispatched)
+    orders.decline(session, actor=actor, order_id=order.id, reason="人手不足")
+    return OrderEvent
+
+
+def call_complete(session, town, actor):
+    order = order_in(session, town, S.accepted)
+    orders.complete(session, actor=actor, order_id=order.id, done=good_completion(town))
+    return OrderEvent
+
+
+def call_rate(session, town, actor):
+    order = order_in(session, town, S.completed)
+    orders.rate(session, actor=actor, order_id=order.id, level=5)
+    return OrderEvent
+
+
+def call_cancel(session, town, actor):
+    order = order_in(session, town, S.submitted)
+    orders.cancel(session, actor=actor, order_id=order.id, reason="重复工单")
+    return OrderEvent
+
+
+def call_users_create(session, town, actor):
+    users.create(session, actor=actor, username="newbie", display_name="新人",
+                 role=Role.officer, site_id=town.village_a)
+    return User
+
+
+def call_teams_create(session, town, actor):
+    teams.create(session, actor=actor, name="文艺总队", tier=TeamTier.corps, site_id=town.station)
+    return Team
+
+
+def call_volunteers_create(session, town, actor):
+    volunteers.create(session, actor=actor, name="王芳", phone="13900000001",
+                      gender=Gender.female, site_id=town.village_b, registered_on=date(2026, 1, 1))
+    return Volunteer
+
+
+def call_settings_update(session, town, actor):
+    settings.update(session, actor=actor, values={"points_per_hour": 20})
+    return Setting
+
+
+def call_reports_overview(session, town, actor):
+    reports.overview(session, actor=actor, start=date(2026, 1, 1), end=date(2026, 12, 31))
+    return None
+
+
+def call_orders_page(session, town, actor):
+    orders.page(session, actor=actor)
+    return None
+
+
+M, O, L, R = Role.manager, Role.officer, Role.team_lead, Role.leader
+
+# Written out by hand from the roles table of PRODUCT.md.
+MATRIX = [
+    (call_place, {M, O}),
+    (call_dispatch, {M}),
+    (call_accept, {L}),
+    (call_decline, {L}),
+    (call_complete, {L}),
+    (call_rate, {M, O}),
+    (call_cancel, {M}),
+    (call_users_create, {M}),
+    (call_teams_create, {M}),
+    (call_volunteers_create, {M}),
+    (call_settings_update, {M}),
+    (call_reports_overview, {M, R}),
+    (call_orders_page, {M, O, L}),  # a team lead's page is their team's orders only
+]
+CASES = [(call, role, role in roles) for call, roles in MATRIX for role in ROLES]
+
+
+@pytest.mark.parametrize("call,role,allowed", CASES,
+                         ids=[f"{c.__name__[5:]}-{r.value}-{'yes' if a else 'no'}"
+                              for c, r, a in CASES])
+def test_role_may_or_may_not_make_the_call(session, town, call, role, allowed):
+    actor = _actor(town, role)
+    if allowed:
+        call(session, town, actor)
+        return
+    with pytest.raises(Forbidden) as err:
+        call(session, town, actor)
+    assert err.value.key == "error.forbidden"
+
+
+@pytest.mark.parametrize("call,role", [(c, r) for c, r, a in CASES if not a],
+                         ids=[f"{c.__name__[5:]}-{r.value}" for c, r, a in CASES if not a])
+def test_a_refused_call_writes_nothing(session, town, call, role, db_url):
+    from core import db
+    from sqlalchemy import func
+
+    def rows():
+        with db.session(db_url) as fresh:
+            return {m.__name__: fresh.exec(select(func.count()).select_from(m)).one()
+                    for m in (WorkOrder, OrderEvent, User, Team, Volunteer, Setting, AuditLog)}
+
+    with pytest.raises(Forbidden):
+        call(session, town, _actor(town, role))
+    session.rollback()
+    # Whatever the call needed was committed by its preparation; the refusal added nothing more.
+    after_refusal = rows()
+    session.rollback()
+    assert after_refusal == rows()
+    assert count(session, OrderEvent) == after_refusal["OrderEvent"]
+
+
+def test_the_permissions_table_has_an_entry_for_every_action():
+    assert set(PERMISSIONS) == set(Action)
+    assert PERMISSIONS[Action.DISPATCH] == frozenset({Role.manager})
+    assert PERMISSIONS[Action.WORK_ORDERS] == frozenset({Role.team_lead})
+
+
+def test_ensure_allowed_refuses_a_site_outside_the_subtree(town):
+    ensure_allowed(town.manager, Action.DISPATCH, site_path=town.manager.site_path + "9/")
+    with pytest.raises(Forbidden):
+        ensure_allowed(town.outsider, Action.DISPATCH, site_path=town.manager.site_path)
+
+
+# --- site scope -------------------------------------------------------------------------------
+
+
+def test_outsider_manager_cannot_dispatch_the_towns_order(session, town):
+    order = order_in(session, town, S.submitted)
+    with pytest.raises(Forbidden):
+        orders.dispatch(session, actor=town.outsider, order_id=order.id, team_id=town.team_a)
+    assert session.get(WorkOrder, order.id).status == S.submitted
+
+
+def test_outsider_manager_cannot_cancel_the_towns_order(session, town):
+    order = order_in(session, town, S.dispatched)
+    with pytest.raises(Forbidden):
+        orders.cancel(session, actor=town.outsider, order_id=order.id, reason="不归我管")
+    assert session.get(WorkOrder, order.id).status == S.dispatched
+
+
+def test_outsider_manager_cannot_rate_the_towns_order(session, town):
+    order = order_in(session, town, S.completed)
+    with pytest.raises(Forbidden):
+        orders.rate(session, actor=town.outsider, order_id=order.id, level=1)
+    assert session.get(WorkOrder, order.id).status == S.completed
+
+
+def test_outsider_manager_does_not_see_the_towns_orders(session, town):
+    order = order_in(session, town, S.submitted)
+    assert orders.page(session, actor=town.outsider) == ([], 0)
+    with pytest.raises(NotFound):
+        orders.detail(session, actor=town.outsider, order_id=order.id)
+    rows, total = orders.page(session, actor=town.manager)
+    assert total == 1 and rows[0]["id"] == order.id
+
+
+def test_manager_cannot_dispatch_to_a_team_outside_the_subtree(session, town):
+    from services.errors import Invalid
+
+    far = teams.create(session, actor=town.outsider, name="绿水总队", tier=TeamTier.corps,
+                       site_id=town.other_station)
+    order = order_in(session, town, S.submitted)
+    with pytest.raises(Invalid) as err:
+        orders.dispatch(session, actor=town.manager, order_id=order.id, team_id=far.id)
+    assert err.value.key == "error.team_required"
+
+
+def test_officer_cannot_place_an_order_outside_their_subtree(session, town):
+    before = count(session, WorkOrder)
+    with pytest.raises(Forbidden):
+        place(session, town, actor=town.officer, site_id=town.other_station, now=T0)
+    session.rollback()
+    assert count(session, WorkOrder) == before
+
+
+def test_village_officer_cannot_place_an_order_for_the_neighbouring_village(session, town):
+    user, _ = users.create(session, actor=town.manager, username="cun_a", display_name="东村实践员",
+                           role=Role.officer, site_id=town.village_a, password="correct horse")
+    village_officer = users.to_actor(session, user)
+    place(session, town, actor=village_officer, site_id=town.village_a, now=T0)
+    with pytest.raises(Forbidden):
+        place(session, town, actor=village_officer, site_id=town.village_b, now=T0)
+
+
+def test_manager_cannot_create_accounts_outside_their_subtree(session, town):
+    with pytest.raises(Forbidden):
+        users.create(session, actor=town.manager, username="spy", display_name="间谍",
+                     role=Role.officer, site_id=town.other_station)
+    assert users.by_username(session, "spy") is None
+
+
+def test_settings_changes_are_refused_to_everyone_but_managers(session, town):
+    for actor in (town.officer, town.lead_a, town.leader):
+        with pytest.raises(Forbidden):
+            settings.update(session, actor=actor, values={"points_per_hour": 1})
+    assert settings.current(session)["points_per_hour"] == 10
+
+
+# --- a team lead and another team's order ------------------------------------------------------
+
+
+def test_team_lead_cannot_accept_another_teams_order(session, town):
+    order = order_in(session, town, S.dispatched)  # dispatched to team A
+    with pytest.raises(Forbidden):
+        orders.accept(session, actor=town.lead_b, order_id=order.id)
+    assert session.get(WorkOrder, order.id).status == S.dispatched
+
+
+def test_team_lead_cannot_decline_another_teams_order(session, town):
+    order = order_in(session, town, S.dispatched)
+    with pytest.raises(Forbidden):
+        orders.decline(session, actor=town.lead_b, order_id=order.id, reason="不想做")
+    row = session.get(WorkOrder, order.id)
+    assert (row.status, row.team_id, row.decline_count) == (S.dispatched, town.team_a, 0)
+
+
+def test_team_lead_cannot_complete_another_teams_order(session, town):
+    order = order_in(session, town, S.accepted)
+    with pytest.raises(Forbidden):
+        orders.complete(session, actor=town.lead_b, order_id=order.id, done=good_completion(town))
+    assert session.get(WorkOrder, order.id).status == S.accepted
+
+
+def test_team_lead_cannot_open_another_teams_order(session, town):
+    order = order_in(session, town, S.accepted)
+    with pytest.raises(NotFound):
+        orders.detail(session, actor=town.lead_b, order_id=order.id)
+    assert orders.detail(session, actor=town.lead_a, order_id=order.id)["order"]["id"] == order.id
+
+
+def test_team_lead_lists_only_their_own_teams_orders(session, town):
+    mine = order_in(session, town, S.dispatched)  # team A
+    theirs = order_in(session, town, S.submitted)
+    orders.dispatch(session, actor=town.manager, order_id=theirs.id, team_id=town.team_b)
+    order_in(session, town, S.submitted)  # nobody's yet
+
+    rows, total = orders.page(session, actor=town.lead_a)
+    assert total == 1 and [r["id"] for r in rows] == [mine.id]
+    rows, total = orders.page(session, actor=town.lead_b)
+    assert total == 1 and [r["id"] for r in rows] == [theirs.id]
+    assert orders.waiting_count(session, actor=town.lead_a) == 1
+    assert orders.waiting_count(session, actor=town.lead_b) == 1
+
+
+def test_team_lead_cannot_widen_their_list_with_a_filter(session, town):
+    order_in(session, town, S.dispatched)  # team A
+    flt = orders.OrderFilter(team_id=town.team_a)
+    assert orders.page(session, actor=town.lead_b, flt=flt) == ([], 0)
+
+
+def test_team_lead_cannot_touch_an_order_that_was_declined_by_their_team(session, town):
+    order = order_in(session, town, S.dispatched)
+    orders.decline(session, actor=town.lead_a, order_id=order.id, reason="人手不足")
+    with pytest.raises(Forbidden):
+        orders.accept(session, actor=town.lead_a, order_id=order.id)
+    assert orders.page(session, actor=town.lead_a) == ([], 0)

@@ -1,0 +1,1 @@
+"""The only Streamlit-aware helpers: session and login, navigation, words, charts, widgets."""

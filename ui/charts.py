@@ -1,0 +1,30 @@
+"""Pure functions from small aggregated DataFrames to Altair charts."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from ui.i18n import label, t
+
+STATUS_ORDER = ("submitted", "dispatched", "accepted", "completed", "rated", "cancelled")
+STATUS_COLOURS = ("#9e9e9e", "#f4a261", "#2a9d8f", "#457b9d", "#1d3557", "#e76f51")
+
+
+def orders_by_month(df: pd.DataFrame) -> alt.Chart:
+    """Stacked bars: orders placed per month, coloured by current status."""
+    data = df.assign(status_label=df["status"].map(lambda s: label("status", s)))
+    domain = [label("status", s) for s in STATUS_ORDER]
+    return (alt.Chart(data)
+            .mark_bar()
+            .encode(x=alt.X("month:O", title=t("overview.month")),
+                    y=alt.Y("orders:Q", title=t("overview.orders")),
+                    color=alt.Color("status_label:N", title=t("orders.status"),
+                                    scale=alt.Scale(domain=domain, range=list(STATUS_COLOURS)),
+                                    sort=domain),
+                    order=alt.Order("status_order:Q"),
+                    tooltip=[alt.Tooltip("month:O", title=t("overview.month")),
+                             alt.Tooltip("status_label:N", title=t("orders.status")),
+                             alt.Tooltip("orders:Q", title=t("overview.orders"))])
+            .transform_calculate(status_order=f"indexof({list(domain)!r}, datum.status_label)")
+            .properties(height=320))

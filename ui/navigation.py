@@ -1,0 +1,60 @@
+"""The page list. Each page names the Action that guards it, so the menu a role sees and the guard
+on the page come from the same PERMISSIONS table and cannot disagree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from services.permissions import Action, Actor, allowed
+from ui.i18n import t
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    file: str        # under pages/
+    title_key: str
+    icon: str
+    action: Action
+    section: str     # title key of the menu section
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("overview.py", "nav.overview", "📊", Action.VIEW_OVERVIEW, "nav.section_read"),
+    PageSpec("orders.py", "nav.orders", "📋", Action.VIEW_ORDERS, "nav.section_work"),
+    PageSpec("dispatch.py", "nav.dispatch", "🚚", Action.DISPATCH, "nav.section_work"),
+    PageSpec("my_orders.py", "nav.my_orders", "🧰", Action.WORK_ORDERS, "nav.section_work"),
+    PageSpec("ratings.py", "nav.ratings", "⭐", Action.RATE, "nav.section_work"),
+    PageSpec("teams.py", "nav.teams", "🚩", Action.MANAGE_TEAMS, "nav.section_manage"),
+    PageSpec("volunteers.py", "nav.volunteers", "🙋", Action.MANAGE_VOLUNTEERS, "nav.section_manage"),
+    PageSpec("users.py", "nav.users", "👤", Action.MANAGE_USERS, "nav.section_manage"),
+    PageSpec("settings.py", "nav.settings", "⚙️", Action.MANAGE_SETTINGS, "nav.section_manage"),
+    PageSpec("account.py", "nav.account", "🔑", Action.CHANGE_OWN_PASSWORD, "nav.section_me"),
+)
+
+
+def url_path(spec: PageSpec) -> str:
+    return spec.file.removesuffix(".py")
+
+
+def pages_for(actor: Actor, badges: dict[str, int] | None = None) -> dict[str, list]:
+    """st.navigation's sections for a role; badges add a count after a page title."""
+    sections: dict[str, list] = {}
+    for spec in PAGES:
+        if not allowed(actor.role, spec.action):
+            continue
+        title = t(spec.title_key)
+        count = (badges or {}).get(spec.file)
+        if count:
+            title = f"{title} ({count})"
+        page = st.Page(f"pages/{spec.file}", title=title, icon=spec.icon,
+                       url_path=url_path(spec))
+        sections.setdefault(t(spec.section), []).append(page)
+    return sections
+
+
+def placeholders(view) -> list:
+    """Logged out: every page URL shows the login form, so a deep link logs in and lands there."""
+    return [st.Page(view, title=t(spec.title_key), icon=spec.icon, url_path=url_path(spec))
+            for spec in PAGES]

@@ -1,0 +1,163 @@
+"""Order widgets shared by the pages: filters, the list, the detail with its history, the form."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from core import db
+from models import OrderSource, Role
+from services import catalog, orders, sites, teams
+from services.permissions import Actor
+from ui.i18n import label, t
+from ui.widgets import (day, empty, flash, local_time, overdue_column, reporting_errors,
+                        status_column)
+
+STATUSES = ("submitted", "dispatched", "accepted", "completed", "rated", "cancelled")
+
+
+def lookups(actor: Actor) -> dict:
+    """Names for the select boxes, read once per run."""
+    with db.session() as s:
+        places = sites.subtree(s, actor.site_path)
+        return {
+            "sites": {p.id: p.name for p in places},
+            "villages": {p.id: p.name for p in places if p.level.value == "point"},
+            "teams": {tm.id: tm.name for tm in teams.in_scope(s, actor=actor)}
+            if actor.role != Role.team_lead else {},
+            "categories": {c.id: c.name for c in catalog.categories(s)},
+            "items": [(i.id, i.category_id, i.title) for i in catalog.items(s)],
+        }
+
+
+def filters(actor: Actor, names: dict, key: str) -> orders.OrderFilter:
+    with st.expander(t("orders.filters"), expanded=False, icon="🔎"):
+        c = st.columns(3)
+        statuses = c[0].multiselect(t("orders.status"), STATUSES, key=f"{key}_status",
+                                    format_func=lambda v: label("status", v),
+                                    placeholder=t("common.all"))
+        site_id = c[1].selectbox(t("orders.village"), [None, *names["sites"]], key=f"{key}_site",
+                                 format_func=lambda v: names["sites"].get(v, t("common.all")))
+        category_id = c[2].selectbox(t("orders.category"), [None, *names["categories"]],
+                                     key=f"{key}_cat", format_func=lambda v: names["categories"]
+                                     .get(v, t("common.all")))
+        c = st.columns(3)
+        team_id = c[0].selectbox(t("orders.team"), [None, *names["teams"]], key=f"{key}_team",
+                                 format_func=lambda v: names["teams"].get(v, t("common.all")))
+        dates = c[1].date_input(t("orders.submitted_between"), value=(), key=f"{key}_dates",
+                                format="YYYY-MM-DD")
+        search = c[2].text_input(t("orders.search"), key=f"{key}_search", max_chars=40)
+        overdue = st.toggle(t("orders.overdue_only"), key=f"{key}_overdue")
+    start, end = (dates if isinstance(dates, tuple) and len(dates) == 2 else (None, None))
+    return orders.OrderFilter(statuses=tuple(statuses), site_id=site_id, team_id=team_id,
+                              category_id=category_id, date_from=start, date_to=end,
+                              overdue_only=overdue, search=search)
+
+
+def order_table(rows: list[dict], key: str) -> int | None:
+    """The list as a table; returns the id of the row the user selected."""
+    if not rows:
+        empty("orders.none")
+        return None
+    df = pd.DataFrame(rows)
+    df["submitted_at"] = df["submitted_at"].map(local_time)
+    df["due_on"] = df["due_on"].map(day)
+    df = overdue_column(status_column(df))
+    shown = ["code", "title", "status", "overdue", "site", "category", "team", "submitted_at",
+             "due_on"]
+    event = st.dataframe(
+        df[shown], key=key, hide_index=True, use_container_width=True, on_select="rerun",
+        selection_mode="single-row",
+        column_config={c: t(f"orders.col.{c}") for c in shown})
+    picked = event.selection.rows if event and event.selection else []
+    return int(df.iloc[picked[0]]["id"]) if picked else None
+
+
+def detail(actor: Actor, order_id: int) -> dict:
+    with db.session() as s, reporting_errors():
+        info = orders.detail(s, actor=actor, order_id=order_id)
+    o = info["order"]
+    st.subheader(f"{o['code']} · {label('status', o['status'])}")
+    st.text(o["title"])
+    if info["overdue"]:
+        st.error(f"⚠ {t('overdue.label')}: {label('overdue', info['overdue'])}")
+    facts = {
+        t("orders.col.site"): info["site"], t("orders.col.category"): info["category"],
+        t("orders.item"): info["item"], t("orders.col.team"): info["team"],
+        t("orders.source"): label("source", o["source"]), t("orders.col.due_on"): day(o["due_on"]),
+        t("orders.requester"): " ".join(x for x in (o["requester_name"], o["requester_phone"]) if x),
+        t("orders.expected"): o["expected_beneficiaries"],
+        t("orders.actual"): "" if o["actual_beneficiaries"] is None else o["actual_beneficiaries"],
+    }
+    st.dataframe(pd.DataFrame({"k": list(facts), "v": [str(v) for v in facts.values()]}),
+                 hide_index=True, use_container_width=True,
+                 column_config={"k": t("orders.field"), "v": t("orders.value")})
+    if o["description"]:
+        st.caption(t("orders.description"))
+        st.text(o["description"])
+    if o["last_decline_reason"] and o["status"] == "submitted":
+        st.warning(t("orders.declined_before", reason=o["last_decline_reason"]))
+    if info["service"]:
+        st.caption(t("orders.service_record"))
+        st.dataframe(pd.DataFrame(info["service"])[["volunteer", "hours"]], hide_index=True,
+                     column_config={"volunteer": t("orders.volunteer"), "hours": t("orders.hours")})
+    if info["beneficiaries"]:
+        st.text(" · ".join(f"{label('group', g)} {n}" for g, n in info["beneficiaries"].items()))
+    if info["rating"]:
+        r = info["rating"]
+        st.text(f"{t('ratings.level')}: {label('level', r['level'])} · {label('channel', r['channel'])}")
+        if r["comment"]:
+            st.text(r["comment"])
+    history(info["history"])
+    return info
+
+
+def history(events: list[dict]) -> None:
+    st.caption(t("orders.history"))
+    df = pd.DataFrame(events)
+    df["at"] = df["at"].map(local_time)
+    df["action"] = df["action"].map(lambda a: label("action", a))
+    df["change"] = [f"{label('status', f) if f else '—'} → {label('status', to)}"
+                    for f, to in zip(df["from_status"], df["to_status"])]
+    st.dataframe(df[["at", "actor", "action", "change", "team", "note"]], hide_index=True,
+                 use_container_width=True,
+                 column_config={c: t(f"orders.hist.{c}") for c in
+                                ("at", "actor", "action", "change", "team", "note")})
+
+
+def place_form(actor: Actor, names: dict) -> None:
+    if not names["sites"]:
+        empty("orders.no_sites")
+        return
+    category_id = st.selectbox(t("orders.category"), list(names["categories"]), key="place_cat",
+                               format_func=names["categories"].get)
+    items = {i: title for i, cat, title in names["items"] if cat == category_id}
+    with st.form("place_order", clear_on_submit=False):
+        site_id = st.selectbox(t("orders.village"), list(names["villages"] or names["sites"]),
+                               key="place_site",
+                               format_func=lambda v: names["sites"].get(v, ""))
+        item_id = st.selectbox(t("orders.item"), [None, *items], key="place_item",
+                               format_func=lambda v: items.get(v, t("orders.no_item")))
+        title = st.text_input(t("orders.col.title"), key="place_title", max_chars=80)
+        description = st.text_area(t("orders.description"), key="place_desc", max_chars=2000)
+        c = st.columns(3)
+        source = c[0].selectbox(t("orders.source"), [s.value for s in OrderSource],
+                                key="place_source", format_func=lambda v: label("source", v))
+        expected = c[1].number_input(t("orders.expected"), min_value=0, max_value=100000,
+                                     value=0, step=1, key="place_expected")
+        due = c[2].date_input(t("orders.col.due_on"), value=None, key="place_due",
+                              min_value=date.today(), format="YYYY-MM-DD",
+                              help=t("orders.due_help"))
+        c = st.columns(2)
+        requester = c[0].text_input(t("orders.requester_name"), key="place_req", max_chars=40)
+        phone = c[1].text_input(t("orders.requester_phone"), key="place_phone", max_chars=20)
+        go = st.form_submit_button(t("orders.place"), type="primary")
+    if go:
+        with db.write_session() as s, reporting_errors():
+            order = orders.place(s, actor=actor, site_id=site_id, category_id=category_id,
+                                 item_id=item_id, title=title, description=description,
+                                 source=source, expected_beneficiaries=expected, due_on=due,
+                                 requester_name=requester, requester_phone=phone)
+        flash(t("orders.placed", code=order.code))

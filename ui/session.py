@@ -1,0 +1,155 @@
+"""Who is signed in. streamlit-authenticator keeps the login cookie; our services decide whether a
+password is right (with lockout) and whether a cookie is still honoured.
+
+Session state holds ids and choices only: user_id, login_at, lang.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import streamlit as st
+import streamlit_authenticator as stauth
+
+from core import config, db
+from services import users
+from services.errors import DomainError
+from services.permissions import Action, Actor, allowed
+from ui.i18n import error_text, t
+
+COOKIE_NAME = "diandan_auth"
+
+
+def _authenticator(user=None) -> stauth.Authenticate:
+    """A fresh Authenticate for this run (never cached: it holds per-session widgets), its
+    credentials built from the user table for the one user concerned."""
+    credentials = {"usernames": {}}
+    if user is not None:
+        credentials["usernames"][user.username] = {
+            "name": user.display_name, "password": user.password_hash,
+            "email": f"{user.username}@localhost", "roles": [user.role.value]}
+    return stauth.Authenticate(credentials, cookie_name=COOKIE_NAME, cookie_key=config.cookie_key(),
+                               cookie_expiry_days=config.cookie_days(), auto_hash=False,
+                               login_sleep_time=0)
+
+
+def _start(user) -> None:
+    st.session_state["user_id"] = user.id
+    st.session_state["login_at"] = db.utcnow()
+    st.session_state["lang"] = user.language
+
+
+def _forget() -> None:
+    for key in ("user_id", "login_at"):
+        st.session_state.pop(key, None)
+
+
+def _from_cookie() -> None:
+    """Restore the user from the login cookie on a new browser session (a reload)."""
+    if st.session_state.get("cookie_checked") or COOKIE_NAME not in st.context.cookies:
+        return
+    st.session_state["cookie_checked"] = True
+    with st.sidebar:
+        auth = _authenticator()
+    token = auth.cookie_controller.get_cookie()
+    if not token:
+        return
+    # The token only says when it expires; its issue time follows from the fixed lifetime.
+    issued = datetime.fromtimestamp(token["exp_date"], UTC) - timedelta(days=config.cookie_days())
+    with db.session() as s:
+        user = users.cookie_user(s, username=token["username"], issued_at=issued)
+    if user is None:
+        with st.sidebar:
+            auth.cookie_controller.delete_cookie()
+        return
+    st.session_state["user_id"] = user.id
+    st.session_state["login_at"] = issued
+    st.session_state["lang"] = user.language
+
+
+def current_actor() -> Actor | None:
+    """The signed-in, still valid user, or None; checked against the database on every run so a
+    logout elsewhere, a password change or a deactivation takes effect at once."""
+    if "user_id" not in st.session_state:
+        _from_cookie()
+    user_id = st.session_state.get("user_id")
+    if user_id is None:
+        return None
+    with db.session() as s:
+        if not users.session_still_valid(s, user_id=user_id,
+                                         logged_in_at=st.session_state["login_at"]):
+            _forget()
+            return None
+        return users.actor(s, user_id)
+
+
+def must_change_password(actor: Actor) -> bool:
+    with db.session() as s:
+        user = s.get(users.User, actor.id)
+        return bool(user and user.must_change_password)
+
+
+def require(action: Action) -> Actor:
+    """The guard on the first line of every page: signed in and allowed, or nothing is shown."""
+    actor = current_actor()
+    if actor is None:
+        st.warning(t("auth.login_required"))
+        st.page_link("app.py", label=t("auth.go_login"), icon="🔑")
+        st.stop()
+    if not allowed(actor.role, action) or (
+            action != Action.CHANGE_OWN_PASSWORD and must_change_password(actor)):
+        st.error(t("error.forbidden"))
+        st.stop()
+    return actor
+
+
+def issue_cookie_if_due() -> None:
+    """Set the login cookie on the run after login, so the cookie component reaches the browser
+    instead of being lost to the rerun."""
+    if not st.session_state.pop("issue_cookie", False):
+        return
+    with db.session() as s:
+        user = s.get(users.User, st.session_state["user_id"])
+    if user is None:
+        return
+    with st.sidebar:
+        auth = _authenticator(user)
+        auth.authentication_controller.login(token={"username": user.username})
+        auth.cookie_controller.set_cookie()
+
+
+def login_form() -> None:
+    with st.form("login", clear_on_submit=False):
+        st.subheader(t("auth.login_title"))
+        username = st.text_input(t("auth.username"), key="login_username", max_chars=40)
+        password = st.text_input(t("auth.password"), type="password", key="login_password")
+        submitted = st.form_submit_button(t("auth.login"), type="primary")
+    if not submitted:
+        return
+    try:
+        with db.write_session() as s:
+            user = users.verify_login(s, username=username, password=password)
+    except DomainError as err:
+        st.error(error_text(err))
+        return
+    _start(user)
+    st.session_state["issue_cookie"] = True
+    st.session_state.pop("login_password", None)
+    st.rerun()
+
+
+def logout(actor: Actor) -> None:
+    with db.write_session() as s:
+        users.logout(s, user_id=actor.id)
+    with st.sidebar:
+        auth = _authenticator()
+        auth.cookie_controller.delete_cookie()
+    _forget()
+    st.session_state["cookie_checked"] = True
+    st.rerun()
+
+
+def password_changed() -> None:
+    """After one's own password change: this session stays valid and gets a new cookie."""
+    st.session_state["login_at"] = db.utcnow() + timedelta(seconds=1)
+    st.session_state["issue_cookie"] = True

@@ -1,0 +1,120 @@
+"""Small drawing helpers shared by the pages."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import date, datetime
+
+import pandas as pd
+import streamlit as st
+
+from core import db
+from services import settings as settings_service
+from services import users
+from services.errors import DomainError
+from ui.i18n import LANGUAGES, error_text, label, language, t
+
+
+@contextmanager
+def reporting_errors():
+    """Run a service call; a domain error becomes a message in the current language."""
+    try:
+        yield
+    except DomainError as err:
+        st.error(error_text(err))
+        st.stop()
+
+
+def timezone() -> str:
+    if "tz" not in st.session_state:
+        with db.session() as s:
+            st.session_state["tz"] = settings_service.current(s)["timezone"]
+    return st.session_state["tz"]
+
+
+def local_time(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    from services.clock import to_local
+
+    return to_local(moment, timezone()).strftime("%Y-%m-%d %H:%M")
+
+
+def day(value: date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def paged(fetch, key: str, per_page: int = 50) -> list[dict]:
+    """Fetch one page of a list counted in SQL and draw the page control under it.
+
+    `fetch(offset, limit)` returns (rows, total). The page number lives in session state under
+    `key`; when filters shrink the list below it, it falls back to the first page.
+    """
+    number = int(st.session_state.get(key, 1) or 1)
+    rows, total = fetch((number - 1) * per_page, per_page)
+    pages = max(1, -(-total // per_page))
+    if number > pages:
+        number = st.session_state[key] = 1
+        rows, total = fetch(0, per_page)
+    if total > per_page:
+        cols = st.columns([1, 4])
+        cols[0].number_input(t("common.page"), min_value=1, max_value=pages, step=1, key=key)
+        cols[1].caption(t("common.page_of", page=number, pages=pages, total=total))
+    elif total:
+        st.caption(t("common.count", total=total))
+    return rows
+
+
+def status_column(df: pd.DataFrame, column: str = "status") -> pd.DataFrame:
+    if column in df:
+        df[column] = df[column].map(lambda v: label("status", v))
+    return df
+
+
+def overdue_column(df: pd.DataFrame) -> pd.DataFrame:
+    if "overdue" in df:
+        df["overdue"] = df["overdue"].map(lambda v: f"⚠ {label('overdue', v)}" if v else "")
+    return df
+
+
+def demo_banner() -> None:
+    with db.session() as s:
+        active = users.demo_accounts_active(s)
+    if active:
+        st.warning(t("demo.banner"), icon="⚠️")
+
+
+def language_switch(actor_id: int | None) -> None:
+    current = language()
+    names = {"zh": "中文", "en": "English"}
+    choice = st.sidebar.segmented_control(
+        "🌐", LANGUAGES, default=current, format_func=names.get, key="lang_switch",
+        label_visibility="collapsed")
+    if choice and choice != current:
+        st.session_state["lang"] = choice
+        if actor_id is not None:
+            with db.write_session() as s:
+                users.set_language(s, user_id=actor_id, language=choice)
+        else:
+            st.query_params["lang"] = choice
+        st.rerun()
+
+
+def empty(message_key: str) -> None:
+    st.info(t(message_key), icon="ℹ️")
+
+
+def flash(message: str) -> None:
+    """Show a success message after the rerun that follows a change."""
+    st.session_state["flash"] = message
+    st.rerun()
+
+
+def show_flash() -> None:
+    message = st.session_state.pop("flash", None)
+    if message:
+        st.success(message, icon="✅")
