@@ -1,0 +1,141 @@
+"""House rules that keep the project coherent: words, pages, settings."""
+
+from __future__ import annotations
+
+import ast
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from core.config import BUSINESS_SETTINGS, ENV_SETTINGS
+from models import (BeneficiaryGroup, Gender, OrderSource, OrderStatus, RatingChannel, Role,
+                    SiteLevel, TeamTier)
+from services.orders import ALLOWED_TRANSITIONS
+from services.permissions import Action
+from services.sla import KINDS
+from ui.i18n import _flatten
+from ui.navigation import PAGES
+
+ROOT = Path(__file__).resolve().parent.parent
+CODE = [ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "ui").glob("*.py")]
+SERVICES = list((ROOT / "services").glob("*.py"))
+
+
+def keys(lang: str) -> set[str]:
+    with open(ROOT / "locales" / f"{lang}.toml", "rb") as fh:
+        return set(_flatten(tomllib.load(fh)))
+
+
+ZH, EN = keys("zh"), keys("en")
+
+
+def test_both_locales_have_the_same_keys():
+    assert ZH - EN == set(), "keys only in zh.toml"
+    assert EN - ZH == set(), "keys only in en.toml"
+
+
+def literal_keys(pattern: str, files) -> set[str]:
+    found = set()
+    for path in files:
+        found |= set(re.findall(pattern, path.read_text(encoding="utf-8")))
+    return found
+
+
+def test_every_key_the_ui_uses_exists():
+    used = literal_keys(r"\bt\(\s*\"([a-z_][a-z0-9_.]*)\"", CODE)
+    used |= literal_keys(r"\bempty\(\s*\"([a-z_][a-z0-9_.]*)\"", CODE)
+    used |= {f"{spec.title_key}" for spec in PAGES} | {spec.section for spec in PAGES}
+    assert used, "the pattern found nothing: the test would pass vacuously"
+    assert sorted(used - ZH) == []
+
+
+def test_every_error_key_the_services_raise_exists():
+    used = literal_keys(r"\"(error\.[a-z_]+)\"", SERVICES)
+    assert len(used) > 20
+    assert sorted(used - ZH) == []
+
+
+def test_every_field_name_in_a_validation_message_exists():
+    fields = literal_keys(r"key=\"([a-z_]+)\"", SERVICES)
+    assert "title" in fields
+    assert sorted(f"field.{f}" for f in fields if f"field.{f}" not in ZH) == []
+
+
+@pytest.mark.parametrize("prefix, values", [
+    ("status", [s.value for s in OrderStatus]),
+    ("source", [s.value for s in OrderSource]),
+    ("group", [g.value for g in BeneficiaryGroup]),
+    ("channel", [c.value for c in RatingChannel]),
+    ("tier", [t.value for t in TeamTier]),
+    ("gender", [g.value for g in Gender]),
+    ("role", [r.value for r in Role]),
+    ("site_level", [s.value for s in SiteLevel]),
+    ("level", ["1", "2", "3", "4", "5"]),
+    ("overdue", list(KINDS)),
+    ("action", ["place", *ALLOWED_TRANSITIONS]),
+    ("settings.label", [s.key for s in BUSINESS_SETTINGS]),
+    ("settings.help", [s.key for s in BUSINESS_SETTINGS]),
+])
+def test_every_enum_value_has_a_word(prefix, values):
+    assert [v for v in values if f"{prefix}.{v}" not in ZH] == []
+
+
+def first_statement(path: Path) -> ast.stmt:
+    body = [n for n in ast.parse(path.read_text(encoding="utf-8")).body
+            if not isinstance(n, (ast.Import, ast.ImportFrom))
+            and not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))]
+    return body[0]
+
+
+def test_every_page_file_is_registered_and_every_registered_page_exists():
+    files = {p.name for p in (ROOT / "pages").glob("*.py")}
+    assert files == {spec.file for spec in PAGES}
+
+
+@pytest.mark.parametrize("spec", PAGES, ids=lambda s: s.file)
+def test_every_page_starts_with_the_guard_for_its_own_action(spec):
+    stmt = first_statement(ROOT / "pages" / spec.file)
+    assert isinstance(stmt, ast.Assign), "the first statement must be `actor = require(...)`"
+    call = stmt.value
+    assert isinstance(call, ast.Call) and getattr(call.func, "id", "") == "require"
+    arg = call.args[0]
+    assert isinstance(arg, ast.Attribute) and arg.attr == Action(spec.action).name
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "pages").glob("*.py")), ids=lambda p: p.name)
+def test_pages_hold_no_queries_commits_or_role_checks(path):
+    source = path.read_text(encoding="utf-8")
+    assert not re.search(r"(?<![a-z_])select\(", source)
+    assert ".commit(" not in source
+    assert not re.search(r"role\s*==", source)
+
+
+@pytest.mark.parametrize("path", sorted(CODE), ids=lambda p: p.name)
+def test_no_raw_html_is_rendered(path):
+    source = path.read_text(encoding="utf-8")
+    assert "unsafe_allow_html" not in source and "st.html(" not in source
+
+
+def test_the_readme_documents_every_setting():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    names = [s.name for s in ENV_SETTINGS] + [s.key for s in BUSINESS_SETTINGS]
+    assert [n for n in names if f"| `{n}` |" not in readme] == []
+
+
+def test_the_readme_starts_with_the_two_commands():
+    head = (ROOT / "README.md").read_text(encoding="utf-8")[:400]
+    assert "pip install -r requirements.txt && streamlit run app.py" in head
+    assert "pip install -r requirements-dev.txt && pytest" in head
+
+
+def test_streamlit_config_sets_the_offline_options():
+    with open(ROOT / ".streamlit" / "config.toml", "rb") as fh:
+        cfg = tomllib.load(fh)
+    assert cfg["browser"]["gatherUsageStats"] is False
+    assert cfg["client"]["toolbarMode"] == "viewer"
+    assert cfg["client"]["showErrorDetails"] == "none"
+    assert cfg["server"]["enableXsrfProtection"] is True
+    assert cfg["server"]["maxUploadSize"] <= 10
+    assert cfg["runner"]["enforceSerializableSessionState"] is True
