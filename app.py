@@ -16,22 +16,22 @@ if actor is None:
     with db.session() as s:
         fresh = not users.any_exist(s) and not sites.any_exist(s)
     if fresh:
-        pages = [st.Page(setup_view, title=t("setup.title"), icon="🏁", url_path="setup",
+        pages = [st.Page(setup_view, title=t("setup.title"), icon=":material/flag:", url_path="setup",
                          default=True)]
     else:
-        login = st.Page(session.login_form, title=t("auth.login"), icon="🔑", url_path="login",
+        login = st.Page(session.login_form, title=t("auth.login"), icon=":material/key:", url_path="login",
                         default=True)
         pages = [login, *navigation.placeholders(session.login_form)]
     # Called on every run, logged out too: until it runs, Streamlit serves pages/ directly.
     page = st.navigation(pages, position="hidden")
-    st.title(t("app.title"))
+    st.caption(t("app.title"))
     widgets.language_switch(None)
     page.run()
     st.stop()
 
 session.issue_cookie_if_due()
 if session.must_change_password(actor):
-    page = st.navigation([st.Page("pages/account.py", title=t("nav.account"), icon="🔑",
+    page = st.navigation([st.Page("pages/account.py", title=t("nav.account"), icon=":material/key:",
                                   url_path="account", default=True)], position="hidden")
 else:
     with db.session() as s:
@@ -42,7 +42,7 @@ with st.sidebar:
     st.markdown(f"**{t('app.title')}**")
     st.text(f"{actor.display_name} · {t('role.' + actor.role.value)}")
 widgets.language_switch(actor.id)
-if st.sidebar.button(t("auth.logout"), key="logout", icon="🚪"):
+if st.sidebar.button(t("auth.logout"), key="logout_button", icon=":material/logout:"):
     session.logout(actor)
 widgets.demo_banner()
 widgets.show_flash()

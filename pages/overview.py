@@ -43,4 +43,4 @@ st.subheader(t("overview.by_month"))
 if monthly.empty:
     empty("overview.no_orders")
 else:
-    st.altair_chart(charts.orders_by_month(monthly), use_container_width=True)
+    st.altair_chart(charts.orders_by_month(monthly), width="stretch")

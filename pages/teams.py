@@ -24,7 +24,7 @@ if rows:
     df["tier"] = df["tier"].map(lambda v: label("tier", v))
     shown = ["name", "tier", "parent", "site", "categories", "lead_name", "phone", "members",
              "open_orders", "active"]
-    st.dataframe(df[shown], hide_index=True, use_container_width=True,
+    st.dataframe(df[shown], hide_index=True, width="stretch",
                  column_config={c: t(f"teams.col.{c}") for c in shown})
 else:
     empty("teams.none")

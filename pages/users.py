@@ -16,7 +16,7 @@ actor = require(Action.MANAGE_USERS)
 st.title(t("users.title"))
 temp = st.session_state.pop("users_temp_password", None)
 if temp:
-    st.info(t("users.temp_password", username=temp[0]), icon="🔑")
+    st.info(t("users.temp_password", username=temp[0]), icon=":material/key:")
     st.code(temp[1], language=None)
 
 with db.session() as s:
@@ -27,7 +27,7 @@ with db.session() as s:
 df = pd.DataFrame(rows)
 df["role"] = df["role"].map(lambda v: label("role", v))
 shown = ["username", "display_name", "role", "site", "team", "phone", "active"]
-event = st.dataframe(df[shown], hide_index=True, use_container_width=True, key="users_table",
+event = st.dataframe(df[shown], hide_index=True, width="stretch", key="users_table",
                      on_select="rerun", selection_mode="single-row",
                      column_config={c: t(f"users.col.{c}") for c in shown})
 picked = rows[event.selection.rows[0]] if event.selection.rows else None

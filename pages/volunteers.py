@@ -33,7 +33,7 @@ if rows:
     df["stars"] = df["stars"].map(lambda n: "★" * n)
     shown = ["name", "phone", "gender", "site", "teams", "party_member", "hours", "stars",
              "points", "active"]
-    event = st.dataframe(df[shown], hide_index=True, use_container_width=True, key="vol_table",
+    event = st.dataframe(df[shown], hide_index=True, width="stretch", key="vol_table",
                          on_select="rerun", selection_mode="single-row",
                          column_config={c: t(f"volunteers.col.{c}") for c in shown})
     picked = rows[event.selection.rows[0]] if event.selection.rows else None

@@ -31,9 +31,13 @@ def _coerce(key: str, raw) -> object:
     spec = _SPECS.get(key)
     if spec is None:
         raise Invalid("error.setting_unknown", setting=key)
+    # int(2.5) would silently store 2 and int(True) 1: refuse them, as validate.whole does.
+    if spec.kind is int and (isinstance(raw, bool) or
+                             (isinstance(raw, float) and not raw.is_integer())):
+        raise Invalid("error.setting_type", setting=key)
     try:
         value = spec.kind(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise Invalid("error.setting_type", setting=key) from None
     if spec.kind is str:
         if key == "timezone":
@@ -42,8 +46,9 @@ def _coerce(key: str, raw) -> object:
             except (ZoneInfoNotFoundError, ValueError):
                 raise Invalid("error.setting_timezone", value=str(value)) from None
         return value
-    if (spec.minimum is not None and value < spec.minimum) or (
-            spec.maximum is not None and value > spec.maximum):
+    # Written so that NaN, which compares false with everything, is out of range too.
+    if (spec.minimum is not None and not value >= spec.minimum) or (
+            spec.maximum is not None and not value <= spec.maximum):
         raise Invalid("error.setting_range", setting=key, minimum=spec.minimum,
                       maximum=spec.maximum)
     return value

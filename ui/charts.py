@@ -17,8 +17,9 @@ def orders_by_month(df: pd.DataFrame) -> alt.Chart:
     domain = [label("status", s) for s in STATUS_ORDER]
     return (alt.Chart(data)
             .mark_bar()
-            .encode(x=alt.X("month:O", title=t("overview.month")),
-                    y=alt.Y("orders:Q", title=t("overview.orders")),
+            .encode(x=alt.X("month:O", title=t("overview.month"), axis=alt.Axis(labelAngle=0)),
+                    y=alt.Y("orders:Q", title=t("overview.orders"),
+                            axis=alt.Axis(format="d", tickMinStep=1)),
                     color=alt.Color("status_label:N", title=t("orders.status"),
                                     scale=alt.Scale(domain=domain, range=list(STATUS_COLOURS)),
                                     sort=domain),

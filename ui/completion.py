@@ -30,7 +30,7 @@ def completion_form(actor: Actor, key: str) -> orders.Completion | None:
                               "name": [v.name for v in roster],
                               "hours": [None] * len(roster)}, index=[v.id for v in roster])
         edited = st.data_editor(
-            table, key=f"{key}_volunteers", hide_index=True, use_container_width=True,
+            table, key=f"{key}_volunteers", hide_index=True, width="stretch",
             disabled=["name"],
             column_config={
                 "take_part": st.column_config.CheckboxColumn(t("complete.took_part")),

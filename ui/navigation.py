@@ -21,16 +21,16 @@ class PageSpec:
 
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("overview.py", "nav.overview", "📊", Action.VIEW_OVERVIEW, "nav.section_read"),
-    PageSpec("orders.py", "nav.orders", "📋", Action.VIEW_ORDERS, "nav.section_work"),
-    PageSpec("dispatch.py", "nav.dispatch", "🚚", Action.DISPATCH, "nav.section_work"),
-    PageSpec("my_orders.py", "nav.my_orders", "🧰", Action.WORK_ORDERS, "nav.section_work"),
-    PageSpec("ratings.py", "nav.ratings", "⭐", Action.RATE, "nav.section_work"),
-    PageSpec("teams.py", "nav.teams", "🚩", Action.MANAGE_TEAMS, "nav.section_manage"),
-    PageSpec("volunteers.py", "nav.volunteers", "🙋", Action.MANAGE_VOLUNTEERS, "nav.section_manage"),
-    PageSpec("users.py", "nav.users", "👤", Action.MANAGE_USERS, "nav.section_manage"),
-    PageSpec("settings.py", "nav.settings", "⚙️", Action.MANAGE_SETTINGS, "nav.section_manage"),
-    PageSpec("account.py", "nav.account", "🔑", Action.CHANGE_OWN_PASSWORD, "nav.section_me"),
+    PageSpec("overview.py", "nav.overview", ":material/dashboard:", Action.VIEW_OVERVIEW, "nav.section_read"),
+    PageSpec("orders.py", "nav.orders", ":material/list_alt:", Action.VIEW_ORDERS, "nav.section_work"),
+    PageSpec("dispatch.py", "nav.dispatch", ":material/send:", Action.DISPATCH, "nav.section_work"),
+    PageSpec("my_orders.py", "nav.my_orders", ":material/assignment_ind:", Action.WORK_ORDERS, "nav.section_work"),
+    PageSpec("ratings.py", "nav.ratings", ":material/star:", Action.RATE, "nav.section_work"),
+    PageSpec("teams.py", "nav.teams", ":material/groups:", Action.MANAGE_TEAMS, "nav.section_manage"),
+    PageSpec("volunteers.py", "nav.volunteers", ":material/volunteer_activism:", Action.MANAGE_VOLUNTEERS, "nav.section_manage"),
+    PageSpec("users.py", "nav.users", ":material/manage_accounts:", Action.MANAGE_USERS, "nav.section_manage"),
+    PageSpec("settings.py", "nav.settings", ":material/settings:", Action.MANAGE_SETTINGS, "nav.section_manage"),
+    PageSpec("account.py", "nav.account", ":material/key:", Action.CHANGE_OWN_PASSWORD, "nav.section_me"),
 )
 
 

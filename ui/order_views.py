@@ -33,7 +33,7 @@ def lookups(actor: Actor) -> dict:
 
 
 def filters(actor: Actor, names: dict, key: str) -> orders.OrderFilter:
-    with st.expander(t("orders.filters"), expanded=False, icon="🔎"):
+    with st.expander(t("orders.filters"), expanded=False, icon=":material/search:"):
         c = st.columns(3)
         statuses = c[0].multiselect(t("orders.status"), STATUSES, key=f"{key}_status",
                                     format_func=lambda v: label("status", v),
@@ -68,7 +68,7 @@ def order_table(rows: list[dict], key: str) -> int | None:
     shown = ["code", "title", "status", "overdue", "site", "category", "team", "submitted_at",
              "due_on"]
     event = st.dataframe(
-        df[shown], key=key, hide_index=True, use_container_width=True, on_select="rerun",
+        df[shown], key=key, hide_index=True, width="stretch", on_select="rerun",
         selection_mode="single-row",
         column_config={c: t(f"orders.col.{c}") for c in shown})
     picked = event.selection.rows if event and event.selection else []
@@ -92,7 +92,7 @@ def detail(actor: Actor, order_id: int) -> dict:
         t("orders.actual"): "" if o["actual_beneficiaries"] is None else o["actual_beneficiaries"],
     }
     st.dataframe(pd.DataFrame({"k": list(facts), "v": [str(v) for v in facts.values()]}),
-                 hide_index=True, use_container_width=True,
+                 hide_index=True, width="stretch",
                  column_config={"k": t("orders.field"), "v": t("orders.value")})
     if o["description"]:
         st.caption(t("orders.description"))
@@ -122,7 +122,7 @@ def history(events: list[dict]) -> None:
     df["change"] = [f"{label('status', f) if f else '—'} → {label('status', to)}"
                     for f, to in zip(df["from_status"], df["to_status"])]
     st.dataframe(df[["at", "actor", "action", "change", "team", "note"]], hide_index=True,
-                 use_container_width=True,
+                 width="stretch",
                  column_config={c: t(f"orders.hist.{c}") for c in
                                 ("at", "actor", "action", "change", "team", "note")})
 

@@ -94,7 +94,7 @@ def require(action: Action) -> Actor:
     actor = current_actor()
     if actor is None:
         st.warning(t("auth.login_required"))
-        st.page_link("app.py", label=t("auth.go_login"), icon="🔑")
+        st.page_link("app.py", label=t("auth.go_login"), icon=":material/key:")
         st.stop()
     if not allowed(actor.role, action) or (
             action != Action.CHANGE_OWN_PASSWORD and must_change_password(actor)):

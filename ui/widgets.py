@@ -85,7 +85,7 @@ def demo_banner() -> None:
     with db.session() as s:
         active = users.demo_accounts_active(s)
     if active:
-        st.warning(t("demo.banner"), icon="⚠️")
+        st.warning(t("demo.banner"), icon=":material/warning:")
 
 
 def language_switch(actor_id: int | None) -> None:
@@ -105,7 +105,7 @@ def language_switch(actor_id: int | None) -> None:
 
 
 def empty(message_key: str) -> None:
-    st.info(t(message_key), icon="ℹ️")
+    st.info(t(message_key), icon=":material/info:")
 
 
 def flash(message: str) -> None:
@@ -117,4 +117,4 @@ def flash(message: str) -> None:
 def show_flash() -> None:
     message = st.session_state.pop("flash", None)
     if message:
-        st.success(message, icon="✅")
+        st.success(message, icon=":material/check_circle:")

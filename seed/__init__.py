@@ -1,0 +1,1 @@
+"""The demo town (`python -m seed`), built through the services. See seed/town.py."""

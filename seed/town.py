@@ -1,0 +1,666 @@
+"""The demo town: a county centre, one town 所 with its villages, teams, volunteers, a menu and
+two years of orders — all made by calling the services users call, so every rule holds and every
+transition is in the event log.
+
+The history is planned first as plain data (who, what, when), then played through the services in
+the order the orders were placed, each with `now=` set to the moment it happened. Every random
+choice comes from one `random.Random(seed)` and every moment from `today`, so the same seed and
+day give the same town.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import time as clock
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, text
+from sqlmodel import Session, SQLModel, select
+
+import models
+from core import config, db
+from models import (Gender, OrderEvent, OrderSource, OrderStatus, RatingChannel, Role, Site,
+                    SiteLevel, TeamTier, User, Volunteer, WorkOrder)
+from seed import data
+from services import catalog, orders, sites, teams, users, volunteers
+from services import settings as settings_service
+from services.permissions import Actor
+
+Progress = Callable[[float, str], None]
+
+HISTORY_DAYS = 730       # 24 months before today
+FULL_ORDERS = 2500
+FULL_VOLUNTEERS = 300
+MIN_ROSTER = 6           # every team can field a full crew from its first day
+RECENT_DAYS = 45         # only orders this young may be stuck half-way (超时)
+
+
+class DatabaseNotEmpty(RuntimeError):
+    """The target database already holds a town; building over it needs reset=True."""
+
+    message_zh = "数据库中已有数据，未生成演示数据。如需清空并重建，请使用 --reset（将删除全部现有数据）。"
+    message_en = ("The database is not empty; no demo data was written. Use --reset to wipe it "
+                  "and build the demo town (all existing data will be lost).")
+
+    def __init__(self) -> None:
+        super().__init__(f"{self.message_zh}\n{self.message_en}")
+
+
+@dataclass
+class Result:
+    url: str
+    seconds: float
+    today: date
+    now: datetime              # the moment the history stops (local midnight of `today`, UTC)
+    counts: dict[str, int]
+    admin_password: str        # the county-level first manager; not a demo login
+
+
+# --- planning ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Step:
+    action: str                # dispatch, decline, accept, complete, rate, cancel
+    at: datetime
+    team: str | None = None
+    reason: str = ""
+    planned_on: date | None = None
+    done: orders.Completion | None = None
+    level: int = 0
+    channel: RatingChannel = RatingChannel.call
+    comment: str = ""
+    actor: str = "manager"     # manager or officer, for the steps they take
+
+
+@dataclass
+class Plan:
+    submitted_at: datetime
+    site_id: int
+    category: int              # index into the default categories
+    item: int | None           # index into data.MENU
+    title: str
+    description: str
+    source: OrderSource
+    requester_name: str
+    requester_phone: str
+    due_on: date
+    expected: int
+    profile: str
+    placer: str
+    steps: list[Step] = field(default_factory=list)
+
+
+class _Planner:
+    """Makes the random choices; knows the town's shape but never touches the database."""
+
+    def __init__(self, rng: random.Random, tz: ZoneInfo, anchor: datetime):
+        self.rng, self.tz, self.anchor = rng, tz, anchor
+        self.phones: set[str] = set()
+
+    # time helpers
+    def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.tz)
+
+    def day(self, moment: datetime) -> date:
+        return self.local(moment).date()
+
+    def at(self, day: date, hour: float) -> datetime:
+        start = datetime.combine(day, time.min, tzinfo=self.tz)
+        return (start + timedelta(minutes=round(hour * 60))).astimezone(UTC)
+
+    def office(self, moment: datetime) -> datetime:
+        """Move a moment outside 08:00–19:00 local to the next working morning."""
+        local = self.local(moment)
+        hour = local.hour + local.minute / 60
+        if 8 <= hour < 19:
+            return moment
+        day = local.date() + timedelta(days=1 if hour >= 19 else 0)
+        return self.at(day, self.rng.uniform(8, 10))
+
+    def hours(self, lo: float, hi: float) -> timedelta:
+        return timedelta(minutes=round(self.rng.uniform(lo, hi) * 60))
+
+    # people
+    def name(self, gender: Gender | None = None) -> tuple[str, Gender]:
+        gender = gender or (Gender.female if self.rng.random() < 0.55 else Gender.male)
+        surname = self.rng.choices(data.SURNAMES, data.SURNAME_WEIGHTS)[0]
+        given = self.rng.choice(data.FEMALE_GIVEN if gender == Gender.female else data.MALE_GIVEN)
+        return surname + given, gender
+
+    def mobile(self) -> str:
+        while True:
+            number = self.rng.choice(data.MOBILE_PREFIXES) + f"{self.rng.randrange(10**8):08d}"
+            if number not in self.phones:
+                self.phones.add(number)
+                return number
+
+
+@dataclass
+class _Town:
+    """What the planner and the player need to know about the built town."""
+
+    centre: Site
+    station: Site
+    villages: list[Site]
+    village_weights: list[int]
+    categories: list[models.ServiceCategory]
+    teams: dict[str, models.Team]
+    team_keys_by_category: dict[int, list[str]]
+    leads: dict[str, Actor]
+    manager: Actor
+    officer: Actor
+    items: list[models.ServiceItem]
+    rosters: dict[str, list[Volunteer]]
+    keep: list = field(default_factory=list)  # strong refs keep session.get() off the database
+
+
+# --- the public entry point -------------------------------------------------------------------
+
+
+def build(url: str | None = None, *, seed: int = 2026, reset: bool = False,
+          progress: Progress | None = None, today: date | None = None,
+          scale: float = 1.0) -> Result:
+    """Build the demo town into the database at `url` through the services.
+
+    Refuses (DatabaseNotEmpty) when the database already has sites or users, unless `reset`, which
+    drops every table and migrates again. `today` fixes the day the history ends before (default:
+    the real local date); `scale` shrinks the volunteers and orders for quick tests.
+    """
+    started = clock.perf_counter()
+    url = url or config.database_url()
+    report = progress or (lambda fraction, message: None)
+    report(0.0, "准备数据库")
+    if reset:
+        _drop_everything(url)
+    db.upgrade(url)
+    rng = random.Random(seed)
+    with db.write_session(url) as session:
+        if users.any_exist(session) or sites.any_exist(session):
+            raise DatabaseNotEmpty()
+        tz = ZoneInfo(settings_service.current(session)["timezone"])
+        real_today = datetime.now(tz).date()
+        today = today or real_today
+        if today > real_today:
+            raise ValueError("today must not be in the future")
+        anchor = datetime.combine(today, time.min, tzinfo=tz).astimezone(UTC)
+        planner = _Planner(rng, tz, anchor)
+        n_volunteers = max(len(data.TEAMS) * MIN_ROSTER + 24, round(FULL_VOLUNTEERS * scale))
+        n_orders = max(40, round(FULL_ORDERS * scale))
+
+        report(0.02, "创建站点和账号")
+        town, admin_password = _organisation(session, planner, report)
+        report(0.22, "登记志愿者")
+        _volunteers(session, planner, town, n_volunteers)
+        report(0.27, "创建服务菜单")
+        _menu(session, town)
+        report(0.29, "安排工单")
+        plans = _plan_history(planner, town, n_orders, today)
+        _play(session, town, plans, anchor, report)
+        report(0.99, "整理服务菜单")
+        _retire_unwanted_item(session, town)
+        counts = _counts(session)
+    seconds = clock.perf_counter() - started
+    report(1.0, "演示数据已生成")
+    return Result(url=url, seconds=seconds, today=today, now=anchor, counts=counts,
+                  admin_password=admin_password)
+
+
+def _drop_everything(url: str) -> None:
+    """Drop every table (and Alembic's bookkeeping) so the migrations start from scratch."""
+    engine = db.engine(url)
+    SQLModel.metadata.drop_all(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    db._upgraded.discard(url)  # core.db.upgrade runs once per URL and process
+
+
+# --- organisation: sites, accounts, teams -----------------------------------------------------
+
+
+def _organisation(session: Session, planner: _Planner, report: Progress) -> tuple[_Town, str]:
+    admin_password = secrets.token_urlsafe(12)
+    admin = users.create_first_manager(session, centre_name=data.CENTRE, level=SiteLevel.center,
+                                       username="admin", display_name=planner.name()[0],
+                                       password=admin_password)
+    boss = users.to_actor(session, admin)
+    catalog.ensure_default_categories(session)
+    categories = catalog.categories(session)
+    centre = sites.get(session, admin.site_id)
+    station = sites.create(session, name=data.STATION, level=SiteLevel.station,
+                           parent_id=centre.id)
+    villages = [sites.create(session, name=name, level=SiteLevel.point, parent_id=station.id)
+                for name, _ in data.VILLAGES]
+    by_name = {v.name: v for v in villages}
+
+    def account(username: str, role: Role, password: str | None = None,
+                team_id: int | None = None, name: str | None = None,
+                phone: str | None = None) -> Actor:
+        user, _ = users.create(session, actor=boss, username=username,
+                               display_name=name or planner.name()[0], role=role,
+                               site_id=station.id, team_id=team_id,
+                               phone=phone or planner.mobile(),
+                               password=password or secrets.token_urlsafe(12))
+        return users.to_actor(session, user)
+
+    # The demo logins work with the published password and need no change at first login.
+    manager = account("manager", Role.manager, users.DEMO_PASSWORD)
+    officer = account("officer", Role.officer, users.DEMO_PASSWORD)
+    account("leader", Role.leader, users.DEMO_PASSWORD)
+    report(0.05, "创建志愿服务队")
+
+    team_objs: dict[str, models.Team] = {}
+    leads: dict[str, Actor] = {}
+    by_category: dict[int, list[str]] = {i: [] for i in range(len(categories))}
+    for n, (key, name, tier, parent, village, cats, _w) in enumerate(data.TEAMS):
+        lead_name, _ = planner.name()
+        phone = planner.mobile()
+        site = by_name[village] if village else station
+        team = teams.create(session, actor=manager, name=name, tier=TeamTier(tier),
+                            site_id=site.id,
+                            parent_id=team_objs[parent].id if parent else None,
+                            category_ids=tuple(categories[c].id for c in cats),
+                            lead_name=lead_name, phone=phone)
+        team_objs[key] = team
+        for c in cats:
+            by_category[c].append(key)
+        username = "lead" if key == data.LEAD_TEAM else "lead_" + key.split("_", 1)[-1]
+        leads[key] = account(username, Role.team_lead,
+                             users.DEMO_PASSWORD if key == data.LEAD_TEAM else None,
+                             team_id=team.id, name=lead_name, phone=phone)
+        report(0.05 + 0.17 * (n + 1) / len(data.TEAMS), "创建志愿服务队和队长账号")
+    town = _Town(centre=centre, station=station, villages=villages,
+                 village_weights=[w for _, w in data.VILLAGES], categories=categories,
+                 teams=team_objs, team_keys_by_category=by_category, leads=leads,
+                 manager=manager, officer=officer, items=[], rosters={})
+    town.keep += [centre, station, *villages, *categories, *team_objs.values()]
+    return town, admin_password
+
+
+# --- volunteers -------------------------------------------------------------------------------
+
+
+def _volunteers(session: Session, planner: _Planner, town: _Town, count: int) -> None:
+    rng, today = planner.rng, planner.day(planner.anchor) - timedelta(days=1)
+    keys = [t[0] for t in data.TEAMS]
+    weights = [{"corps": 2, "detachment": 3, "squad": 10}[t[2]] for t in data.TEAMS]
+    cats_of = {t[0]: t[5] for t in data.TEAMS}
+    window_start = today - timedelta(days=HISTORY_DAYS)
+    sites_ = [town.station, *town.villages]
+    site_weights = [sum(town.village_weights) * 0.15, *town.village_weights]
+    for i in range(count):
+        # The first volunteers give every team a crew that predates the history.
+        if i < len(keys) * MIN_ROSTER:
+            team_ids = [keys[i % len(keys)]]
+            early = True
+        else:
+            team_ids = [rng.choices(keys, weights)[0]]
+            early = rng.random() < 0.65
+        if rng.random() < 0.35:
+            second = rng.choices(keys, weights)[0]
+            if second not in team_ids:
+                team_ids.append(second)
+        if early:
+            registered = window_start - timedelta(days=rng.randrange(1, 3 * 365))
+        else:
+            registered = window_start + timedelta(days=rng.randrange(HISTORY_DAYS))
+        name, gender = planner.name()
+        skills = []
+        for key in team_ids:
+            pool = data.SKILLS_BY_CATEGORY[rng.choice(cats_of[key])]
+            skills += rng.sample(pool, k=rng.randint(1, 2))
+        if rng.random() < 0.3:
+            skills.append(rng.choice(data.GENERAL_SKILLS))
+        skills = list(dict.fromkeys(skills))
+        volunteers.create(session, actor=town.manager, name=name, phone=planner.mobile(),
+                          gender=gender, site_id=rng.choices(sites_, site_weights)[0].id,
+                          party_member=rng.random() < 0.3, skills="、".join(skills),
+                          registered_on=registered,
+                          team_ids=tuple(town.teams[k].id for k in team_ids), commit=False)
+        if i % 50 == 49:
+            session.commit()
+    session.commit()
+    for key, team in town.teams.items():
+        roster = sorted(teams.roster(session, team_id=team.id), key=lambda v: v.id)
+        town.rosters[key] = roster
+        town.keep += roster
+
+
+def _menu(session: Session, town: _Town) -> None:
+    for cat, title, _profile, _lo, _hi, description in data.MENU:
+        providers = [k for k in town.team_keys_by_category[cat]
+                     if town.teams[k].tier != TeamTier.corps]
+        item = catalog.create_item(session, actor=town.manager, title=title,
+                                   category_id=town.categories[cat].id, description=description,
+                                   team_ids=tuple(town.teams[k].id for k in providers))
+        town.items.append(item)
+    town.keep += town.items
+
+
+# Menu items that behave differently from the rest, so the menu review has something to show.
+_UNLOVED_ITEM = "电商直播培训"                 # poorly rated
+_UNWANTED_ITEM = "农家书屋读书会"               # almost nobody asks for it
+_RETIRED_ITEM = ("送电影下乡", "家家有电视和手机，露天电影观众逐年减少")
+
+
+def _retire_unwanted_item(session: Session, town: _Town) -> None:
+    title, reason = _RETIRED_ITEM
+    item = next(i for i in town.items if i.title == title)
+    catalog.retire_item(session, actor=town.manager, item_id=item.id, reason=reason)
+
+
+# --- the history ------------------------------------------------------------------------------
+
+
+def _plan_history(planner: _Planner, town: _Town, n_orders: int, today: date) -> list[Plan]:
+    rng = planner.rng
+    scripted = _scripted(planner, town)
+    first_day = today - timedelta(days=HISTORY_DAYS)
+    days = [first_day + timedelta(days=d) for d in range(HISTORY_DAYS)]
+    weights = []
+    for d, day in enumerate(days):
+        w = (0.6 + 0.8 * d / HISTORY_DAYS) * data.CAMPAIGN_BOOST.get(day.month, 1.0)
+        weights.append(w * (0.55 if day.weekday() >= 5 else 1.0))
+    plans = list(scripted)
+    for day in sorted(rng.choices(days, weights, k=max(0, n_orders - len(scripted)))):
+        submitted = planner.at(day, rng.uniform(8, 18.5))
+        if submitted >= planner.anchor:
+            continue
+        plan = _content(planner, town, submitted)
+        _random_lifecycle(planner, town, plan)
+        plans.append(plan)
+    plans.sort(key=lambda p: p.submitted_at)
+    return plans
+
+
+def _content(planner: _Planner, town: _Town, submitted: datetime, *,
+             category: int | None = None, source: str | None = None) -> Plan:
+    """What is asked, where, by whom and by when."""
+    rng = planner.rng
+    source = OrderSource(source or rng.choices(*zip(*data.SOURCE_WEIGHTS))[0])
+    if category is None:
+        category = rng.choices(range(len(data.CATEGORY_WEIGHTS)), data.CATEGORY_WEIGHTS)[0]
+    menu = [i for i, m in enumerate(data.MENU) if m[0] == category]
+    item_weights = [0.05 if data.MENU[i][1] == _UNWANTED_ITEM else
+                    0.6 if data.MENU[i][1] == _UNLOVED_ITEM else 1.0 for i in menu]
+    local_day = planner.day(submitted)
+    if source == OrderSource.activity or rng.random() < 0.88:
+        item = rng.choices(menu, item_weights)[0]
+        _cat, title, profile, lo, hi, _ = data.MENU[item]
+    else:
+        item = None
+        title, profile, lo, hi = rng.choice(data.FREE_NEEDS[category])
+    campaign = data.CAMPAIGNS[local_day.month]
+    if source == OrderSource.activity:
+        title = f"{campaign}·{title}"
+        site = town.station if rng.random() < 0.35 else rng.choices(
+            town.villages, town.village_weights)[0]
+    else:
+        site = rng.choices(town.villages, town.village_weights)[0]
+    requester_name = requester_phone = ""
+    if source == OrderSource.survey:
+        if rng.random() < 0.4:
+            requester_name = rng.choice(data.RESPONDENTS)
+        else:
+            requester_name = planner.name()[0]
+            requester_phone = planner.mobile() if rng.random() < 0.5 else ""
+    elif source != OrderSource.activity:
+        requester_name = planner.name()[0]
+        requester_phone = planner.mobile()
+    who = f"{site.name}{requester_name}" if requester_name else f"{site.name}村民"
+    description = data.DESCRIPTIONS[source.value].format(who=who, title=title, campaign=campaign)
+    due_days = rng.randint(10, 25) if source == OrderSource.activity else 7
+    placer = ("officer" if source == OrderSource.survey
+              or (source == OrderSource.walk_in and rng.random() < 0.6) else "manager")
+    return Plan(submitted_at=submitted, site_id=site.id, category=category, item=item,
+                title=title, description=description, source=source,
+                requester_name=requester_name, requester_phone=requester_phone,
+                due_on=local_day + timedelta(days=due_days), expected=rng.randint(lo, hi),
+                profile=profile, placer=placer)
+
+
+def _pick_team(planner: _Planner, plan: Plan, exclude: str | None = None) -> str:
+    keys = [k for k in _candidates(plan) if k != exclude]
+    weights = [_TEAM_WEIGHT[k] for k in keys]
+    return planner.rng.choices(keys, weights)[0]
+
+
+_TEAM_WEIGHT = {t[0]: t[6] for t in data.TEAMS}
+_TEAM_CATS = {t[0]: t[5] for t in data.TEAMS}
+
+
+def _candidates(plan: Plan) -> list[str]:
+    return [t[0] for t in data.TEAMS if plan.category in t[5]]
+
+
+def _random_lifecycle(planner: _Planner, town: _Town, plan: Plan) -> None:
+    """The full story of an order as it would unfold, later cut at today's midnight."""
+    rng = planner.rng
+    t = plan.submitted_at
+    r = rng.random()
+    t = planner.office(t + (planner.hours(0.3, 6) if r < 0.72 else planner.hours(6, 22)
+                            if r < 0.93 else planner.hours(25, 60)))
+    team = _pick_team(planner, plan)
+    if rng.random() < 0.07:  # the first team hands it back; the manager finds another
+        plan.steps.append(Step("dispatch", t, team=team))
+        t = t + planner.hours(2, 30)
+        plan.steps.append(Step("decline", t, team=team, reason=rng.choice(data.DECLINE_REASONS)))
+        t = planner.office(t + planner.hours(0.5, 8))
+        team = _pick_team(planner, plan, exclude=team)
+    plan.steps.append(Step("dispatch", t, team=team))
+    r = rng.random()
+    t = planner.office(t + (planner.hours(0.5, 18) if r < 0.75 else planner.hours(18, 46)
+                            if r < 0.95 else planner.hours(49, 80)))
+    _accept_and_finish(planner, town, plan, team, t)
+    _maybe_cancel_or_stall(planner, plan)
+    _cut_at(plan, planner.anchor)
+
+
+def _accept_and_finish(planner: _Planner, town: _Town, plan: Plan, team: str,
+                       accepted_at: datetime, *, rated: bool | None = None,
+                       on_time: bool | None = None) -> None:
+    rng = planner.rng
+    accept_day = planner.day(accepted_at)
+    if on_time is None:
+        on_time = rng.random() < 0.9
+    if accept_day <= plan.due_on and on_time:
+        planned = accept_day + timedelta(days=rng.randint(0, min(4, (plan.due_on - accept_day).days)))
+    else:
+        planned = max(accept_day, plan.due_on) + timedelta(days=rng.randint(0, 4))
+    plan.steps.append(Step("accept", accepted_at, team=team, planned_on=planned))
+    completed = planner.at(planned, rng.uniform(10, 18))
+    if completed <= accepted_at + timedelta(hours=1):
+        completed = accepted_at + planner.hours(1.5, 5)
+    plan.steps.append(Step("complete", completed, team=team,
+                           done=_completion(planner, town, plan, team, completed)))
+    if rated is None:
+        rated = rng.random() > 0.025  # a few are never rated
+    if not rated:
+        return
+    if rng.random() < 0.45:
+        channel, at = RatingChannel.in_person, completed + planner.hours(0.2, 1.5)
+        actor = "officer" if rng.random() < 0.6 else "manager"
+    else:
+        late = rng.random() < 0.03
+        channel, actor = RatingChannel.call, "officer"
+        at = planner.office(completed + (planner.hours(8 * 24, 13 * 24) if late
+                                         else planner.hours(12, 6 * 24)))
+    item_title = data.MENU[plan.item][1] if plan.item is not None else ""
+    table = ((5, 15), (4, 25), (3, 25), (2, 20), (1, 15)) if item_title == _UNLOVED_ITEM \
+        else data.RATING_WEIGHTS
+    level = rng.choices(*zip(*table))[0]
+    plan.steps.append(Step("rate", at, level=level, channel=channel, actor=actor,
+                           comment=rng.choice(data.RATING_COMMENTS[level])))
+
+
+def _completion(planner: _Planner, town: _Town, plan: Plan, team: str,
+                at: datetime) -> orders.Completion:
+    rng = planner.rng
+    total = max(1, round(plan.expected * rng.uniform(0.7, 1.3)))
+    groups = [g.value for g in models.BeneficiaryGroup]
+    shares = [w * rng.uniform(0.5, 1.5) for w in data.PROFILES[plan.profile]]
+    raw = [total * s / sum(shares) for s in shares]
+    counts = [int(x) for x in raw]
+    for i in sorted(range(len(raw)), key=lambda i: raw[i] - counts[i], reverse=True):
+        if sum(counts) == total:
+            break
+        counts[i] += 1
+    beneficiaries = {g: c for g, c in zip(groups, counts) if c > 0}
+    day = planner.day(at)
+    crew = [v for v in town.rosters[team] if v.registered_on <= day]
+    crew = rng.sample(crew, k=min(len(crew), rng.randint(2, 6)))
+    hours = {v.id: rng.choice((1, 1.5, 2, 2, 2.5, 3, 3, 3.5, 4)) for v in crew}
+    return orders.Completion(beneficiaries=beneficiaries, hours=hours,
+                             note=rng.choice(data.COMPLETION_NOTES))
+
+
+def _maybe_cancel_or_stall(planner: _Planner, plan: Plan) -> None:
+    rng = planner.rng
+    r = rng.random()
+    young = plan.submitted_at > planner.anchor - timedelta(days=RECENT_DAYS)
+    if r < 0.045:
+        # 取消: before dispatch, while dispatched, or after acceptance.
+        stage = rng.choices(("submitted", "dispatched", "accepted"), (5, 2.5, 2.5))[0]
+        times = [plan.submitted_at] + [s.at for s in plan.steps]
+        actions = ["place"] + [s.action for s in plan.steps]
+        last = {"submitted": "place", "dispatched": "dispatch", "accepted": "accept"}[stage]
+        index = len(actions) - 1 - actions[::-1].index(last)
+        start, end = times[index], times[index + 1]
+        at = start + (end - start) * rng.uniform(0.2, 0.8)
+        del plan.steps[index:]
+        plan.steps.append(Step("cancel", at, reason=rng.choice(data.CANCEL_REASONS)))
+    elif young and r < 0.045 + 0.08:
+        # Stuck half-way: these are the orders that show up as 超时.
+        stage = rng.choices(("dispatch", "accept", "complete"), (2, 3, 5))[0]
+        index = next(i for i, s in enumerate(plan.steps) if s.action == stage)
+        del plan.steps[index:]
+
+
+def _cut_at(plan: Plan, anchor: datetime) -> None:
+    """Keep only what had happened by the moment the history stops."""
+    for i, step in enumerate(plan.steps):
+        if step.at >= anchor:
+            del plan.steps[i:]
+            return
+
+
+def _scripted(planner: _Planner, town: _Town) -> list[Plan]:
+    """Orders whose state right now is chosen, so the demo accounts always have work: the `lead`
+    squad has orders waiting (one late), accepted (one past due), done and unrated, cancelled and
+    declined; the manager's queue has a fresh order, an overdue one and one handed back."""
+    today, lead = planner.day(planner.anchor), data.LEAD_TEAM
+    health = _TEAM_CATS[lead][0]
+    other = next(k for k in town.team_keys_by_category[health] if k != lead)
+    h = timedelta(hours=1)
+    plans = []
+
+    def new(days_ago: int, hour: float, category: int = health, source: str = "survey") -> Plan:
+        submitted = planner.at(today - timedelta(days=days_ago), hour)
+        plan = _content(planner, town, submitted, category=category, source=source)
+        plans.append(plan)
+        return plan
+
+    # waiting for the lead: two in time, one late (dispatched more than 2 days ago)
+    for days_ago, hour, after in ((1, 15, 2), (1, 9.5, 1.5), (4, 10, 3)):
+        p = new(days_ago, hour)
+        p.steps.append(Step("dispatch", p.submitted_at + after * h, team=lead))
+    # accepted: one on schedule, one past its due date
+    p = new(3, 9)
+    p.steps += [Step("dispatch", p.submitted_at + 2 * h, team=lead),
+                Step("accept", p.submitted_at + 8 * h, team=lead,
+                     planned_on=today + timedelta(days=2))]
+    p = new(12, 9)
+    p.steps += [Step("dispatch", p.submitted_at + 1 * h, team=lead),
+                Step("accept", p.submitted_at + 5 * h, team=lead,
+                     planned_on=planner.day(p.submitted_at) + timedelta(days=3))]
+    # done and waiting for the resident's rating; and one done long ago, never rated
+    for days_ago in (5, 20):
+        p = new(days_ago, 9)
+        p.steps.append(Step("dispatch", p.submitted_at + 2 * h, team=lead))
+        _accept_and_finish(planner, town, p, lead, p.submitted_at + 6 * h, rated=False,
+                           on_time=True)
+    # declined by the lead, then done by another team
+    p = new(6, 9)
+    p.steps += [Step("dispatch", p.submitted_at + 1 * h, team=lead),
+                Step("decline", p.submitted_at + 4 * h, team=lead,
+                     reason=data.DECLINE_REASONS[1]),
+                Step("dispatch", p.submitted_at + 24 * h, team=other)]
+    _accept_and_finish(planner, town, p, other, p.submitted_at + 27 * h, rated=True,
+                       on_time=True)
+    # dispatched to the lead, then cancelled by the manager
+    p = new(8, 9)
+    p.steps += [Step("dispatch", p.submitted_at + 2 * h, team=lead),
+                Step("cancel", p.submitted_at + 26 * h, reason=data.CANCEL_REASONS[3])]
+    # the manager's queue
+    new(1, 21, category=2, source="online")
+    new(2, 8.5, category=0, source="phone")           # waiting > 1 day: 超时
+    p = new(1, 10, category=5, source="walk_in")
+    first = next(k for k in town.team_keys_by_category[5] if k != lead)
+    p.steps += [Step("dispatch", p.submitted_at + 3 * h, team=first),
+                Step("decline", p.submitted_at + 10 * h, team=first,
+                     reason=data.DECLINE_REASONS[0])]
+    for p in plans:
+        _cut_at(p, planner.anchor)
+    return plans
+
+
+# --- playing the plans through the services ----------------------------------------------------
+
+
+def _play(session: Session, town: _Town, plans: list[Plan], anchor: datetime,
+          report: Progress) -> None:
+    actors = {"manager": town.manager, "officer": town.officer}
+    every = max(1, len(plans) // 50)
+    for n, plan in enumerate(plans):
+        order = orders.place(
+            session, actor=actors[plan.placer], site_id=plan.site_id,
+            category_id=town.categories[plan.category].id, title=plan.title,
+            source=plan.source, description=plan.description,
+            item_id=town.items[plan.item].id if plan.item is not None else None,
+            requester_name=plan.requester_name, requester_phone=plan.requester_phone,
+            due_on=plan.due_on, expected_beneficiaries=plan.expected, now=plan.submitted_at)
+        for step in plan.steps:
+            assert step.at < anchor
+            if step.action == "dispatch":
+                orders.dispatch(session, actor=town.manager, order_id=order.id,
+                                team_id=town.teams[step.team].id, now=step.at)
+            elif step.action == "decline":
+                orders.decline(session, actor=town.leads[step.team], order_id=order.id,
+                               reason=step.reason, now=step.at)
+            elif step.action == "accept":
+                orders.accept(session, actor=town.leads[step.team], order_id=order.id,
+                              planned_on=step.planned_on, now=step.at)
+            elif step.action == "complete":
+                orders.complete(session, actor=town.leads[step.team], order_id=order.id,
+                                done=step.done, now=step.at)
+            elif step.action == "rate":
+                orders.rate(session, actor=actors[step.actor], order_id=order.id,
+                            level=step.level, comment=step.comment, channel=step.channel,
+                            now=step.at)
+            elif step.action == "cancel":
+                orders.cancel(session, actor=town.manager, order_id=order.id,
+                              reason=step.reason, now=step.at)
+        if n % every == 0:
+            report(0.29 + 0.70 * (n + 1) / len(plans), f"生成工单 {n + 1}/{len(plans)}")
+
+
+def _counts(session: Session) -> dict[str, int]:
+    def count(model, *where) -> int:
+        return session.exec(select(func.count()).select_from(model).where(*where)).one()
+
+    out = {f"sites_{level.value}": count(Site, Site.level == level) for level in SiteLevel}
+    out |= {f"teams_{tier.value}": count(models.Team, models.Team.tier == tier)
+            for tier in TeamTier}
+    out |= {"users": count(User), "volunteers": count(Volunteer),
+            "menu_items": count(models.ServiceItem), "orders": count(WorkOrder),
+            "events": count(OrderEvent), "service_records": count(models.ServiceRecord),
+            "ratings": count(models.Rating)}
+    out |= {f"orders_{s.value}": count(WorkOrder, WorkOrder.status == s) for s in OrderStatus}
+    return out
+
+
+__all__ = ["build", "DatabaseNotEmpty", "Result", "HISTORY_DAYS"]

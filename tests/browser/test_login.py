@@ -1,0 +1,148 @@
+"""Login, cookies, reloads and deep links, seen from a real browser."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from playwright.sync_api import expect
+
+from core import db
+from models import LoginLockout
+from tests.browser.conftest import ORDER_TITLES, SIDEBAR_NAME, UI
+from tests.factories import PASSWORD
+
+
+def _logged_out(ui: UI, page=None) -> None:
+    page = page or ui.page
+    ui.login_form_visible(page)
+    expect(page.get_by_role("button", name="退出")).to_have_count(0)
+
+
+def test_login_then_reload_stays_logged_in(ui):
+    ui.goto("/")
+    ui.login("mgr")
+    ui.shot("login_mgr")
+
+    ui.page.reload()
+
+    expect(ui.page.get_by_text(SIDEBAR_NAME["mgr"], exact=True)).to_be_visible()
+    expect(ui.page.get_by_role("button", name="退出")).to_be_visible()
+    expect(ui.page.get_by_label("密码", exact=True)).to_have_count(0)
+
+
+def test_deep_link_after_login_lands_on_the_page(ui):
+    ui.goto("/")
+    ui.login("mgr")
+
+    other = ui.goto("/dispatch", page=ui.context.new_page())
+
+    expect(other.get_by_role("heading", name="派单", exact=True)).to_be_visible()
+    expect(other.get_by_text(SIDEBAR_NAME["mgr"], exact=True)).to_be_visible()
+    expect(other.get_by_text("Page not found")).to_have_count(0)
+    assert other.url.endswith("/dispatch")
+
+
+def test_deep_link_logged_out_shows_login_then_lands(ui):
+    ui.goto("/orders")
+
+    _logged_out(ui)
+    expect(ui.page.get_by_text(ORDER_TITLES[0])).to_have_count(0)
+    expect(ui.page.get_by_role("heading", name="工单", exact=True)).to_have_count(0)
+
+    ui.login("mgr")
+
+    expect(ui.page.get_by_role("heading", name="工单", exact=True)).to_be_visible()
+    expect(ui.page.get_by_role("tab", name="工单列表")).to_be_visible()
+    assert ui.page.url.endswith("/orders")
+
+
+def test_logout_then_reload_stays_logged_out(ui):
+    ui.goto("/")
+    ui.login("mgr_out")
+    cookie = ui.auth_cookie()
+
+    ui.page.get_by_role("button", name="退出").click()
+    _logged_out(ui)
+    ui.shot("logged_out")
+
+    # Whether or not the browser dropped it, the old cookie must be refused by the server.
+    ui.context.add_cookies([cookie])
+    ui.page.reload()
+
+    _logged_out(ui)
+    expect(ui.page.get_by_text(SIDEBAR_NAME["mgr_out"], exact=True)).to_have_count(0)
+
+
+def test_page_url_on_fresh_server_without_login_shows_no_data(fresh_server, context, shots):
+    """Before any session ran app.py's st.navigation, Streamlit serves pages/ directly: the guard
+    on each page must hold on its own."""
+    ui = UI(fresh_server, context, shots)
+
+    for path, secrets in (("/orders", ORDER_TITLES), ("/users", ("lead_a", "LEAD_A", "boss2"))):
+        ui.goto(path)
+        guard = ui.page.get_by_text("请先登录")
+        form = ui.page.get_by_label("用户名", exact=True)
+        expect(guard.or_(form).first).to_be_visible()
+        ui.shot(f"fresh_server{path.replace('/', '_')}")
+        for secret in secrets:
+            expect(ui.page.get_by_text(secret)).to_have_count(0)
+        expect(ui.page.locator('[data-testid="stDataFrame"]')).to_have_count(0)
+
+
+def _failures(server, username: str) -> tuple[int, datetime | None]:
+    with db.session(server.db_url) as s:
+        lock = s.get(LoginLockout, username)
+        return (0, None) if lock is None else (lock.failures, lock.locked_until)
+
+
+def _wait_for_failures(server, username: str, count: int, seconds: float = 15) -> None:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if _failures(server, username)[0] >= count:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{username}: {_failures(server, username)} failures, wanted {count}")
+
+
+def test_login_failure_message_and_lockout(ui):
+    ui.goto("/")
+    ui.login_form_visible()
+
+    ui.submit_login("locked", "wrong horse")
+    expect(ui.page.get_by_text("用户名或密码不正确")).to_be_visible()
+    _logged_out(ui)
+    ui.shot("login_failed")
+
+    for count in range(2, 6):
+        ui.submit_login("locked", f"wrong horse {count}")
+        _wait_for_failures(ui.server, "locked", count)
+    failures, locked_until = _failures(ui.server, "locked")
+    assert failures == 5 and locked_until is not None
+    assert locked_until.replace(tzinfo=locked_until.tzinfo or UTC) > db.utcnow()
+
+    ui.goto("/")   # a new session: nothing but the lockout table remembers the failures
+    ui.submit_login("locked", PASSWORD)
+    expect(ui.page.get_by_text("用户名或密码不正确")).to_be_visible()
+    _logged_out(ui)
+    expect(ui.page.get_by_text(SIDEBAR_NAME["locked"], exact=True)).to_have_count(0)
+
+
+def test_language_switch_survives_reload(ui):
+    ui.goto("/")
+    ui.login("mgr_en")
+
+    ui.page.get_by_role("button", name="English", exact=True).click()
+    nav = ui.page.get_by_test_id("stSidebarNav")
+    expect(nav.get_by_text("Orders", exact=True)).to_be_visible()
+    expect(ui.page.get_by_role("heading", name="Overview", exact=True)).to_be_visible()
+    expect(ui.page.get_by_role("button", name="Log out")).to_be_visible()
+
+    ui.page.reload()
+
+    expect(ui.page.get_by_role("heading", name="Overview", exact=True)).to_be_visible()
+    expect(nav.get_by_text("Orders", exact=True)).to_be_visible()
+    expect(ui.page.get_by_role("button", name="Log out")).to_be_visible()
+    expect(ui.page.get_by_role("button", name="退出")).to_have_count(0)
+    ui.shot("english_after_reload")
