@@ -1,7 +1,5 @@
 """我的工单: the team lead's inbox — accept or decline what was dispatched, mark accepted work done."""
 
-from datetime import date
-
 import streamlit as st
 
 from core import db
@@ -11,7 +9,7 @@ from ui import order_views
 from ui.completion import completion_form
 from ui.i18n import t
 from ui.session import require
-from ui.widgets import flash, paged, reporting_errors
+from ui.widgets import flash, local_today, paged, reporting_errors
 
 actor = require(Action.WORK_ORDERS)
 
@@ -35,8 +33,8 @@ state = info["order"]["status"]
 if state == "dispatched":
     accept_col, decline_col = st.columns(2)
     with accept_col.form("accept_form"):
-        planned = st.date_input(t("my_orders.planned_on"), value=date.today(), key="accept_date",
-                                min_value=date.today(), format="YYYY-MM-DD")
+        planned = st.date_input(t("my_orders.planned_on"), value=local_today(), key="accept_date",
+                                min_value=local_today(), format="YYYY-MM-DD")
         if st.form_submit_button(t("my_orders.accept"), type="primary"):
             with db.write_session() as s, reporting_errors():
                 order = orders.accept(s, actor=actor, order_id=picked, planned_on=planned)

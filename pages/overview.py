@@ -1,6 +1,6 @@
 """概览: the period's tiles and orders per month by status."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import streamlit as st
 
@@ -10,12 +10,12 @@ from services.permissions import Action
 from ui import charts
 from ui.i18n import t
 from ui.session import require
-from ui.widgets import empty, percent
+from ui.widgets import empty, local_today, percent
 
 actor = require(Action.VIEW_OVERVIEW)
 
 st.title(t("overview.title"))
-today = date.today()
+today = local_today()
 first = today.replace(day=1)
 period = st.date_input(t("overview.period"), value=(first, today), key="overview_period",
                        format="YYYY-MM-DD")

@@ -1,7 +1,5 @@
 """志愿者: the volunteers of my sites with their teams, hours, stars and points."""
 
-from datetime import date
-
 import pandas as pd
 import streamlit as st
 
@@ -11,7 +9,7 @@ from services import sites, teams, volunteers
 from services.permissions import Action
 from ui.i18n import label, t
 from ui.session import require
-from ui.widgets import empty, flash, paged, reporting_errors
+from ui.widgets import empty, flash, local_today, paged, reporting_errors
 
 actor = require(Action.MANAGE_VOLUNTEERS)
 
@@ -76,5 +74,5 @@ if go:
         if picked:
             volunteers.update(s, actor=actor, volunteer_id=picked["id"], active=active, **fields)
         else:
-            volunteers.create(s, actor=actor, registered_on=date.today(), **fields)
+            volunteers.create(s, actor=actor, registered_on=local_today(), **fields)
     flash(t("common.saved"))

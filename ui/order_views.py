@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 import streamlit as st
 
@@ -12,8 +10,8 @@ from models import OrderSource, Role
 from services import catalog, orders, sites, teams
 from services.permissions import Actor
 from ui.i18n import label, t
-from ui.widgets import (day, empty, flash, local_time, overdue_column, reporting_errors,
-                        status_column)
+from ui.widgets import (day, empty, flash, local_time, local_today, overdue_column,
+                        reporting_errors, status_column)
 
 STATUSES = ("submitted", "dispatched", "accepted", "completed", "rated", "cancelled")
 
@@ -148,7 +146,7 @@ def place_form(actor: Actor, names: dict) -> None:
         expected = c[1].number_input(t("orders.expected"), min_value=0, max_value=100000,
                                      value=0, step=1, key="place_expected")
         due = c[2].date_input(t("orders.col.due_on"), value=None, key="place_due",
-                              min_value=date.today(), format="YYYY-MM-DD",
+                              min_value=local_today(), format="YYYY-MM-DD",
                               help=t("orders.due_help"))
         c = st.columns(2)
         requester = c[0].text_input(t("orders.requester_name"), key="place_req", max_chars=40)

@@ -89,19 +89,34 @@ def demo_banner() -> None:
 
 
 def language_switch(actor_id: int | None) -> None:
-    current = language()
+    """中文 / English in the sidebar. Session state "lang" is the truth; the control follows it
+    (a login may have changed it) and a click saves the choice on the user's row."""
     names = {"zh": "中文", "en": "English"}
-    choice = st.sidebar.segmented_control(
-        "🌐", LANGUAGES, default=current, format_func=names.get, key="lang_switch",
-        label_visibility="collapsed")
-    if choice and choice != current:
+    current = language()
+    if st.session_state.get("lang_switch") != current:
+        st.session_state["lang_switch"] = current
+
+    def _chosen() -> None:
+        choice = st.session_state.get("lang_switch")
+        if choice not in LANGUAGES:
+            st.session_state["lang_switch"] = st.session_state["lang"]
+            return
         st.session_state["lang"] = choice
         if actor_id is not None:
             with db.write_session() as s:
                 users.set_language(s, user_id=actor_id, language=choice)
         else:
             st.query_params["lang"] = choice
-        st.rerun()
+
+    st.sidebar.segmented_control("🌐", LANGUAGES, format_func=names.get, key="lang_switch",
+                                 on_change=_chosen, label_visibility="collapsed")
+
+
+def local_today() -> date:
+    """Today in the app's time zone (a server in UTC is a day behind Beijing until 08:00)."""
+    from services.clock import local_today as today_in
+
+    return today_in(db.utcnow(), timezone())
 
 
 def empty(message_key: str) -> None:

@@ -21,8 +21,11 @@ Two things AppTest does differently from a served app, handled here:
 
 from __future__ import annotations
 
+import functools
+import os
 import pickle
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,17 +129,63 @@ def empty_url(_templates, tmp_path, monkeypatch) -> str:
 
 
 class _ServedPagesManager(PagesManager):
+    """AppTest's PagesManager, but routing like a warm server: app.py's st.navigation decides."""
+
+    cold_start = False  # True: route like the first run after a server start (pages/ served)
+
     def __init__(self, *args, **kwargs):
+        PagesManager.uses_pages_directory = None  # the reset AppTest means to do
         super().__init__(*args, **kwargs)
-        PagesManager.uses_pages_directory = False
+        if not _ServedPagesManager.cold_start:
+            PagesManager.uses_pages_directory = False
 
 
 @pytest.fixture(autouse=True)
 def _served_navigation(monkeypatch):
+    enforced = st_config.get_option("runner.enforceSerializableSessionState")
     st_config.set_option("runner.enforceSerializableSessionState", False)
     monkeypatch.setattr(app_test_module, "PagesManager", _ServedPagesManager)
     yield
+    _ServedPagesManager.cold_start = False
     PagesManager.uses_pages_directory = None
+    st_config.set_option("runner.enforceSerializableSessionState", enforced)
+
+
+def _process_timezone(name: str | None) -> None:
+    if name is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = name
+    time.tzset()
+
+
+@pytest.fixture(autouse=True)
+def server_timezone():
+    """The pages take "today" from the server's clock (date.today()); run them on a server whose
+    clock is in the app's time zone (Asia/Shanghai, the default setting), so that a test's
+    result does not depend on the hour it runs at. Call the fixture with another zone to put the
+    server elsewhere."""
+    before = os.environ.get("TZ")
+    _process_timezone("Asia/Shanghai")
+    yield _process_timezone
+    _process_timezone(before)
+
+
+@functools.cache
+def _components():
+    # AppTest scans every installed distribution for v2 components once per instance (~0.5 s);
+    # the result is the same for every test, so scan once and share it.
+    from streamlit.components.v2.component_manager import BidiComponentManager
+
+    manager = BidiComponentManager()
+    manager.discover_and_register_components(start_file_watching=False)
+    return manager
+
+
+def _new_app(path: Path) -> AppTest:
+    at = AppTest.from_file(str(path), default_timeout=TIMEOUT)
+    at._bidi_component_manager = _components()
+    return at
 
 
 # --- helpers the tests call ---------------------------------------------------------------------
@@ -171,7 +220,7 @@ def run(at: AppTest) -> AppTest:
 
 def open_app(actor: Actor | None = None, *, lang: str | None = None) -> AppTest:
     """The app as served, already run once; signed in as `actor` when given."""
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at = _new_app(APP)
     if actor is not None:
         sign_in(at, actor)
     if lang is not None:
@@ -190,17 +239,41 @@ def goto(at: AppTest, page: str) -> AppTest:
 
 
 def page_alone(page: str, actor: Actor | None = None) -> AppTest:
-    """A direct visit that bypasses app.py: the page file is the whole script."""
-    at = AppTest.from_file(str(ROOT / "pages" / page), default_timeout=TIMEOUT)
+    """A direct visit to /<page> as the first run after a server start: Streamlit still serves
+    pages/ by itself and runs the page file without app.py. Only the page's own guard stands."""
+    at = _new_app(APP)
     if actor is not None:
         sign_in(at, actor)
-    return run(at)
+    at.switch_page(f"pages/{page}")  # before any run: the page is found by its file name
+    _ServedPagesManager.cold_start = True
+    try:
+        return run(at)
+    finally:
+        _ServedPagesManager.cold_start = False
 
 
-def select_row(at: AppTest, key: str, row: int = 0) -> AppTest:
-    """Pick a row of an st.dataframe(on_select=...): AppTest takes the selection as state."""
+def table(at: AppTest, key: str):
+    """The st.dataframe with this key, as the DataFrame it was given (column codes, not labels)."""
+    frames = [f for f in at.dataframe if f.key == key]
+    assert len(frames) == 1, [f.key for f in at.dataframe]
+    return frames[0].value
+
+
+def codes(at: AppTest, key: str) -> set[str]:
+    return set(table(at, key)["code"])
+
+
+def select_row(at: AppTest, key: str, row: int) -> AppTest:
+    """Pick a row of an st.dataframe(on_select="rerun"): AppTest has no click for it, but takes
+    the selection as that widget's state."""
     at.session_state[key] = {"selection": {"rows": [row], "columns": [], "cells": []}}
     return run(at)
+
+
+def select_code(at: AppTest, key: str, code: str) -> AppTest:
+    rows = list(table(at, key)["code"])
+    assert code in rows, rows
+    return select_row(at, key, rows.index(code))
 
 
 def submit(at: AppTest, label: str) -> AppTest:
@@ -209,13 +282,3 @@ def submit(at: AppTest, label: str) -> AppTest:
     assert len(buttons) == 1, [b.label for b in at.get("form_submit_button")]
     buttons[0].click()
     return run(at)
-
-
-def shown_codes(at: AppTest) -> set[str]:
-    """Order codes in the first table that has a code column."""
-    for frame in at.dataframe:
-        df = frame.value
-        for column in df.columns:
-            if column == "code" or str(df[column].iloc[0] if len(df) else "").startswith("DD-"):
-                return set(df[column])
-    return set()
