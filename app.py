@@ -29,15 +29,19 @@ if actor is None:
     page.run()
     st.stop()
 
-session.issue_cookie_if_due()
 if session.must_change_password(actor):
     page = st.navigation([st.Page("pages/account.py", title=t("nav.account"), icon=":material/key:",
                                   url_path="account", default=True)], position="hidden")
 else:
     with db.session() as s:
         waiting = orders.waiting_count(s, actor=actor)
-    page = st.navigation(navigation.pages_for(actor, badges={"my_orders.py": waiting}))
+    page = st.navigation(navigation.with_home(
+        navigation.pages_for(actor, badges={"my_orders.py": waiting})))
 
+if page.url_path:
+    # Not on the hidden home page, which forwards at once: the cookie component must be drawn
+    # in a run that finishes, or it never reaches the browser.
+    session.issue_cookie_if_due()
 with st.sidebar:
     st.markdown(f"**{t('app.title')}**")
     st.text(f"{actor.display_name} · {t('role.' + actor.role.value)}")

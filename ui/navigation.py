@@ -54,6 +54,24 @@ def pages_for(actor: Actor, badges: dict[str, int] | None = None) -> dict[str, l
     return sections
 
 
+def with_home(sections: dict[str, list]) -> dict[str, list]:
+    """Add a hidden default page that forwards to the role's first page.
+
+    Streamlit serves the default page only at "/", never at its own url_path, so a real page
+    that is default could not be deep-linked. The hidden home page takes that role instead.
+    """
+    first = next(iter(sections.values()))[0]
+
+    def home() -> None:
+        st.switch_page(first)
+
+    sections = {k: list(v) for k, v in sections.items()}
+    key = next(iter(sections))
+    sections[key].insert(0, st.Page(home, title=first.title, url_path="home", default=True,
+                                    visibility="hidden"))
+    return sections
+
+
 def placeholders(view) -> list:
     """Logged out: every page URL shows the login form, so a deep link logs in and lands there."""
     return [st.Page(view, title=t(spec.title_key), icon=spec.icon, url_path=url_path(spec))
