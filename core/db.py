@@ -112,22 +112,23 @@ def upgrade(url: str | None = None) -> None:
 # --- the dialect-specific bits, behind one helper each ----------------------------------------
 
 
-def _offset_hours(tz: str) -> int:
+def _offset_minutes(tz: str) -> int:
+    # Minutes, not hours: some zones are half an hour off UTC (Asia/Kolkata is +5:30).
     offset = utcnow().astimezone(ZoneInfo(tz)).utcoffset()
-    return int(offset.total_seconds() // 3600) if offset else 0
+    return int(offset.total_seconds() // 60) if offset else 0
 
 
 def local_month(column, tz: str, dialect: str):
     """'YYYY-MM' of a UTC timestamp column in local time, computed by the database."""
     if dialect == "sqlite":
-        return func.strftime("%Y-%m", column, f"{_offset_hours(tz):+d} hours")
+        return func.strftime("%Y-%m", column, f"{_offset_minutes(tz):+d} minutes")
     return func.to_char(func.timezone(tz, func.timezone("UTC", column)), "YYYY-MM")
 
 
 def local_day(column, tz: str, dialect: str):
     """'YYYY-MM-DD' of a UTC timestamp column in local time, computed by the database."""
     if dialect == "sqlite":
-        return func.date(column, f"{_offset_hours(tz):+d} hours")
+        return func.date(column, f"{_offset_minutes(tz):+d} minutes")
     return func.to_char(func.timezone(tz, func.timezone("UTC", column)), "YYYY-MM-DD")
 
 

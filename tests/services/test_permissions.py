@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import func
 from sqlmodel import select
 
-from models import (AuditLog, Gender, OrderEvent, OrderStatus, Role, Setting, Team, TeamTier,
+from core import db
+from models import (AuditLog, Gender, OrderEvent, Role, Setting, Team, TeamTier,
                     User, Volunteer, WorkOrder)
 from services import orders, reports, settings, teams, users, volunteers
 from services.errors import Forbidden, NotFound
@@ -23,78 +25,92 @@ def _actor(town, role):
             Role.team_lead: town.lead_a, Role.leader: town.leader}[role]
 
 
-# Each call is made by `actor` on the state it needs (prepared by whoever may prepare it), and
-# returns the table whose row count proves whether it did anything.
+# Each call is made by `actor` on the state it needs (prepared by whoever may prepare it);
+# `ready` runs between the preparation and the call itself. A call returns the table that gains
+# exactly one row when it is allowed (None for a read).
 
-def call_place(session, town, actor):
+def call_place(session, town, actor, ready=lambda: None):
+    ready()
     place(session, town, actor=actor, now=T0)
     return WorkOrder
 
 
-def call_dispatch(session, town, actor):
+def call_dispatch(session, town, actor, ready=lambda: None):
     order = order_in(session, town, S.submitted)
+    ready()
     orders.dispatch(session, actor=actor, order_id=order.id, team_id=town.team_a)
     return OrderEvent
 
 
-def call_accept(session, town, actor):
+def call_accept(session, town, actor, ready=lambda: None):
     order = order_in(session, town, S.dispatched)
+    ready()
     orders.accept(session, actor=actor, order_id=order.id)
     return OrderEvent
 
 
-def call_decline(session, town, actor):
+def call_decline(session, town, actor, ready=lambda: None):
     order = order_in(session, town, S.dispatched)
+    ready()
     orders.decline(session, actor=actor, order_id=order.id, reason="人手不足")
     return OrderEvent
 
 
-def call_complete(session, town, actor):
+def call_complete(session, town, actor, ready=lambda: None):
     order = order_in(session, town, S.accepted)
+    ready()
     orders.complete(session, actor=actor, order_id=order.id, done=good_completion(town))
     return OrderEvent
 
 
-def call_rate(session, town, actor):
+def call_rate(session, town, actor, ready=lambda: None):
     order = order_in(session, town, S.completed)
+    ready()
     orders.rate(session, actor=actor, order_id=order.id, level=5)
     return OrderEvent
 
 
-def call_cancel(session, town, actor):
+def call_cancel(session, town, actor, ready=lambda: None):
     order = order_in(session, town, S.submitted)
+    ready()
     orders.cancel(session, actor=actor, order_id=order.id, reason="重复工单")
     return OrderEvent
 
 
-def call_users_create(session, town, actor):
+def call_users_create(session, town, actor, ready=lambda: None):
+    ready()
     users.create(session, actor=actor, username="newbie", display_name="新人",
                  role=Role.officer, site_id=town.village_a)
     return User
 
 
-def call_teams_create(session, town, actor):
+def call_teams_create(session, town, actor, ready=lambda: None):
+    ready()
     teams.create(session, actor=actor, name="文艺总队", tier=TeamTier.corps, site_id=town.station)
     return Team
 
 
-def call_volunteers_create(session, town, actor):
+def call_volunteers_create(session, town, actor, ready=lambda: None):
+    ready()
     volunteers.create(session, actor=actor, name="王芳", phone="13900000001",
                       gender=Gender.female, site_id=town.village_b, registered_on=date(2026, 1, 1))
     return Volunteer
 
 
-def call_settings_update(session, town, actor):
+def call_settings_update(session, town, actor, ready=lambda: None):
+    ready()
     settings.update(session, actor=actor, values={"points_per_hour": 20})
     return Setting
 
 
-def call_reports_overview(session, town, actor):
+def call_reports_overview(session, town, actor, ready=lambda: None):
+    ready()
     reports.overview(session, actor=actor, start=date(2026, 1, 1), end=date(2026, 12, 31))
     return None
 
 
-def call_orders_page(session, town, actor):
+def call_orders_page(session, town, actor, ready=lambda: None):
+    ready()
     orders.page(session, actor=actor)
     return None
 
@@ -120,13 +136,22 @@ MATRIX = [
 CASES = [(call, role, role in roles) for call, roles in MATRIX for role in ROLES]
 
 
+def _rows(db_url):
+    with db.session(db_url) as fresh:
+        return {m.__name__: fresh.exec(select(func.count()).select_from(m)).one()
+                for m in (WorkOrder, OrderEvent, User, Team, Volunteer, Setting, AuditLog)}
+
+
 @pytest.mark.parametrize("call,role,allowed", CASES,
                          ids=[f"{c.__name__[5:]}-{r.value}-{'yes' if a else 'no'}"
                               for c, r, a in CASES])
-def test_role_may_or_may_not_make_the_call(session, town, call, role, allowed):
+def test_role_may_or_may_not_make_the_call(session, town, db_url, call, role, allowed):
     actor = _actor(town, role)
+    before = {}
     if allowed:
-        call(session, town, actor)
+        table = call(session, town, actor, ready=lambda: before.update(_rows(db_url)))
+        if table is not None:  # a change: its table has grown
+            assert _rows(db_url)[table.__name__] == before[table.__name__] + 1
         return
     with pytest.raises(Forbidden) as err:
         call(session, town, actor)
@@ -136,22 +161,12 @@ def test_role_may_or_may_not_make_the_call(session, town, call, role, allowed):
 @pytest.mark.parametrize("call,role", [(c, r) for c, r, a in CASES if not a],
                          ids=[f"{c.__name__[5:]}-{r.value}" for c, r, a in CASES if not a])
 def test_a_refused_call_writes_nothing(session, town, call, role, db_url):
-    from core import db
-    from sqlalchemy import func
-
-    def rows():
-        with db.session(db_url) as fresh:
-            return {m.__name__: fresh.exec(select(func.count()).select_from(m)).one()
-                    for m in (WorkOrder, OrderEvent, User, Team, Volunteer, Setting, AuditLog)}
-
+    before = {}
     with pytest.raises(Forbidden):
-        call(session, town, _actor(town, role))
-    session.rollback()
-    # Whatever the call needed was committed by its preparation; the refusal added nothing more.
-    after_refusal = rows()
-    session.rollback()
-    assert after_refusal == rows()
-    assert count(session, OrderEvent) == after_refusal["OrderEvent"]
+        call(session, town, _actor(town, role), ready=lambda: before.update(_rows(db_url)))
+    assert before, "the call was refused before it was even prepared"
+    session.commit()  # even a caller that commits after the refusal finds nothing to write
+    assert _rows(db_url) == before
 
 
 def test_the_permissions_table_has_an_entry_for_every_action():

@@ -1,0 +1,165 @@
+"""The migrations build exactly the tables of models/, and every SQLite connection is set up the
+way ARCHITECTURE.md asks: WAL, foreign keys, a busy timeout, and writes that begin IMMEDIATE."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event, inspect, text
+from sqlmodel import SQLModel
+
+import models  # noqa: F401  (registers every table on SQLModel.metadata)
+from core import db
+
+
+@pytest.fixture
+def fresh_url(tmp_path):
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    db.upgrade(url)
+    return url
+
+
+def test_upgrading_a_fresh_database_gives_exactly_the_models(fresh_url):
+    with db.engine(fresh_url).connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True,
+                                                         "render_as_batch": True})
+        diff = compare_metadata(context, SQLModel.metadata)
+    assert diff == []
+
+
+def test_the_database_is_at_the_single_head_revision(fresh_url):
+    script = ScriptDirectory.from_config(db.alembic_config(fresh_url))
+    heads = script.get_heads()
+    assert len(heads) == 1
+    with db.engine(fresh_url).connect() as conn:
+        assert MigrationContext.configure(conn).get_current_heads() == tuple(heads)
+
+
+def test_every_table_of_the_models_exists_with_its_foreign_keys(fresh_url):
+    inspector = inspect(db.engine(fresh_url))
+    tables = set(inspector.get_table_names()) - {"alembic_version"}
+    assert tables == set(SQLModel.metadata.tables)
+    fks = {(fk["referred_table"], tuple(fk["constrained_columns"]))
+           for fk in inspector.get_foreign_keys("workorder")}
+    assert ("site", ("site_id",)) in fks and ("team", ("team_id",)) in fks
+
+
+def test_upgrade_runs_once_per_url_and_again_is_harmless(fresh_url):
+    db.upgrade(fresh_url)  # remembered: returns at once
+    db._upgraded.discard(fresh_url)
+    db.upgrade(fresh_url)  # really runs alembic again: nothing to do, nothing breaks
+    with db.engine(fresh_url).connect() as conn:
+        assert conn.execute(text("select count(*) from alembic_version")).scalar_one() == 1
+
+
+# --- connection set-up -----------------------------------------------------------------------
+
+
+def test_every_connection_uses_wal_foreign_keys_and_a_busy_timeout(fresh_url):
+    with db.session(fresh_url) as s:
+        pragma = {name: s.exec(text(f"PRAGMA {name}")).scalar_one()
+                  for name in ("journal_mode", "foreign_keys", "busy_timeout")}
+    assert pragma["journal_mode"] == "wal"
+    assert pragma["foreign_keys"] == 1
+    assert pragma["busy_timeout"] >= 1000
+
+
+def test_foreign_keys_are_enforced(fresh_url):
+    from sqlalchemy.exc import IntegrityError
+
+    with db.write_session(fresh_url) as s:
+        with pytest.raises(IntegrityError):
+            s.exec(text("INSERT INTO site (name, level, parent_id, path) "
+                        "VALUES ('孤儿', 'point', 4242, '/x/')"))
+
+
+def _statements(url):
+    """Record the SQL that reaches the driver on this engine."""
+    seen: list[str] = []
+
+    def remember(conn, cursor, statement, *args):
+        seen.append(statement.strip().upper())
+
+    event.listen(db.engine(url), "before_cursor_execute", remember)
+    return seen, lambda: event.remove(db.engine(url), "before_cursor_execute", remember)
+
+
+def test_a_write_session_begins_immediate_and_a_read_session_deferred(fresh_url):
+    seen, stop = _statements(fresh_url)
+    try:
+        with db.write_session(fresh_url) as s:
+            s.exec(text("SELECT 1")).all()
+        with db.session(fresh_url) as s:
+            s.exec(text("SELECT 1")).all()
+    finally:
+        stop()
+    assert [x for x in seen if x.startswith("BEGIN")] == ["BEGIN IMMEDIATE", "BEGIN DEFERRED"]
+    assert seen.index("BEGIN IMMEDIATE") < seen.index("SELECT 1")
+
+
+def test_a_second_writer_waits_for_the_first_instead_of_failing(fresh_url):
+    started, finished = threading.Event(), threading.Event()
+    outcome: list[object] = []
+
+    def second_writer():
+        try:
+            with db.write_session(fresh_url) as s:
+                started.set()
+                # reading first, then writing: the case that fails at once when deferred
+                n = s.exec(text("SELECT count(*) FROM setting")).scalar_one()
+                s.exec(text("INSERT INTO setting (key, value, updated_at) "
+                            "VALUES ('second', :n, '2026-01-01 00:00:00.000000')"), params={"n": n})
+                s.commit()
+            outcome.append(n)
+        except Exception as err:  # reported below
+            outcome.append(err)
+        finally:
+            finished.set()
+
+    with db.write_session(fresh_url) as first:
+        first.exec(text("INSERT INTO setting (key, value, updated_at) "
+                        "VALUES ('first', '1', '2026-01-01 00:00:00.000000')"))
+        thread = threading.Thread(target=second_writer)
+        thread.start()
+        assert started.wait(5)
+        time.sleep(0.3)
+        assert not finished.is_set(), "the second writer did not wait for the first"
+        first.commit()
+    thread.join(10)
+    assert outcome == [1]  # it saw the first writer's row, then wrote its own
+    with db.session(fresh_url) as s:
+        keys = s.exec(text("SELECT key FROM setting ORDER BY key")).scalars().all()
+    assert keys == ["first", "second"]
+
+
+def test_readers_are_not_blocked_by_a_writer(fresh_url):
+    with db.write_session(fresh_url) as writer:
+        writer.exec(text("INSERT INTO setting (key, value, updated_at) "
+                         "VALUES ('pending', '1', '2026-01-01 00:00:00.000000')"))
+        start = time.perf_counter()
+        with db.session(fresh_url) as reader:
+            assert reader.exec(text("SELECT count(*) FROM setting")).scalar_one() == 0
+        assert time.perf_counter() - start < 2
+
+
+def test_a_backup_of_a_live_database_is_a_consistent_copy(fresh_url, tmp_path):
+    with db.write_session(fresh_url) as s:
+        s.exec(text("INSERT INTO setting (key, value, updated_at) "
+                    "VALUES ('kept', '1', '2026-01-01 00:00:00.000000')"))
+        s.commit()
+        s.exec(text("INSERT INTO setting (key, value, updated_at) "
+                    "VALUES ('uncommitted', '1', '2026-01-01 00:00:00.000000')"))
+        target = tmp_path / "backup.db"
+        db.backup(fresh_url, target)  # while the writer still holds its transaction
+    copy = sqlite3.connect(target)
+    try:
+        assert copy.execute("SELECT key FROM setting").fetchall() == [("kept",)]
+        assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    finally:
+        copy.close()
