@@ -14,8 +14,8 @@ from sqlmodel import Session, select
 from core.db import utcnow
 from models import (BeneficiaryGroup, FollowUp, FollowUpReason, Need, NeedStatus, OrderBeneficiary,
                     OrderEvent, OrderSource, OrderStatus, PointsEntry, PointsReason, Rating,
-                    RatingChannel, ServiceCategory, ServiceItem, ServiceRecord, Site, Team, User,
-                    Volunteer, WorkOrder)
+                    RatingChannel, ServiceCategory, ServiceItem, ServiceRecord, Site, Survey, Team,
+                    User, Volunteer, VolunteerTeam, WorkOrder)
 from services import settings as settings_service
 from services import sla, validate
 from services.clock import day_range_utc, local_today
@@ -96,8 +96,11 @@ def _transition(session: Session, order: WorkOrder, *, actor: Actor, action: str
 
 
 def _commit(session: Session, order_id: int) -> WorkOrder:
+    # Read back inside the transaction: a read after COMMIT would open a new BEGIN IMMEDIATE
+    # and hold SQLite's write lock for as long as the caller keeps the session.
+    order = _load(session, order_id)
     session.commit()
-    return _load(session, order_id)
+    return order
 
 
 # --- transitions ----------------------------------------------------------------------------
@@ -143,6 +146,9 @@ def place(session: Session, *, actor: Actor, site_id: int, category_id: int, tit
         need = session.get(Need, need_id)
         if need is None or need.status != NeedStatus.open:
             raise Invalid("error.need_not_open")
+        survey_site = session.exec(select(Site.path).join(Survey, Survey.site_id == Site.id)
+                                   .where(Survey.id == need.survey_id)).one()
+        ensure_allowed(actor, Action.PLACE_ORDER, site_path=survey_site)
         needs.append(need)
     order = WorkOrder(source=source, site_id=site.id, category_id=category_id, item_id=item_id,
                       title=title, description=description, requester_name=requester_name,
@@ -220,7 +226,8 @@ class Completion:
     note: str = ""
 
 
-def _clean_completion(session: Session, done: Completion) -> tuple[dict, dict, str]:
+def _clean_completion(session: Session, done: Completion,
+                      team_id: int) -> tuple[dict, dict, str]:
     groups: dict[BeneficiaryGroup, int] = {}
     for group, count in done.beneficiaries.items():
         try:
@@ -239,11 +246,19 @@ def _clean_completion(session: Session, done: Completion) -> tuple[dict, dict, s
         if not (0 < h <= MAX_HOURS):
             raise Invalid("error.hours_range", maximum=MAX_HOURS)
         vol = session.get(Volunteer, volunteer_id)
-        if vol is None or not vol.active:
+        if vol is None or not vol.active or not _may_serve(session, vol, team_id):
             raise Invalid("error.volunteer_unknown")
         hours[vol.id] = round(h, 2)
     note = validate.text(done.note, key="note", maximum=2000, required=False)
     return groups, hours, note
+
+
+def _may_serve(session: Session, volunteer: Volunteer, team_id: int) -> bool:
+    """A volunteer may be recorded on a team's order when in the team or in its site's subtree."""
+    if session.get(VolunteerTeam, (volunteer.id, team_id)) is not None:
+        return True
+    team_site = _site_path(session, session.get(Team, team_id).site_id)
+    return _site_path(session, volunteer.site_id).startswith(team_site)
 
 
 def complete(session: Session, *, actor: Actor, order_id: int, done: Completion,
@@ -252,7 +267,7 @@ def complete(session: Session, *, actor: Actor, order_id: int, done: Completion,
     transaction; the lead of its team only."""
     now = now or utcnow()
     order = _own_team_order(session, actor, order_id)
-    groups, hours, note = _clean_completion(session, done)
+    groups, hours, note = _clean_completion(session, done, order.team_id)
     per_hour = settings_service.current(session)["points_per_hour"]
     total = sum(groups.values())
     _transition(session, order, actor=actor, action="complete", now=now, note=note,
@@ -348,7 +363,8 @@ def page(session: Session, *, actor: Actor, flt: OrderFilter = OrderFilter(), of
     if flt.statuses:
         q = q.where(WorkOrder.status.in_([S(x) for x in flt.statuses]))
     if flt.site_id:
-        q = q.where(Site.path.startswith(_site_path(session, flt.site_id)))
+        chosen = session.get(Site, flt.site_id)
+        q = q.where(Site.path.startswith(chosen.path if chosen else "-"))
     if flt.team_id:
         q = q.where(WorkOrder.team_id == flt.team_id)
     if flt.category_id:

@@ -75,8 +75,9 @@ def update(session: Session, *, actor: Actor, values: dict) -> dict:
         changed.append(f"{key}={value}")
     if changed:
         session.add(AuditLog(actor_id=actor.id, action="settings.update", detail="; ".join(changed)))
+    result = current(session)
     session.commit()
-    return current(session)
+    return result
 
 
 def star_level(hours: float, values: dict) -> int:

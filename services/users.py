@@ -104,6 +104,8 @@ def verify_login(session: Session, *, username: str, password: str,
             session.rollback()
             raise LoginRefused()
         lock.failures, lock.locked_until = 0, None  # the cool-off is over: a fresh start
+    elif lock is not None and lock.last_failure_at and now - lock.last_failure_at > LOCKOUT:
+        lock.failures = 0  # old failures fade: five must fall within one cool-off window
     if ok:
         if lock is not None:
             session.delete(lock)

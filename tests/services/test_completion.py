@@ -174,3 +174,37 @@ def test_the_detail_of_a_completed_order_shows_its_service_record(session, town)
     assert sorted((r["volunteer_id"], r["hours"]) for r in detail["service"]) == [
         (town.volunteers_a[0], 2.0), (town.volunteers_a[1], 3.5)]
     assert [h["action"] for h in detail["history"]] == ["place", "dispatch", "accept", "complete"]
+
+
+def test_a_volunteer_from_outside_the_team_and_its_sites_cannot_be_recorded(session, town,
+                                                                              db_url):
+    from datetime import date
+
+    from models import Gender
+    from services import volunteers
+
+    stranger = volunteers.create(session, actor=town.outsider, name="外镇志愿者",
+                                 phone="13900000099", gender=Gender.male,
+                                 site_id=town.other_station, registered_on=date(2025, 1, 1))
+    order = order_in(session, town, S.accepted)
+    events = _written(db_url, order.id)["events"]
+    with pytest.raises(Invalid) as err:
+        orders.complete(session, actor=town.lead_a, order_id=order.id, now=NOW,
+                        done=orders.Completion(hours={stranger.id: 2}))
+    assert err.value.key == "error.volunteer_unknown"
+    assert _written(db_url, order.id) == _untouched(events)
+
+
+def test_a_volunteer_of_the_teams_sites_who_is_not_in_the_team_may_be_recorded(session, town):
+    from datetime import date
+
+    from models import Gender
+    from services import volunteers
+
+    helper = volunteers.create(session, actor=town.manager, name="邻村志愿者",
+                               phone="13900000098", gender=Gender.female,
+                               site_id=town.village_b, registered_on=date(2025, 1, 1))
+    order = order_in(session, town, S.accepted)
+    done = orders.complete(session, actor=town.lead_a, order_id=order.id, now=NOW,
+                           done=orders.Completion(hours={helper.id: 1.5}))
+    assert done.status == S.completed

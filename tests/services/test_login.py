@@ -223,3 +223,13 @@ def test_a_manager_cannot_deactivate_or_demote_themself(session, town):
                      role=Role.officer, site_id=town.station)
     assert (off.value.key, demote.value.key) == ("error.cannot_deactivate_self",
                                                  "error.cannot_demote_self")
+
+
+def test_old_failures_fade_so_five_must_fall_within_one_cool_off_window(session, town):
+    _fail(session, "off", 4, T)
+    later = T + timedelta(minutes=16)
+    _fail(session, "off", 1, later)
+    lock = session.get(LoginLockout, "off")
+    assert (lock.failures, lock.locked_until) == (1, None)
+    assert users.verify_login(session, username="off", password=PASSWORD, now=later).id == \
+        town.officer.id

@@ -152,3 +152,13 @@ def test_months_follow_a_half_hour_timezone_too(session, town):
                                     end=date(2026, 4, 30))
     assert sorted(map(tuple, frame.itertuples(index=False))) == [
         ("2026-03", "submitted", 1), ("2026-04", "submitted", 1)]
+
+
+def test_an_unknown_site_in_the_order_filter_finds_nothing_instead_of_crashing(session, town):
+    from services import orders as order_service
+    from tests.factories import place
+
+    place(session, town)
+    rows, total = order_service.page(session, actor=town.manager,
+                                     flt=order_service.OrderFilter(site_id=999_999))
+    assert (rows, total) == ([], 0)
