@@ -104,8 +104,24 @@ CAMPAIGNS: dict[int, str] = {
 }
 CAMPAIGN_BOOST = {3: 1.35, 1: 1.15, 10: 1.15, 2: 0.8, 7: 1.1}  # seasonal demand
 
-RESPONDENTS = ("村敬老院", "老年协会", "留守儿童之家", "村妇女小组", "种植合作社", "村民小组",
-               "幸福院", "残疾人之家")
+# Groups that answer the needs survey together, by who the service is for.
+RESPONDENTS_BY_PROFILE: dict[str, tuple[str, ...]] = {
+    "all": ("村民小组", "村民代表", "党员群众"),
+    "elderly": ("村敬老院", "老年协会", "幸福院"),
+    "children": ("留守儿童之家", "村小学家长群"),
+    "women": ("村妇女小组", "妇女之家"),
+    "farmers": ("种植合作社", "养殖大户"),
+    "needy": ("残疾人之家", "困难家庭帮扶组"),
+}
+RESPONDENTS: tuple[str, ...] = tuple(r for group in RESPONDENTS_BY_PROFILE.values() for r in group)
+
+# Menu items that are only asked for in some local months.
+SEASONS: dict[str, tuple[int, ...]] = {
+    "写春联送福字": (12, 1, 2),
+    "暑期青少年托管": (7, 8),
+    "防溺水安全教育": (4, 5, 6, 7, 8),
+    "四点半课堂": (3, 4, 5, 6, 9, 10, 11, 12),
+}
 
 DESCRIPTIONS = {
     "survey": "需求调查中{who}提出：希望开展“{title}”。",

@@ -37,6 +37,11 @@ FULL_ORDERS = 2500
 FULL_VOLUNTEERS = 300
 MIN_ROSTER = 6           # every team can field a full crew from its first day
 RECENT_DAYS = 45         # only orders this young may be stuck half-way (超时)
+# Share of the progress bar before and after the orders: accounts (one bcrypt hash each) take
+# about a tenth of the time, the two years of orders nearly all the rest.
+_ORDERS_FROM, _ORDERS_TO = 0.16, 0.99
+_TEAM_WEIGHT = {t[0]: t[6] for t in data.TEAMS}   # how often a team is sent an order
+_TEAM_CATS = {t[0]: t[5] for t in data.TEAMS}
 
 
 class DatabaseNotEmpty(RuntimeError):
@@ -48,6 +53,8 @@ class DatabaseNotEmpty(RuntimeError):
 
     def __init__(self) -> None:
         super().__init__(f"{self.message_zh}\n{self.message_en}")
+
+
 
 
 @dataclass
@@ -156,6 +163,7 @@ class _Town:
     officer: Actor
     items: list[models.ServiceItem]
     rosters: dict[str, list[Volunteer]]
+    keenness: dict[int, float] = field(default_factory=dict)  # volunteer id → how often they serve
     keep: list = field(default_factory=list)  # strong refs keep session.get() off the database
 
 
@@ -173,7 +181,7 @@ def build(url: str | None = None, *, seed: int = 2026, reset: bool = False,
     """
     started = clock.perf_counter()
     url = url or config.database_url()
-    report = progress or (lambda fraction, message: None)
+    report = _monotonic(progress)
     report(0.0, "准备数据库")
     if reset:
         _drop_everything(url)
@@ -192,22 +200,33 @@ def build(url: str | None = None, *, seed: int = 2026, reset: bool = False,
         n_volunteers = max(len(data.TEAMS) * MIN_ROSTER + 24, round(FULL_VOLUNTEERS * scale))
         n_orders = max(40, round(FULL_ORDERS * scale))
 
-        report(0.02, "创建站点和账号")
+        report(0.01, "创建站点和账号")
         town, admin_password = _organisation(session, planner, report)
-        report(0.22, "登记志愿者")
+        report(_ORDERS_FROM - 0.04, "登记志愿者")
         _volunteers(session, planner, town, n_volunteers)
-        report(0.27, "创建服务菜单")
+        report(_ORDERS_FROM - 0.01, "创建服务菜单")
         _menu(session, town)
-        report(0.29, "安排工单")
         plans = _plan_history(planner, town, n_orders, today)
         _play(session, town, plans, anchor, report)
-        report(0.99, "整理服务菜单")
+        report(_ORDERS_TO, "整理服务菜单")
         _retire_unwanted_item(session, town)
         counts = _counts(session)
     seconds = clock.perf_counter() - started
     report(1.0, "演示数据已生成")
     return Result(url=url, seconds=seconds, today=today, now=anchor, counts=counts,
                   admin_password=admin_password)
+
+
+def _monotonic(progress: Progress | None) -> Progress:
+    """The callback, fed fractions that never go back and stay within 0..1."""
+    reached = [0.0]
+
+    def report(fraction: float, message: str) -> None:
+        reached[0] = min(1.0, max(reached[0], round(fraction, 4)))
+        if progress is not None:
+            progress(reached[0], message)
+
+    return report
 
 
 def _drop_everything(url: str) -> None:
@@ -251,7 +270,7 @@ def _organisation(session: Session, planner: _Planner, report: Progress) -> tupl
     manager = account("manager", Role.manager, users.DEMO_PASSWORD)
     officer = account("officer", Role.officer, users.DEMO_PASSWORD)
     account("leader", Role.leader, users.DEMO_PASSWORD)
-    report(0.05, "创建志愿服务队")
+    report(0.02, "创建志愿服务队")
 
     team_objs: dict[str, models.Team] = {}
     leads: dict[str, Actor] = {}
@@ -272,7 +291,7 @@ def _organisation(session: Session, planner: _Planner, report: Progress) -> tupl
         leads[key] = account(username, Role.team_lead,
                              users.DEMO_PASSWORD if key == data.LEAD_TEAM else None,
                              team_id=team.id, name=lead_name, phone=phone)
-        report(0.05 + 0.17 * (n + 1) / len(data.TEAMS), "创建志愿服务队和队长账号")
+        report(0.02 + (_ORDERS_FROM - 0.07) * (n + 1) / len(data.TEAMS), "创建志愿服务队和队长账号")
     town = _Town(centre=centre, station=station, villages=villages,
                  village_weights=[w for _, w in data.VILLAGES], categories=categories,
                  teams=team_objs, team_keys_by_category=by_category, leads=leads,
@@ -285,11 +304,10 @@ def _organisation(session: Session, planner: _Planner, report: Progress) -> tupl
 
 
 def _volunteers(session: Session, planner: _Planner, town: _Town, count: int) -> None:
-    rng, today = planner.rng, planner.day(planner.anchor) - timedelta(days=1)
+    rng = planner.rng
     keys = [t[0] for t in data.TEAMS]
     weights = [{"corps": 2, "detachment": 3, "squad": 10}[t[2]] for t in data.TEAMS]
-    cats_of = {t[0]: t[5] for t in data.TEAMS}
-    window_start = today - timedelta(days=HISTORY_DAYS)
+    window_start = planner.day(planner.anchor) - timedelta(days=HISTORY_DAYS)
     sites_ = [town.station, *town.villages]
     site_weights = [sum(town.village_weights) * 0.15, *town.village_weights]
     for i in range(count):
@@ -311,13 +329,17 @@ def _volunteers(session: Session, planner: _Planner, town: _Town, count: int) ->
         name, gender = planner.name()
         skills = []
         for key in team_ids:
-            pool = data.SKILLS_BY_CATEGORY[rng.choice(cats_of[key])]
+            pool = data.SKILLS_BY_CATEGORY[rng.choice(_TEAM_CATS[key])]
             skills += rng.sample(pool, k=rng.randint(1, 2))
         if rng.random() < 0.3:
             skills.append(rng.choice(data.GENERAL_SKILLS))
         skills = list(dict.fromkeys(skills))
+        # A village squad's members live in its village; the others anywhere in the town.
+        home = town.teams[team_ids[0]].site_id
+        if home == town.station.id:
+            home = rng.choices(sites_, site_weights)[0].id
         volunteers.create(session, actor=town.manager, name=name, phone=planner.mobile(),
-                          gender=gender, site_id=rng.choices(sites_, site_weights)[0].id,
+                          gender=gender, site_id=home,
                           party_member=rng.random() < 0.3, skills="、".join(skills),
                           registered_on=registered,
                           team_ids=tuple(town.teams[k].id for k in team_ids), commit=False)
@@ -326,6 +348,8 @@ def _volunteers(session: Session, planner: _Planner, town: _Town, count: int) ->
     session.commit()
     for key, team in town.teams.items():
         roster = sorted(teams.roster(session, team_id=team.id), key=lambda v: v.id)
+        for v in roster:
+            town.keenness.setdefault(v.id, min(12.0, rng.paretovariate(1.6)))
         town.rosters[key] = roster
         town.keep += roster
 
@@ -342,6 +366,8 @@ def _menu(session: Session, town: _Town) -> None:
 
 
 # Menu items that behave differently from the rest, so the menu review has something to show.
+# The retired one has had no orders for a while before the manager takes it off the menu.
+RETIRED_QUIET_DAYS = 45
 _UNLOVED_ITEM = "电商直播培训"                 # poorly rated
 _UNWANTED_ITEM = "农家书屋读书会"               # almost nobody asks for it
 _RETIRED_ITEM = ("送电影下乡", "家家有电视和手机，露天电影观众逐年减少")
@@ -384,10 +410,13 @@ def _content(planner: _Planner, town: _Town, submitted: datetime, *,
     source = OrderSource(source or rng.choices(*zip(*data.SOURCE_WEIGHTS))[0])
     if category is None:
         category = rng.choices(range(len(data.CATEGORY_WEIGHTS)), data.CATEGORY_WEIGHTS)[0]
-    menu = [i for i, m in enumerate(data.MENU) if m[0] == category]
+    local_day = planner.day(submitted)
+    retiring = submitted > planner.anchor - timedelta(days=RETIRED_QUIET_DAYS)
+    menu = [i for i, m in enumerate(data.MENU) if m[0] == category
+            and local_day.month in data.SEASONS.get(m[1], (local_day.month,))
+            and not (retiring and m[1] == _RETIRED_ITEM[0])]
     item_weights = [0.05 if data.MENU[i][1] == _UNWANTED_ITEM else
                     0.6 if data.MENU[i][1] == _UNLOVED_ITEM else 1.0 for i in menu]
-    local_day = planner.day(submitted)
     if source == OrderSource.activity or rng.random() < 0.88:
         item = rng.choices(menu, item_weights)[0]
         _cat, title, profile, lo, hi, _ = data.MENU[item]
@@ -404,7 +433,7 @@ def _content(planner: _Planner, town: _Town, submitted: datetime, *,
     requester_name = requester_phone = ""
     if source == OrderSource.survey:
         if rng.random() < 0.4:
-            requester_name = rng.choice(data.RESPONDENTS)
+            requester_name = rng.choice(data.RESPONDENTS_BY_PROFILE[profile])
         else:
             requester_name = planner.name()[0]
             requester_phone = planner.mobile() if rng.random() < 0.5 else ""
@@ -427,10 +456,6 @@ def _pick_team(planner: _Planner, plan: Plan, exclude: str | None = None) -> str
     keys = [k for k in _candidates(plan) if k != exclude]
     weights = [_TEAM_WEIGHT[k] for k in keys]
     return planner.rng.choices(keys, weights)[0]
-
-
-_TEAM_WEIGHT = {t[0]: t[6] for t in data.TEAMS}
-_TEAM_CATS = {t[0]: t[5] for t in data.TEAMS}
 
 
 def _candidates(plan: Plan) -> list[str]:
@@ -468,7 +493,8 @@ def _accept_and_finish(planner: _Planner, town: _Town, plan: Plan, team: str,
     if on_time is None:
         on_time = rng.random() < 0.9
     if accept_day <= plan.due_on and on_time:
-        planned = accept_day + timedelta(days=rng.randint(0, min(4, (plan.due_on - accept_day).days)))
+        slack = min(4, (plan.due_on - accept_day).days)
+        planned = accept_day + timedelta(days=rng.randint(0, slack))
     else:
         planned = max(accept_day, plan.due_on) + timedelta(days=rng.randint(0, 4))
     plan.steps.append(Step("accept", accepted_at, team=team, planned_on=planned))
@@ -509,10 +535,21 @@ def _completion(planner: _Planner, town: _Town, plan: Plan, team: str,
         if sum(counts) == total:
             break
         counts[i] += 1
+    # The few groups that matter for this service; the rest count as 一般群众.
+    ranked = sorted(range(len(groups)), key=lambda i: counts[i], reverse=True)
+    keep = set(ranked[:rng.randint(2, 4)])
+    general = groups.index("general")
+    for i in range(len(groups)):
+        if i not in keep and i != general:
+            counts[general] += counts[i]
+            counts[i] = 0
     beneficiaries = {g: c for g, c in zip(groups, counts) if c > 0}
     day = planner.day(at)
     crew = [v for v in town.rosters[team] if v.registered_on <= day]
-    crew = rng.sample(crew, k=min(len(crew), rng.randint(2, 6)))
+    size = min(len(crew), rng.choices((2, 3, 4, 5, 6), (30, 30, 20, 12, 8))[0])
+    # A few keen volunteers turn out far more often than the rest (weighted draw without
+    # replacement, Efraimidis–Spirakis), so the star levels have something to show.
+    crew = sorted(crew, key=lambda v: rng.random() ** (1 / town.keenness[v.id]))[-size:]
     hours = {v.id: rng.choice((1, 1.5, 2, 2, 2.5, 3, 3, 3.5, 4)) for v in crew}
     return orders.Completion(beneficiaries=beneficiaries, hours=hours,
                              note=rng.choice(data.COMPLETION_NOTES))
@@ -645,7 +682,8 @@ def _play(session: Session, town: _Town, plans: list[Plan], anchor: datetime,
                 orders.cancel(session, actor=town.manager, order_id=order.id,
                               reason=step.reason, now=step.at)
         if n % every == 0:
-            report(0.29 + 0.70 * (n + 1) / len(plans), f"生成工单 {n + 1}/{len(plans)}")
+            report(_ORDERS_FROM + (_ORDERS_TO - _ORDERS_FROM) * (n + 1) / len(plans),
+                   f"生成工单 {n + 1}/{len(plans)}")
 
 
 def _counts(session: Session) -> dict[str, int]:

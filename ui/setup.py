@@ -53,7 +53,7 @@ def setup_view() -> None:
             try:
                 town.build(config.database_url(),
                            progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg))
-            except town.NotEmpty:
+            except town.DatabaseNotEmpty:
                 st.error(t("setup.not_empty"))
             else:
                 bar.progress(1.0, text=t("setup.demo_done"))
