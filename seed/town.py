@@ -187,9 +187,25 @@ def build(url: str | None = None, *, seed: int = 2026, reset: bool = False,
         _drop_everything(url)
     db.upgrade(url)
     rng = random.Random(seed)
-    with db.write_session(url) as session:
+    with db.session(url) as session:
         if users.any_exist(session) or sites.any_exist(session):
             raise DatabaseNotEmpty()
+    try:
+        counts, admin_password, today, anchor = _build(url, rng, report, today, scale)
+    except BaseException:
+        # Interrupted (a closed browser tab stops the script) or failed: a half-built town
+        # would pass for a real one, so leave an empty database and let the user start again.
+        _drop_everything(url)
+        db.upgrade(url)
+        raise
+    seconds = clock.perf_counter() - started
+    report(1.0, "演示数据已生成")
+    return Result(url=url, seconds=seconds, today=today, now=anchor, counts=counts,
+                  admin_password=admin_password)
+
+
+def _build(url: str, rng: random.Random, report: Progress, today: date | None, scale: float):
+    with db.write_session(url) as session:
         tz = ZoneInfo(settings_service.current(session)["timezone"])
         real_today = datetime.now(tz).date()
         today = today or real_today
@@ -210,11 +226,7 @@ def build(url: str | None = None, *, seed: int = 2026, reset: bool = False,
         _play(session, town, plans, anchor, report)
         report(_ORDERS_TO, "整理服务菜单")
         _retire_unwanted_item(session, town)
-        counts = _counts(session)
-    seconds = clock.perf_counter() - started
-    report(1.0, "演示数据已生成")
-    return Result(url=url, seconds=seconds, today=today, now=anchor, counts=counts,
-                  admin_password=admin_password)
+        return _counts(session), admin_password, today, anchor
 
 
 def _monotonic(progress: Progress | None) -> Progress:

@@ -19,6 +19,7 @@ from models import (BeneficiaryGroup, OrderBeneficiary, OrderEvent, OrderSource,
 from seed import data, town
 from seed.__main__ import main as seed_main
 from services import orders, settings as settings_service, sla, users
+from services import sites as sites_service
 from services.errors import LoginRefused
 
 TODAY = date(2026, 6, 15)
@@ -279,3 +280,20 @@ def test_the_team_names_and_menu_come_from_the_seed_data():
     assert len({m[1] for m in data.MENU}) == len(data.MENU)
     assert all(len(m[1]) <= 80 for m in data.MENU)
     assert sum(1 for name, _ in data.VILLAGES) >= 12
+
+
+def test_an_interrupted_build_leaves_an_empty_database_to_start_again(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cut.db'}"
+    calls = []
+
+    def closed_tab(fraction, message):
+        calls.append(fraction)
+        if fraction > 0.3:  # the browser went away part-way through the orders
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        town.build(url, seed=7, today=TODAY, scale=0.02, progress=closed_tab)
+    assert calls and max(calls) > 0.3
+    with db.session(url) as s:
+        assert not users.any_exist(s) and not sites_service.any_exist(s)
+    assert town.build(url, seed=7, today=TODAY, scale=0.02).counts["orders"] >= 40

@@ -55,6 +55,8 @@ def setup_view() -> None:
                            progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg))
             except town.DatabaseNotEmpty:
                 st.error(t("setup.not_empty"))
+            except Exception:  # noqa: BLE001 — logged by Streamlit; the database was emptied again
+                st.error(t("setup.demo_failed"))
             else:
                 bar.progress(1.0, text=t("setup.demo_done"))
                 st.success(t("setup.demo_done"))
