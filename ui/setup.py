@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 
 from core import config, db
@@ -55,7 +57,8 @@ def setup_view() -> None:
                            progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg))
             except town.DatabaseNotEmpty:
                 st.error(t("setup.not_empty"))
-            except Exception:  # noqa: BLE001 — logged by Streamlit; the database was emptied again
+            except Exception:  # the database was emptied again; the log keeps the details
+                logging.getLogger(__name__).exception("demo build failed")
                 st.error(t("setup.demo_failed"))
             else:
                 bar.progress(1.0, text=t("setup.demo_done"))
