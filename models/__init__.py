@@ -235,23 +235,23 @@ class WorkOrder(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     code: str | None = Field(default=None, max_length=20, unique=True)
     source: OrderSource
-    site_id: int = Field(foreign_key="site.id", index=True)
+    site_id: int = Field(foreign_key="site.id")
     category_id: int = Field(foreign_key="servicecategory.id", index=True)
     item_id: int | None = Field(default=None, foreign_key="serviceitem.id", index=True)
     title: str = Field(max_length=80)
     description: str = Field(default="", max_length=2000)
     requester_name: str = Field(default="", max_length=40)
     requester_phone: str = Field(default="", max_length=20)
-    due_on: date = Field(index=True)
+    due_on: date
     expected_beneficiaries: int = 0
-    status: OrderStatus = Field(default=OrderStatus.submitted, index=True)
+    status: OrderStatus = Field(default=OrderStatus.submitted)
     team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
     created_by_id: int = Field(foreign_key="user.id", index=True)
     submitted_at: datetime = Field(default_factory=_now, index=True)
     dispatched_at: datetime | None = Field(default=None, index=True)
     accepted_at: datetime | None = None
     planned_on: date | None = None
-    completed_at: datetime | None = Field(default=None, index=True)
+    completed_at: datetime | None = None
     rated_at: datetime | None = None
     cancelled_at: datetime | None = None
     decline_count: int = 0
@@ -265,8 +265,15 @@ class WorkOrder(SQLModel, table=True):
         CheckConstraint("expected_beneficiaries >= 0", name="expected_nonneg"),
         CheckConstraint("actual_beneficiaries IS NULL OR actual_beneficiaries >= 0",
                         name="actual_nonneg"),
+        # Measured at county scale (bench/README.md): each serves a list or a tile from the
+        # index alone, or returns rows already in the order the page wants.
         Index("ix_workorder_site_status", "site_id", "status"),
+        Index("ix_workorder_site_submitted", "site_id", "submitted_at"),
         Index("ix_workorder_team_status", "team_id", "status"),
+        Index("ix_workorder_status_submitted", "status", "submitted_at"),
+        Index("ix_workorder_status_completed", "status", "completed_at", "site_id",
+              "actual_beneficiaries"),
+        Index("ix_workorder_due_submitted", "due_on", "submitted_at"),
     )
 
 
@@ -308,13 +315,14 @@ class ServiceRecord(SQLModel, table=True):
     """志愿服务记录: who served on which order, for how long."""
 
     id: int | None = Field(default=None, primary_key=True)
-    order_id: int = Field(foreign_key="workorder.id", index=True)
+    order_id: int = Field(foreign_key="workorder.id")
     volunteer_id: int = Field(foreign_key="volunteer.id", index=True)
     hours: float
     served_at: datetime = Field(default_factory=_now)
 
     __table_args__ = (
         UniqueConstraint("order_id", "volunteer_id", name="order_volunteer"),
+        Index("ix_servicerecord_order_hours", "order_id", "volunteer_id", "hours"),
         CheckConstraint("hours > 0 AND hours <= 24", name="hours_range"),
     )
 
@@ -334,11 +342,14 @@ class Rating(SQLModel, table=True):
     level: int
     comment: str = Field(default="", max_length=500)
     channel: RatingChannel
-    at: datetime = Field(default_factory=_now, index=True)
+    at: datetime = Field(default_factory=_now)
     by_user_id: int | None = Field(default=None, foreign_key="user.id")
     token_id: int | None = Field(default=None, foreign_key="ratingtoken.id")
 
-    __table_args__ = (CheckConstraint("level BETWEEN 1 AND 5", name="level_range"),)
+    __table_args__ = (
+        CheckConstraint("level BETWEEN 1 AND 5", name="level_range"),
+        Index("ix_rating_at_order_level", "at", "order_id", "level"),
+    )
 
 
 class FollowUp(SQLModel, table=True):

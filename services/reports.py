@@ -9,18 +9,14 @@ from sqlalchemy import and_, case, distinct, func
 from sqlmodel import Session, select
 
 from core.db import dialect_of, local_month, utcnow
-from models import OrderStatus, Rating, ServiceRecord, Site, WorkOrder
+from models import OrderStatus, Rating, ServiceRecord, WorkOrder
 from services import settings as settings_service
-from services import sla
+from services import scope, sla
 from services.clock import day_range_utc
 from services.permissions import Action, Actor, ensure_allowed
 
 S = OrderStatus
 DONE = (S.completed, S.rated)
-
-
-def _in_scope(actor: Actor):
-    return Site.path.startswith(actor.site_path)
 
 
 def overview(session: Session, *, actor: Actor, start: date, end: date,
@@ -31,32 +27,29 @@ def overview(session: Session, *, actor: Actor, start: date, end: date,
     now = now or utcnow()
     values = settings_service.current(session)
     lo, hi = day_range_utc(start, end, values["timezone"])
-    scope = _in_scope(actor)
+    mine = scope.orders_of(session, actor)
     placed = session.exec(select(func.count()).select_from(WorkOrder)
-                          .join(Site, Site.id == WorkOrder.site_id)
-                          .where(scope, WorkOrder.submitted_at >= lo,
+                          .where(*mine, WorkOrder.submitted_at >= lo,
                                  WorkOrder.submitted_at < hi)).one()
     done_in_period = and_(WorkOrder.status.in_(DONE), WorkOrder.completed_at >= lo,
                           WorkOrder.completed_at < hi)
     done, beneficiaries = session.exec(
         select(func.count(), func.coalesce(func.sum(WorkOrder.actual_beneficiaries), 0))
-        .select_from(WorkOrder).join(Site, Site.id == WorkOrder.site_id)
-        .where(scope, done_in_period)).one()
+        .select_from(WorkOrder).where(*mine, done_in_period)).one()
     overdue = session.exec(select(func.count()).select_from(WorkOrder)
-                           .join(Site, Site.id == WorkOrder.site_id)
-                           .where(scope, sla.overdue_kind(now, values).is_not(None))).one()
-    rated, good, satisfied = session.exec(
-        select(func.count(), func.coalesce(func.sum(case((Rating.level >= 4, 1), else_=0)), 0),
-               func.coalesce(func.sum(case((Rating.level >= 3, 1), else_=0)), 0))
-        .select_from(Rating).join(WorkOrder, WorkOrder.id == Rating.order_id)
-        .join(Site, Site.id == WorkOrder.site_id)
-        .where(scope, Rating.at >= lo, Rating.at < hi)).one()
+                           .where(*mine, sla.is_overdue(now, values))).one()
+    ratings = (select(func.count(),
+                      func.coalesce(func.sum(case((Rating.level >= 4, 1), else_=0)), 0),
+                      func.coalesce(func.sum(case((Rating.level >= 3, 1), else_=0)), 0))
+               .select_from(Rating).where(Rating.at >= lo, Rating.at < hi))
+    if mine:  # the whole tree needs no join: every rating counts
+        ratings = ratings.join(WorkOrder, WorkOrder.id == Rating.order_id).where(*mine)
+    rated, good, satisfied = session.exec(ratings).one()
     hours, volunteers = session.exec(
         select(func.coalesce(func.sum(ServiceRecord.hours), 0.0),
                func.count(distinct(ServiceRecord.volunteer_id)))
         .select_from(ServiceRecord).join(WorkOrder, WorkOrder.id == ServiceRecord.order_id)
-        .join(Site, Site.id == WorkOrder.site_id)
-        .where(scope, done_in_period)).one()
+        .where(*mine, done_in_period)).one()
     return {
         "placed": placed, "done": done, "overdue": overdue,
         "completion_rate": (done / placed) if placed else None,
@@ -76,8 +69,9 @@ def orders_by_month(session: Session, *, actor: Actor, start: date, end: date) -
     month = local_month(WorkOrder.submitted_at, values["timezone"], dialect_of(session))
     rows = session.exec(
         select(month.label("month"), WorkOrder.status, func.count())
-        .select_from(WorkOrder).join(Site, Site.id == WorkOrder.site_id)
-        .where(_in_scope(actor), WorkOrder.submitted_at >= lo, WorkOrder.submitted_at < hi)
+        .select_from(WorkOrder)
+        .where(*scope.orders_of(session, actor), WorkOrder.submitted_at >= lo,
+               WorkOrder.submitted_at < hi)
         .group_by(month, WorkOrder.status).order_by(month)).all()
     return pd.DataFrame([(m, s.value if hasattr(s, "value") else s, n) for m, s, n in rows],
                         columns=["month", "status", "orders"])

@@ -34,3 +34,12 @@ def overdue_kind(now: datetime, values: dict):
               WorkOrder.completed_at < now - timedelta(days=values["rate_days"])), "rate"),
         else_=None,
     )
+
+
+CAN_BE_OVERDUE = (S.submitted, S.dispatched, S.accepted, S.completed)
+
+
+def is_overdue(now: datetime, values: dict):
+    """A SQL condition: the order is overdue now. The status test in front is the same set (only
+    these states have limits) and lets an index find the few candidates instead of a scan."""
+    return and_(WorkOrder.status.in_(CAN_BE_OVERDUE), overdue_kind(now, values).is_not(None))

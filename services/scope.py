@@ -1,0 +1,35 @@
+"""Which orders an actor may see, as conditions on WorkOrder alone.
+
+`site_id IN (SELECT id FROM site WHERE path LIKE '/1/4/%')` rather than a join on site: the join
+makes SQLite visit a site row for every order it considers and hides the order's own columns
+from covering indexes (bench/README.md measured 0.14 s → 0.002 s for a 所's count). An actor at
+the root of the only site tree sees every order, so no condition is added at all.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from models import Role, Site, WorkOrder
+from services.permissions import Actor
+
+
+def sites_under(path: str):
+    return select(Site.id).where(Site.path.startswith(path)).scalar_subquery()
+
+
+def whole_tree(session: Session, actor: Actor) -> bool:
+    """True when the actor's site is the root of the only site tree."""
+    if actor.role == Role.team_lead or actor.site_path.count("/") != 2:
+        return False
+    roots = session.exec(select(Site.path).where(Site.parent_id.is_(None)).limit(2)).all()
+    return roots == [actor.site_path]
+
+
+def orders_of(session: Session, actor: Actor) -> list:
+    """The actor's orders as a list of conditions ([] for the whole tree)."""
+    if actor.role == Role.team_lead:
+        return [WorkOrder.team_id == (actor.team_id or -1)]
+    if whole_tree(session, actor):
+        return []
+    return [WorkOrder.site_id.in_(sites_under(actor.site_path))]

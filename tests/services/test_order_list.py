@@ -1,0 +1,102 @@
+"""The order list's SQL tricks (two-step urgent sort, exact code search, scope without a join)
+return exactly what the plain definitions say."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from models import WorkOrder
+from services import orders, sla
+from services import settings as settings_service
+from tests.services.steps import S, T0, order_in
+
+NOW = T0 + timedelta(days=20)
+
+
+@pytest.fixture
+def mixed(session, town):
+    """Thirty orders in assorted states, placed over three weeks with assorted due dates."""
+    rng = random.Random(5)
+    states = [S.submitted, S.dispatched, S.accepted, S.completed, S.rated, S.cancelled]
+    for i in range(30):
+        at = T0 + timedelta(days=rng.randint(0, 19), hours=rng.randint(0, 12))
+        due = (at + timedelta(days=rng.randint(0, 12))).date()
+        order_in(session, town, rng.choice(states), at=at, due_on=due, title=f"工单{i}",
+                 site_id=rng.choice([town.village_a, town.village_b]))
+    return town
+
+
+def expected_urgent(session) -> list[int]:
+    values = settings_service.current(session)
+    kind = sla.overdue_kind(NOW, values)
+    rows = session.exec(select(WorkOrder.id, kind, WorkOrder.due_on, WorkOrder.submitted_at)).all()
+    return [i for i, k, due, at in sorted(rows, key=lambda r: (r[1] is None, r[2], r[3], r[0]))]
+
+
+@pytest.mark.parametrize("limit", [1, 4, 7, 50])
+def test_the_urgent_sort_pages_through_overdue_orders_first_then_by_due_date(session, mixed,
+                                                                             limit):
+    want = expected_urgent(session)
+    assert any(k for k in want)  # some orders exist
+    got = []
+    for offset in range(0, len(want) + limit, limit):
+        rows, total = orders.page(session, actor=mixed.manager, offset=offset, limit=limit,
+                                  sort="urgent", now=NOW)
+        assert total == len(want)
+        got += [r["id"] for r in rows]
+    assert got == want
+
+
+def test_the_overdue_filter_finds_exactly_the_orders_with_an_overdue_kind(session, mixed):
+    values = settings_service.current(session)
+    kind = sla.overdue_kind(NOW, values)
+    want = {i for i, k in session.exec(select(WorkOrder.id, kind)).all() if k}
+    assert want
+    rows, total = orders.page(session, actor=mixed.manager, limit=100, now=NOW,
+                              flt=orders.OrderFilter(overdue_only=True))
+    assert {r["id"] for r in rows} == want and total == len(want)
+
+
+def test_a_whole_code_finds_its_order_and_a_fragment_finds_all_that_contain_it(session, mixed):
+    one = session.exec(select(WorkOrder).order_by(WorkOrder.id).limit(1)).one()
+    rows, total = orders.page(session, actor=mixed.manager, now=NOW,
+                              flt=orders.OrderFilter(search=one.code.lower()))
+    assert total == 1 and rows[0]["id"] == one.id
+    rows, total = orders.page(session, actor=mixed.manager, limit=100, now=NOW,
+                              flt=orders.OrderFilter(search="工单1"))
+    assert total == 11  # 工单1 and 工单10 … 工单19
+
+
+def test_a_village_filter_and_the_station_scope_agree_with_the_site_tree(session, mixed):
+    all_rows, total = orders.page(session, actor=mixed.manager, limit=100, now=NOW)
+    a, n_a = orders.page(session, actor=mixed.manager, limit=100, now=NOW,
+                         flt=orders.OrderFilter(site_id=mixed.village_a))
+    b, n_b = orders.page(session, actor=mixed.manager, limit=100, now=NOW,
+                         flt=orders.OrderFilter(site_id=mixed.village_b))
+    assert n_a and n_b and n_a + n_b == total == 30
+    assert {r["site"] for r in a} == {"东村"} and {r["site"] for r in b} == {"西村"}
+    assert orders.page(session, actor=mixed.outsider, now=NOW)[1] == 0
+    stray = replace(mixed.manager, site_path="/999/")  # a top-level path that is not the root
+    assert orders.page(session, actor=stray, now=NOW)[1] == 0
+
+
+def test_the_manager_at_the_root_sees_every_station_and_the_overview_counts_them(session, mixed):
+    from datetime import date
+
+    from services import reports, users
+    from tests.factories import place
+
+    place(session, mixed, actor=mixed.outsider, site_id=mixed.other_station, now=NOW)
+    boss = users.to_actor(session, users.by_username(session, "boss"))
+    assert boss.site_path.count("/") == 2
+    assert orders.page(session, actor=boss, now=NOW)[1] == 31
+    assert orders.page(session, actor=mixed.manager, now=NOW)[1] == 30
+    day = NOW.date()
+    assert reports.overview(session, actor=boss, start=day, end=day, now=NOW)["placed"] == 1
+    assert reports.overview(session, actor=mixed.manager, start=day, end=day,
+                            now=NOW)["placed"] == 0
