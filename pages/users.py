@@ -9,7 +9,7 @@ from services import sites, teams, users
 from services.permissions import Action
 from ui.i18n import label, t
 from ui.session import require
-from ui.widgets import flash, paged, reporting_errors
+from ui.widgets import table_key, flash, paged, reporting_errors
 
 actor = require(Action.MANAGE_USERS)
 
@@ -27,10 +27,10 @@ with db.session() as s:
 df = pd.DataFrame(rows)
 df["role"] = df["role"].map(lambda v: label("role", v))
 shown = ["username", "display_name", "role", "site", "team", "phone", "active"]
-event = st.dataframe(df[shown], hide_index=True, width="stretch", key="users_table",
+event = st.dataframe(df[shown], hide_index=True, width="stretch", key=table_key("users_table"),
                      on_select="rerun", selection_mode="single-row",
                      column_config={c: t(f"users.col.{c}") for c in shown})
-picked = rows[event.selection.rows[0]] if event.selection.rows else None
+picked = next((rows[i] for i in event.selection.rows if i < len(rows)), None)
 st.caption(t("users.pick_hint"))
 
 uid = picked["id"] if picked else "new"

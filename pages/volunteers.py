@@ -9,7 +9,7 @@ from services import sites, teams, volunteers
 from services.permissions import Action
 from ui.i18n import label, t
 from ui.session import require
-from ui.widgets import empty, flash, local_today, paged, reporting_errors
+from ui.widgets import table_key, empty, flash, local_today, paged, reporting_errors
 
 actor = require(Action.MANAGE_VOLUNTEERS)
 
@@ -31,10 +31,10 @@ if rows:
     df["stars"] = df["stars"].map(lambda n: "★" * n)
     shown = ["name", "phone", "gender", "site", "teams", "party_member", "hours", "stars",
              "points", "active"]
-    event = st.dataframe(df[shown], hide_index=True, width="stretch", key="vol_table",
+    event = st.dataframe(df[shown], hide_index=True, width="stretch", key=table_key("vol_table"),
                          on_select="rerun", selection_mode="single-row",
                          column_config={c: t(f"volunteers.col.{c}") for c in shown})
-    picked = rows[event.selection.rows[0]] if event.selection.rows else None
+    picked = next((rows[i] for i in event.selection.rows if i < len(rows)), None)
 else:
     empty("volunteers.none")
     picked = None

@@ -11,7 +11,7 @@ from services import catalog, orders, sites, teams
 from services.permissions import Actor
 from ui.i18n import label, t
 from ui.widgets import (day, empty, flash, local_time, local_today, overdue_column,
-                        reporting_errors, status_column)
+                        reporting_errors, status_column, table_key)
 
 STATUSES = ("submitted", "dispatched", "accepted", "completed", "rated", "cancelled")
 
@@ -66,10 +66,11 @@ def order_table(rows: list[dict], key: str) -> int | None:
     shown = ["code", "title", "status", "overdue", "site", "category", "team", "submitted_at",
              "due_on"]
     event = st.dataframe(
-        df[shown], key=key, hide_index=True, width="stretch", on_select="rerun",
+        df[shown], key=table_key(key), hide_index=True, width="stretch", on_select="rerun",
         selection_mode="single-row",
         column_config={c: t(f"orders.col.{c}") for c in shown})
-    picked = event.selection.rows if event and event.selection else []
+    picked = [i for i in (event.selection.rows if event and event.selection else [])
+              if i < len(df)]
     return int(df.iloc[picked[0]]["id"]) if picked else None
 
 

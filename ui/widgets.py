@@ -124,9 +124,17 @@ def empty(message_key: str) -> None:
 
 
 def flash(message: str) -> None:
-    """Show a success message after the rerun that follows a change."""
+    """Show a success message after the rerun that follows a change.
+
+    Tables are keyed by a generation number that a change moves on: a selection made in the
+    old list must not pick a different row of the new one (or a row that is gone)."""
     st.session_state["flash"] = message
+    st.session_state["table_generation"] = st.session_state.get("table_generation", 0) + 1
     st.rerun()
+
+
+def table_key(base: str) -> str:
+    return f"{base}_{st.session_state.get('table_generation', 0)}"
 
 
 def show_flash() -> None:

@@ -252,8 +252,16 @@ def page_alone(page: str, actor: Actor | None = None) -> AppTest:
         _ServedPagesManager.cold_start = False
 
 
+def table_key(at: AppTest, key: str) -> str:
+    """The key a table has now: ui.widgets.table_key adds the generation a change moves on."""
+    generation = at.session_state["table_generation"] \
+        if "table_generation" in at.session_state else 0
+    return f"{key}_{generation}"
+
+
 def table(at: AppTest, key: str):
     """The st.dataframe with this key, as the DataFrame it was given (column codes, not labels)."""
+    key = table_key(at, key)
     frames = [f for f in at.dataframe if f.key == key]
     assert len(frames) == 1, [f.key for f in at.dataframe]
     return frames[0].value
@@ -266,7 +274,8 @@ def codes(at: AppTest, key: str) -> set[str]:
 def select_row(at: AppTest, key: str, row: int) -> AppTest:
     """Pick a row of an st.dataframe(on_select="rerun"): AppTest has no click for it, but takes
     the selection as that widget's state."""
-    at.session_state[key] = {"selection": {"rows": [row], "columns": [], "cells": []}}
+    at.session_state[table_key(at, key)] = {"selection": {"rows": [row], "columns": [],
+                                                          "cells": []}}
     return run(at)
 
 

@@ -9,8 +9,8 @@ from sqlmodel import select
 from core import db
 from models import OrderStatus, Rating, ServiceRecord, Team, User, Volunteer, WorkOrder
 from services import settings, users
-from tests.pages.conftest import (codes, goto, open_app, run, select_code, submit, table, values,
-                                  zh)
+from tests.pages.conftest import (codes, goto, open_app, run, select_code, select_row, submit,
+                                  table, values, zh)
 
 
 def _order(world, order_id) -> WorkOrder:
@@ -298,9 +298,7 @@ def test_a_manager_cannot_add_a_user_with_a_taken_username(world):
 def test_deactivating_a_user_needs_the_confirmation_tick(world):
     at = _page(world, "manager", "users.py")
     rows = list(table(at, "users_table")["username"])
-    at.session_state["users_table"] = {"selection": {"rows": [rows.index("off")], "columns": [],
-                                                     "cells": []}}
-    run(at)
+    select_row(at, "users_table", rows.index("off"))
     assert values(at.subheader)[0] == zh("users.edit", username="off")
     submit(at, zh("users.deactivate"))
     assert values(at.warning) == [zh("common.confirm_first")]
