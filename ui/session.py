@@ -104,9 +104,13 @@ def require(action: Action) -> Actor:
 
 
 def issue_cookie_if_due() -> None:
-    """Set the login cookie on the run after login, so the cookie component reaches the browser
-    instead of being lost to the rerun."""
-    if not st.session_state.pop("issue_cookie", False):
+    """Set the login cookie after a login, drawing the cookie component on every run until the
+    browser confirms it: another component's answer can rerun the script before this one has
+    loaded, and a component missing from a run is removed unrun."""
+    if not st.session_state.get("issue_cookie"):
+        return
+    if st.session_state.get(_COOKIE_SET) is True:  # the component's answer: the cookie is there
+        st.session_state.pop("issue_cookie")
         return
     with db.session() as s:
         user = s.get(users.User, st.session_state["user_id"])
@@ -115,7 +119,15 @@ def issue_cookie_if_due() -> None:
     with st.sidebar:
         auth = _authenticator(user)
         auth.authentication_controller.login(token={"username": user.username})
-        auth.cookie_controller.set_cookie()
+        auth.cookie_controller.set_cookie()  # streamlit-authenticator keys it "set"
+
+
+_COOKIE_SET = "set"
+
+
+def _want_cookie() -> None:
+    st.session_state["issue_cookie"] = True
+    st.session_state.pop(_COOKIE_SET, None)  # an answer from an earlier login is no answer
 
 
 def login_form() -> None:
@@ -133,7 +145,7 @@ def login_form() -> None:
         st.error(error_text(err))
         return
     _start(user)
-    st.session_state["issue_cookie"] = True
+    _want_cookie()
     st.session_state.pop("login_password", None)
     st.rerun()
 
@@ -152,4 +164,4 @@ def logout(actor: Actor) -> None:
 def password_changed() -> None:
     """After one's own password change: this session stays valid and gets a new cookie."""
     st.session_state["login_at"] = db.utcnow() + timedelta(seconds=1)
-    st.session_state["issue_cookie"] = True
+    _want_cookie()

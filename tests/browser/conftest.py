@@ -17,9 +17,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 NO_CHROMIUM = "Chromium not installed: apt-get install chromium fonts-noto-cjk"
-NO_PLAYWRIGHT = "playwright not installed: pip install -r requirements-dev.txt"
 
-if find_spec("playwright") is not None:   # else each test module skips itself with NO_PLAYWRIGHT
+if find_spec("playwright") is not None:   # else each test module skips itself, saying so
     from tests.browser.app_ui import WAIT_MS, UI, Server, start_server, stop
 
 

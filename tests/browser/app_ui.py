@@ -1,0 +1,325 @@
+"""The browser tests' tools: a `streamlit run` server on a temporary database, and `UI`, what a
+person does in the browser in the app's words. Fixtures live in conftest.py."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import warnings
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import expect
+
+from core import db
+from models import Role
+from services import settings as settings_service
+from services import users
+from services.clock import local_today
+from tests.factories import PASSWORD, build_town, place
+from ui.session import COOKIE_NAME
+
+ROOT = Path(__file__).resolve().parents[2]
+# Copies of the screenshots the lead engineer looks at; the full set stays in the tmp dir.
+REVIEW_SHOTS = Path("/tmp/diandan_shots")
+WAIT_MS = 20_000           # Streamlit renders asynchronously; a loaded machine is slow
+SERVER_START_S = 60
+ROW_PX = 35                # st.dataframe's row (and header) height
+LOGIN_ATTEMPTS = 3
+COOKIE_LOST = ("app bug: the login cookie never reached the browser. "
+               "ui.session.issue_cookie_if_due renders the cookie component on one run only; when "
+               "the CookieManager's getAll component reruns the script before the set component "
+               "has run, the set component is gone and the next reload logs the user out")
+
+
+class CookieLost(UserWarning):
+    """The app did not deliver its login cookie; the test logged in again."""
+
+
+class CookieNeverArrived(AssertionError):
+    """The login cookie did not reach the browser."""
+
+
+class ClickLost(UserWarning):
+    """A form submit left no trace (no run, no change); the test clicked once more."""
+
+
+class AppCrashed(AssertionError):
+    """The page's script raised: Streamlit shows APP_ERROR and the server log has the traceback."""
+
+
+# Accounts made for these tests on top of the factories' town, so that what one test changes on a
+# user row (language, a logout that ends every session, a lockout) cannot reach another test.
+EXTRA_ACCOUNTS = (("mgr_en", "manager"), ("mgr_out", "manager"), ("locked", "officer"))
+# The sidebar shows "display name · role"; the factories' display name is the upper-case username.
+SIDEBAR_NAME = {"mgr": "MGR · 中心管理员", "off": "OFF · 文明实践员", "lead_a": "LEAD_A · 队长",
+                "boss2": "BOSS2 · 领导", "mgr_en": "MGR_EN · 中心管理员",
+                "mgr_out": "MGR_OUT · 中心管理员", "locked": "LOCKED · 文明实践员"}
+# Placed before the server starts. The last one is due latest, so it is the last row of the
+# 派单 queue (sorted by due date) whatever the other tests do.
+ORDER_TITLES = ("理论宣讲进村", "送医下乡义诊", "村史馆讲解")
+LAST_IN_QUEUE = ORDER_TITLES[2]
+# What Streamlit shows instead of a page whose script raised (client.showErrorDetails = "none").
+APP_ERROR = "This app has encountered an error"
+
+
+# --- the server ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    url: str
+    db_url: str
+    tmp: Path
+    log: Path
+    proc: subprocess.Popen
+
+    def log_tail(self, lines: int = 60) -> str:
+        text = self.log.read_text(errors="replace") if self.log.exists() else "(no log)"
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def prepare_database(db_url: str) -> None:
+    """The factories' town with three orders waiting for dispatch, made through the services."""
+    db.upgrade(db_url)
+    with db.write_session(db_url) as s:
+        town = build_town(s)
+        place(s, town, title=ORDER_TITLES[0])
+        place(s, town, title=ORDER_TITLES[1], category_id=town.other_category)
+        later = local_today(db.utcnow(), settings_service.current(s)["timezone"]) + timedelta(30)
+        place(s, town, title=LAST_IN_QUEUE, due_on=later)
+        boss = users.to_actor(s, users.by_username(s, "boss"))
+        for username, role in EXTRA_ACCOUNTS:
+            users.create(s, actor=boss, username=username, display_name=username.upper(),
+                         role=Role(role), site_id=town.station, password=PASSWORD)
+    db.engine_for(db_url).dispose()   # the server is the one that talks to it from now on
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+            return resp.status == 200 and resp.read().strip() == b"ok"
+    except OSError:
+        return False
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    except ProcessLookupError:
+        pass
+
+
+def start_server(tmp: Path) -> Server:
+    tmp.mkdir(parents=True, exist_ok=True)
+    db_url = f"sqlite:///{tmp / 'db.sqlite'}"
+    prepare_database(db_url)
+    env = {**os.environ, "DIANDAN_DATABASE_URL": db_url, "DIANDAN_DATA_DIR": str(tmp / "data"),
+           "PYTHONUNBUFFERED": "1"}
+    log = tmp / "server.log"
+    for _attempt in range(3):   # another process may take the free port before streamlit binds it
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}"
+        with open(log, "ab") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                 "--server.address", "127.0.0.1", "--server.headless", "true",
+                 "--browser.gatherUsageStats", "false"],
+                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True)   # its own process group, killed as one at the end
+        server = Server(url=url, db_url=db_url, tmp=tmp, log=log, proc=proc)
+        deadline = time.monotonic() + SERVER_START_S
+        while time.monotonic() < deadline and proc.poll() is None:
+            if _healthy(url):
+                return server
+            time.sleep(0.25)
+        stop(proc)
+        if "already in use" not in server.log_tail():
+            break
+    pytest.fail(f"streamlit did not start within {SERVER_START_S} s:\n{server.log_tail()}")
+
+
+class UI:
+    """What a person does in the browser, in the app's words."""
+
+    def __init__(self, server: Server, context, shots: Path):
+        self.server = server
+        self.context = context
+        self.shots = shots
+        self.page = context.new_page()
+
+    def goto(self, path: str = "/", page=None):
+        page = page or self.page
+        page.goto(self.server.url + path)
+        return page
+
+    def login_form_visible(self, page=None) -> None:
+        page = page or self.page
+        expect(page.get_by_label("用户名", exact=True)).to_be_visible()
+        expect(page.get_by_label("密码", exact=True)).to_be_visible()
+
+    def submit_login(self, username: str, password: str, page=None) -> None:
+        page = page or self.page
+        page.get_by_label("用户名", exact=True).fill(username)
+        page.get_by_label("密码", exact=True).fill(password)
+        page.get_by_role("button", name="登录", exact=True).click()
+
+    def login(self, username: str, page=None, cookie: bool = True) -> None:
+        """Log in with the factories' password, wait for the reruns that follow a login to end,
+        and unless told not to, for the login cookie that a reload or a deep link needs."""
+        page = page or self.page
+        for attempt in range(1, LOGIN_ATTEMPTS + 1):
+            self.login_form_visible(page)
+            self.submit_login(username, PASSWORD, page)
+            expect(page.get_by_text(SIDEBAR_NAME[username], exact=True)).to_be_visible()
+            self.quiet(page)
+            if not cookie or self.wait_for_cookie() is not None:
+                return
+            # The app lost the cookie (COOKIE_LOST): log in once more, in a new session.
+            warnings.warn(CookieLost(f"{COOKIE_LOST} (user {username}, attempt {attempt})"))
+            page.goto(page.url)
+        raise AssertionError(f"{COOKIE_LOST}: {LOGIN_ATTEMPTS} logins in a row")
+
+    def quiet(self, page=None, seconds: float = 15) -> None:
+        """Wait until the cookie-manager iframes are gone and the run is over.
+
+        After a login (or a new session with a cookie) the sidebar draws cookie-manager
+        components; when they load they rerun the script, which can swallow a click or a key
+        press made meanwhile. The run after them draws none."""
+        page = page or self.page
+        frames = page.locator('iframe[src*="cookie_manager"]')
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if frames.count() == 0:
+                break
+            page.wait_for_timeout(100)
+        self.settled(page)
+
+    def auth_cookie(self) -> dict | None:
+        return next((c for c in self.context.cookies() if c["name"] == COOKIE_NAME), None)
+
+    def wait_for_cookie(self, seconds: float = 8) -> dict | None:
+        """The cookie is set by a component on the run after login, a moment later."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            cookie = self.auth_cookie()
+            if cookie:
+                return cookie
+            time.sleep(0.2)
+        return None
+
+    def shot(self, name: str, page=None, review: bool = False) -> Path:
+        target = self.shots / f"{name}.png"
+        (page or self.page).screenshot(path=str(target), full_page=True)
+        if review:
+            REVIEW_SHOTS.mkdir(parents=True, exist_ok=True)
+            shutil.copy(target, REVIEW_SHOTS / target.name)
+        return target
+
+    def choose(self, label: str, option: re.Pattern, page=None) -> None:
+        """Pick an option of a st.selectbox. A click on the box does not open its list, the down
+        arrow does; a key press during a rerun can be lost, hence the retries."""
+        page = page or self.page
+        box = page.get_by_role("combobox", name=label, exact=True)
+        wanted = page.get_by_role("option", name=option)
+        for _attempt in range(5):
+            box.click()
+            box.press("ArrowDown")
+            try:
+                wanted.wait_for(timeout=2_000)
+                break
+            except PlaywrightError:
+                page.keyboard.press("Escape")
+        wanted.click()
+        expect(box).to_have_value(option)
+
+    def settled(self, page=None) -> None:
+        """Wait until the script run is over, e.g. before a screenshot."""
+        app = (page or self.page).get_by_test_id("stApp")
+        expect(app).to_have_attribute("data-test-script-state", "notRunning")
+
+    def submit(self, button, outcome, unchanged) -> None:
+        """Click a form's submit button and wait for `outcome`.
+
+        On a heavily loaded machine a click was lost now and then: no run, nothing in the log,
+        the form still filled in. Click once more then, but only if `unchanged()` says the
+        database has not changed, so nothing can be submitted twice."""
+        button.click()
+        try:
+            expect(outcome).to_be_visible(timeout=10_000)
+            return
+        except AssertionError:
+            if not unchanged():
+                raise
+        warnings.warn(ClickLost(f"no outcome 10 s after a click on {button}; clicked again"))
+        button.click()
+        expect(outcome).to_be_visible()
+
+    def no_app_error(self, page=None) -> None:
+        page = page or self.page
+        self.settled(page)
+        if page.get_by_text(APP_ERROR).count():
+            raise AppCrashed(f"{APP_ERROR} at {page.url}; server log:\n{self.server.log_tail(30)}")
+
+    def _grid_row(self, text: str, page):
+        """The st.dataframe / st.data_editor showing `text` in a cell, and that cell's row.
+
+        The grid is drawn on a canvas (glide-data-grid); its accessible twin in the DOM holds the
+        text and the row number (aria-rowindex, 1 being the header)."""
+        cell = page.locator('td[role="gridcell"]').filter(
+            has_text=re.compile(f"^{re.escape(text)}$"))
+        grid = page.locator('[data-testid="stDataFrame"]').filter(has=cell)
+        row = grid.locator('tr[role="row"]').filter(has=cell)
+        expect(row).to_have_count(1)
+        grid.scroll_into_view_if_needed()
+        return grid, row, int(row.get_attribute("aria-rowindex"))
+
+    def _click_row(self, grid, index: int, x: float, page) -> None:
+        box = grid.bounding_box()
+        page.mouse.click(box["x"] + x, box["y"] + ROW_PX * (index - 1) + ROW_PX / 2)
+
+    def tick_first_cell(self, text: str, page=None) -> None:
+        """Tick the checkbox in the first column of a st.data_editor row showing `text`: a click
+        puts the cursor on the cell, the space bar toggles it."""
+        page = page or self.page
+        grid, row, index = self._grid_row(text, page)
+        first = row.locator('td[aria-colindex="1"]')
+        expect(first).to_have_text("false")
+        for _attempt in range(3):   # a rerun landing between click and key loses the key
+            self._click_row(grid, index, 20, page)
+            page.keyboard.press(" ")
+            try:
+                expect(first).to_have_text("true", timeout=3_000)
+                return
+            except AssertionError:
+                continue
+        expect(first).to_have_text("true")
+
+    def pick_row(self, text: str, page=None) -> None:
+        """Select the row of a st.dataframe that shows `text`, with a click on the row's
+        selection checkbox at the left edge of the grid."""
+        page = page or self.page
+        grid, _row, index = self._grid_row(text, page)
+        self._click_row(grid, index, 15, page)
