@@ -16,7 +16,7 @@ from core import db  # noqa: E402
 from models import OrderEvent, Rating, ServiceRecord, Volunteer, WorkOrder  # noqa: E402
 from services import settings as settings_service  # noqa: E402
 from services.clock import local_today  # noqa: E402
-from tests.browser.app_ui import APP_ERROR, LAST_IN_QUEUE, AppCrashed  # noqa: E402
+from tests.browser.app_ui import LAST_IN_QUEUE  # noqa: E402
 
 TITLE = "浏览器全流程测试"
 

@@ -1,0 +1,1 @@
+"""County-scale benchmarks (not collected by pytest): `python -m bench.county`."""
