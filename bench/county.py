@@ -264,17 +264,11 @@ def cases(c: Context) -> list[Case]:
     for who, actor in (("county", c.county_leader), ("所", c.town_leader)):
         out += [
             Case(f"reports.overview {who} month", REPORT,
-                 lambda s, a=actor: reports.overview(s, actor=a, start=m_lo, end=m_hi, now=now),
-                 lambda s, a=actor: proposals.overview(s, actor=a, start=m_lo, end=m_hi,
-                                                       now=now)),
+                 lambda s, a=actor: reports.overview(s, actor=a, start=m_lo, end=m_hi, now=now)),
             Case(f"reports.overview {who} year", REPORT,
-                 lambda s, a=actor: reports.overview(s, actor=a, start=y_lo, end=y_hi, now=now),
-                 lambda s, a=actor: proposals.overview(s, actor=a, start=y_lo, end=y_hi,
-                                                       now=now)),
+                 lambda s, a=actor: reports.overview(s, actor=a, start=y_lo, end=y_hi, now=now)),
             Case(f"reports.orders_by_month {who} 12 months", REPORT,
-                 lambda s, a=actor: reports.orders_by_month(s, actor=a, start=y_lo, end=y_hi),
-                 lambda s, a=actor: proposals.orders_by_month(s, actor=a, start=y_lo,
-                                                              end=y_hi)),
+                 lambda s, a=actor: reports.orders_by_month(s, actor=a, start=y_lo, end=y_hi)),
         ]
     for who, actor in (("county", cm), ("所", tm)):
         out += [

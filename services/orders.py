@@ -410,8 +410,13 @@ def page(session: Session, *, actor: Actor, flt: OrderFilter = OrderFilter(), of
     total = session.exec(select(func.count()).select_from(WorkOrder).where(*conds)).one()
     ids = _page_ids(session, conds, offset=offset, limit=limit, sort=sort, now=now,
                     values=values)
+    return rows_for(session, ids, now=now, values=values), total
+
+
+def rows_for(session: Session, ids: list[int], *, now: datetime, values: dict) -> list[dict]:
+    """The list rows of these orders, in this order, with names and the overdue kind."""
     if not ids:
-        return [], total
+        return []
     late = sla.overdue_kind(now, values).label("overdue")
     rows = session.exec(
         select(WorkOrder, Site.name, ServiceCategory.name, Team.name, late)
@@ -429,7 +434,7 @@ def page(session: Session, *, actor: Actor, flt: OrderFilter = OrderFilter(), of
                     "last_decline_reason": o.last_decline_reason,
                     "expected_beneficiaries": o.expected_beneficiaries,
                     "actual_beneficiaries": o.actual_beneficiaries})
-    return out, total
+    return out
 
 
 def detail(session: Session, *, actor: Actor, order_id: int, now: datetime | None = None) -> dict:
