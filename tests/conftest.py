@@ -13,6 +13,14 @@ from services import users
 users.BCRYPT_ROUNDS = 4  # hashing cost is not what these tests measure
 
 
+def pytest_configure(config):
+    # Streamlit logs "missing ScriptRunContext" for every widget drawn outside a server; the
+    # AppTest runs have their own context, so these lines are only noise in the test output.
+    from streamlit import logger
+
+    logger.set_log_level("error")
+
+
 @pytest.fixture
 def db_url(tmp_path):
     url = f"sqlite:///{tmp_path / 'test.db'}"
