@@ -26,6 +26,8 @@ if actor is None:
     page = st.navigation(pages, position="hidden")
     st.caption(t("app.title"))
     widgets.language_switch(None)
+    if not fresh:
+        widgets.demo_banner()
     page.run()
     st.stop()
 

@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from core import db
-from models import Site, User
+from models import Role, Site, User
 from services import users
 from tests.factories import PASSWORD
 from tests.pages.conftest import en, goto, open_app, page_alone, run, submit, values, zh
@@ -138,3 +138,13 @@ def test_the_session_state_check_catches_what_does_not_pickle(world):
     at.session_state["not_an_id"] = lambda: None
     with pytest.raises(pytest.fail.Exception, match="not_an_id"):
         run(at)
+
+
+def test_the_login_screen_warns_while_a_demo_account_is_active(world):
+    at = open_app()
+    assert zh("demo.banner") not in [w.value for w in at.warning]
+    with db.write_session(world.url) as s:
+        users.create(s, actor=world.town.manager, username="leader", display_name="演示领导",
+                     role=Role.leader, site_id=world.town.station, password=users.DEMO_PASSWORD)
+    at = open_app()
+    assert zh("demo.banner") in [w.value for w in at.warning]
