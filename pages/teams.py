@@ -8,6 +8,7 @@ from models import TeamTier
 from services import catalog, sites, teams
 from services.permissions import Action
 from ui.i18n import label, t
+from ui.team_views import team_record
 from ui.session import require
 from ui.widgets import empty, flash, reporting_errors
 
@@ -34,6 +35,8 @@ st.subheader(t("teams.edit_title"))
 team_id = st.selectbox(t("teams.pick"), [None, *by_id], key="team_pick",
                        format_func=lambda i: by_id[i]["name"] if i else t("teams.new"))
 current = by_id.get(team_id, {})
+if team_id is not None:
+    team_record(actor, team_id)
 with st.form(f"team_form_{team_id}"):
     name = st.text_input(t("teams.col.name"), value=current.get("name", ""), max_chars=60,
                          key=f"team_name_{team_id}")

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func
 from sqlmodel import Session, select
 
-from models import (OrderStatus, ServiceCategory, Site, Team, TeamCategory, TeamTier, Volunteer,
-                    VolunteerTeam, WorkOrder)
+from core.db import utcnow
+from models import (OrderStatus, Rating, ServiceCategory, ServiceRecord, Site, Team, TeamCategory,
+                    TeamTier, Volunteer, VolunteerTeam, WorkOrder)
+from services import settings as settings_service
 from services import validate
+from services.clock import local_today
 from services.errors import Duplicate, Invalid, NotFound
 from services.permissions import Action, Actor, ensure_allowed
 
 OPEN_STATUSES = (OrderStatus.dispatched, OrderStatus.accepted)
+DONE = (OrderStatus.completed, OrderStatus.rated)
 _PARENT_TIER = {TeamTier.detachment: TeamTier.corps, TeamTier.squad: TeamTier.detachment}
 
 
@@ -163,3 +169,38 @@ def for_dispatch(session: Session, *, actor: Actor, category_id: int) -> list[di
            for i, n, s, o, c in rows]
     out.sort(key=lambda r: (not r["serves_category"], r["open_orders"], r["name"]))
     return out
+
+
+def detail(session: Session, *, actor: Actor, team_id: int, now: datetime | None = None,
+           days: int = 365) -> dict:
+    """A team's members and its record over the last `days`: open orders now, orders done,
+    service hours, beneficiaries, average rating and the share done by the due date."""
+    team = get(session, team_id)
+    ensure_allowed(actor, Action.MANAGE_TEAMS, site_path=session.get(Site, team.site_id).path)
+    now = now or utcnow()
+    since = now - timedelta(days=days)
+    tz = settings_service.current(session)["timezone"]
+    mine = WorkOrder.team_id == team_id
+    done_since = and_(mine, WorkOrder.status.in_(DONE), WorkOrder.completed_at >= since)
+    open_now = session.exec(select(func.count()).select_from(WorkOrder)
+                            .where(mine, WorkOrder.status.in_(OPEN_STATUSES))).one()
+    done, beneficiaries = session.exec(
+        select(func.count(), func.coalesce(func.sum(WorkOrder.actual_beneficiaries), 0))
+        .select_from(WorkOrder).where(done_since)).one()
+    hours = session.exec(select(func.coalesce(func.sum(ServiceRecord.hours), 0.0))
+                         .join(WorkOrder, WorkOrder.id == ServiceRecord.order_id)
+                         .where(done_since)).one()
+    rated, average = session.exec(select(func.count(Rating.id), func.avg(Rating.level))
+                                  .join(WorkOrder, WorkOrder.id == Rating.order_id)
+                                  .where(done_since)).one()
+    # On time = done on or before the due date, a local calendar day: compared here, over at
+    # most one year of one team's orders, so the rule stays the same on every database.
+    on_time = sum(1 for completed, due in session.exec(
+        select(WorkOrder.completed_at, WorkOrder.due_on).where(done_since))
+        if local_today(completed, tz) <= due)
+    members = [{"id": v.id, "name": v.name, "phone": v.phone} for v in roster(session,
+                                                                               team_id=team_id)]
+    return {"id": team.id, "name": team.name, "members": members, "open_orders": open_now,
+            "done": done, "hours": round(float(hours), 1), "beneficiaries": int(beneficiaries),
+            "ratings": rated, "average_rating": round(float(average), 2) if rated else None,
+            "on_time_rate": (on_time / done) if done else None}

@@ -229,6 +229,17 @@ def test_the_manager_adds_a_team(world):
     assert "文艺小队" in table_names(at)
 
 
+
+def test_picking_a_team_shows_its_record_and_members(world):
+    at = _page(world, "manager", "teams.py")
+    assert zh("teams.record.done") not in [m.label for m in at.metric]
+    at.selectbox(key="team_pick").set_value(world.town.team_a)
+    run(at)
+    figures = {m.label: m.value for m in at.metric}
+    assert figures[zh("teams.col.members")] == str(len(world.town.volunteers_a))
+    assert zh("teams.record.done") in figures and zh("teams.record.on_time") in figures
+    assert at.text_input(key=f"team_name_{world.town.team_a}").value == "宣讲支队"
+
 def table_names(at):
     return list(at.dataframe[0].value["name"])
 
