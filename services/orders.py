@@ -428,9 +428,11 @@ def rows_for(session: Session, ids: list[int], *, now: datetime, values: dict) -
     out = []
     for oid in ids:
         o, site, cat, team, kind = by_id[oid]
+        late = (now - sla.deadline(o, kind, values)) if kind else None
         out.append({"id": o.id, "code": o.code, "title": o.title, "status": o.status.value,
                     "site": site, "category": cat, "team": team or "", "source": o.source.value,
                     "submitted_at": o.submitted_at, "due_on": o.due_on, "overdue": kind or "",
+                    "late_hours": round(late.total_seconds() / 3600, 1) if late else None,
                     "last_decline_reason": o.last_decline_reason,
                     "expected_beneficiaries": o.expected_beneficiaries,
                     "actual_beneficiaries": o.actual_beneficiaries})

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, case
 
 from models import OrderStatus, WorkOrder
-from services.clock import local_today
+from services.clock import local_midnight_utc, local_today
 
 S = OrderStatus
 KINDS = ("dispatch", "accept", "due", "rate")
@@ -43,3 +43,14 @@ def is_overdue(now: datetime, values: dict):
     """A SQL condition: the order is overdue now. The status test in front is the same set (only
     these states have limits) and lets an index find the few candidates instead of a scan."""
     return and_(WorkOrder.status.in_(CAN_BE_OVERDUE), overdue_kind(now, values).is_not(None))
+
+
+def deadline(order: WorkOrder, kind: str, values: dict) -> datetime:
+    """When the limit an overdue order broke ran out, by the same rules as overdue_kind."""
+    if kind == "dispatch":
+        return order.submitted_at + timedelta(days=values["dispatch_days"])
+    if kind == "accept":
+        return order.dispatched_at + timedelta(days=values["accept_days"])
+    if kind == "rate":
+        return order.completed_at + timedelta(days=values["rate_days"])
+    return local_midnight_utc(order.due_on + timedelta(days=1), values["timezone"])

@@ -111,8 +111,26 @@ def test_the_manager_dispatches_the_picked_order_to_the_chosen_team(world):
     order = _order(world, order_id)
     assert (order.status, order.team_id) == (OrderStatus.dispatched, world.town.team_a)
     assert len(at.success) == 1 and code in at.success[0].value
-    assert not at.dataframe  # the queue is empty now
-    assert values(at.info) == [zh("orders.none")]
+    assert not [f for f in at.dataframe if (f.key or "").startswith("dispatch_table")]
+    assert zh("orders.none") in values(at.info)  # the queue is empty now
+
+
+def test_the_overdue_tab_names_who_holds_each_late_order_and_by_how_much(world):
+    from datetime import timedelta
+
+    from services import orders as order_service
+
+    with db.write_session(world.url) as s:
+        late = order_service.place(s, actor=world.town.officer, site_id=world.town.village_a,
+                                   category_id=world.town.category, title="早已超时的工单",
+                                   source="phone", now=db.utcnow() - timedelta(days=3, hours=2))
+    at = _page(world, "manager", "dispatch.py")
+    tables = [f.value for f in at.dataframe if f.key is None or "dispatch_table" not in f.key]
+    overdue = next(df for df in tables if "holder" in df.columns)
+    row = overdue[overdue["code"] == late.code].iloc[0]
+    assert row["holder"] == zh("overdue.holder_desk")
+    assert row["overdue"] == zh("overdue.dispatch")
+    assert row["late"] == zh("overdue.late_days", days=2, hours=2)
 
 
 # --- 我的工单 -----------------------------------------------------------------------------------

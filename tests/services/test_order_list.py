@@ -86,8 +86,6 @@ def test_a_village_filter_and_the_station_scope_agree_with_the_site_tree(session
 
 
 def test_the_manager_at_the_root_sees_every_station_and_the_overview_counts_them(session, mixed):
-    from datetime import date
-
     from services import reports, users
     from tests.factories import place
 

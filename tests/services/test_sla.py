@@ -91,3 +91,16 @@ def test_the_order_list_marks_and_filters_overdue_orders(session, town):
     assert (total, [r["id"] for r in rows]) == (1, [late.id])
     assert orders.detail(session, actor=town.manager, order_id=late.id, now=now)["overdue"] == \
         "dispatch"
+
+
+def test_each_overdue_row_says_by_how_much_it_is_late(session, town):
+    waiting = order_in(session, town, S.submitted, at=T0)                      # limit: 1 day
+    sent = order_in(session, town, S.dispatched, at=T0)                        # dispatched T0+1h
+    now = T0 + timedelta(days=2, hours=5)
+    rows, _ = orders.page(session, actor=town.manager, now=now,
+                                 flt=orders.OrderFilter(overdue_only=True))
+    late = {r["id"]: (r["overdue"], r["late_hours"]) for r in rows}
+    assert late[waiting.id] == ("dispatch", 29.0)   # 2 d 5 h after placing, 1 d allowed
+    assert late[sent.id] == ("accept", 4.0)         # 2 d 4 h after dispatch, 2 d allowed
+    fresh, _ = orders.page(session, actor=town.manager, now=T0 + timedelta(hours=2))
+    assert all(r["late_hours"] is None for r in fresh)
