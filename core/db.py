@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Iterator
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import event, func, literal_column
+from sqlalchemy import event, func
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
@@ -132,13 +132,6 @@ def local_day(column, tz: str, dialect: str):
     return func.to_char(func.timezone(tz, func.timezone("UTC", column)), "YYYY-MM-DD")
 
 
-def hours_between(start, end, dialect: str):
-    """Hours from one timestamp column to another, as a float, computed by the database."""
-    if dialect == "sqlite":
-        return (func.julianday(end) - func.julianday(start)) * 24.0
-    return func.extract("epoch", end - start) / 3600.0
-
-
 def dialect_of(s: Session) -> str:
     return s.get_bind().dialect.name
 
@@ -153,6 +146,3 @@ def backup(url: str, target: Path) -> None:
     finally:
         raw.close()
 
-
-__all__ = ["engine", "session", "write_session", "upgrade", "utcnow", "local_month", "local_day",
-           "hours_between", "dialect_of", "literal_column"]

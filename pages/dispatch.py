@@ -10,7 +10,7 @@ from ui import order_views
 from ui.i18n import t
 from ui.overdue_views import overdue_list
 from ui.session import require
-from ui.widgets import empty, flash, paged, reporting_errors
+from ui.widgets import empty, flash, reporting_errors
 
 actor = require(Action.DISPATCH)
 
@@ -22,10 +22,7 @@ with late_tab:
 with queue_tab:
     st.caption(t("dispatch.hint"))
     queue = orders.OrderFilter(statuses=("submitted",))
-    with db.session() as s:
-        rows = paged(lambda offset, limit: orders.page(s, actor=actor, flt=queue, offset=offset,
-                                                       limit=limit, sort="urgent"),
-                     key="dispatch_page", per_page=25)
+    rows = order_views.order_page(actor, queue, "dispatch_page", sort="urgent", per_page=25)
     picked = order_views.order_table(rows, key="dispatch_table")
     if picked is None:
         if rows:

@@ -9,7 +9,7 @@ from ui import order_views
 from ui.completion import completion_form
 from ui.i18n import t
 from ui.session import require
-from ui.widgets import flash, local_today, paged, reporting_errors
+from ui.widgets import flash, local_today, reporting_errors
 
 actor = require(Action.WORK_ORDERS)
 
@@ -20,10 +20,8 @@ status = st.segmented_control(t("orders.status"), [s for s, _ in TABS], default=
                               key="my_orders_tab",
                               format_func=lambda s: t(dict(TABS)[s])) or "dispatched"
 flt = orders.OrderFilter(statuses=(status,) if status != "completed" else ("completed", "rated"))
-with db.session() as s:
-    rows = paged(lambda offset, limit: orders.page(s, actor=actor, flt=flt, offset=offset,
-                                                   limit=limit, sort="urgent"),
-                 key=f"my_orders_page_{status}", per_page=25)
+rows = order_views.order_page(actor, flt, f"my_orders_page_{status}", sort="urgent",
+                              per_page=25)
 picked = order_views.order_table(rows, key=f"my_orders_table_{status}")
 if picked is None:
     st.stop()

@@ -8,7 +8,7 @@ from services.permissions import Action, allowed
 from ui import order_views
 from ui.i18n import t
 from ui.session import require
-from ui.widgets import flash, paged, reporting_errors
+from ui.widgets import flash, reporting_errors
 
 actor = require(Action.VIEW_ORDERS)
 
@@ -18,9 +18,7 @@ browse, place = st.tabs([t("orders.list_tab"), t("orders.place_tab")])
 
 with browse:
     flt = order_views.filters(actor, names, key="orders")
-    with db.session() as s:
-        rows = paged(lambda offset, limit: orders.page(s, actor=actor, flt=flt, offset=offset,
-                                                       limit=limit), key="orders_page")
+    rows = order_views.order_page(actor, flt, "orders_page")
     picked = order_views.order_table(rows, key="orders_table")
     if picked is None:
         st.caption(t("orders.pick_hint"))

@@ -9,17 +9,14 @@ from services.permissions import Action
 from ui import order_views
 from ui.i18n import label, t
 from ui.session import require
-from ui.widgets import flash, paged, reporting_errors
+from ui.widgets import flash, reporting_errors
 
 actor = require(Action.RATE)
 
 st.title(t("ratings.title"))
 st.caption(t("ratings.hint"))
 waiting = orders.OrderFilter(statuses=("completed",))
-with db.session() as s:
-    rows = paged(lambda offset, limit: orders.page(s, actor=actor, flt=waiting, offset=offset,
-                                                   limit=limit, sort="oldest"),
-                 key="ratings_page", per_page=25)
+rows = order_views.order_page(actor, waiting, "ratings_page", sort="oldest", per_page=25)
 picked = order_views.order_table(rows, key="ratings_table")
 if picked is None:
     st.stop()

@@ -16,14 +16,13 @@ from sqlmodel import Session, select
 from core.db import utcnow
 from models import (BeneficiaryGroup, FollowUp, FollowUpReason, Need, NeedStatus, OrderBeneficiary,
                     OrderEvent, OrderSource, OrderStatus, PointsEntry, PointsReason, Rating,
-                    RatingChannel, ServiceCategory, ServiceItem, ServiceRecord, Site, Survey, Team,
-                    User, Volunteer, VolunteerTeam, WorkOrder)
+                    RatingChannel, Role, ServiceCategory, ServiceItem, ServiceRecord, Site, Survey,
+                    Team, User, Volunteer, VolunteerTeam, WorkOrder)
 from services import settings as settings_service
 from services import scope, sla, validate
 from services.clock import day_range_utc, local_today
 from services.errors import Invalid, NotFound, OrderNotInState
 from services.permissions import Action, Actor, ensure_allowed, in_scope
-from models import Role
 
 S = OrderStatus
 

@@ -10,7 +10,7 @@ from models import OrderSource, Role
 from services import catalog, orders, sites, teams
 from services.permissions import Actor
 from ui.i18n import label, t
-from ui.widgets import (day, empty, flash, local_time, local_today, overdue_column,
+from ui.widgets import (day, empty, flash, local_time, local_today, overdue_column, paged,
                         reporting_errors, status_column, table_key)
 
 STATUSES = ("submitted", "dispatched", "accepted", "completed", "rated", "cancelled")
@@ -52,6 +52,16 @@ def filters(actor: Actor, names: dict, key: str) -> orders.OrderFilter:
     return orders.OrderFilter(statuses=tuple(statuses), site_id=site_id, team_id=team_id,
                               category_id=category_id, date_from=start, date_to=end,
                               overdue_only=overdue, search=search)
+
+
+def order_page(actor: Actor, flt: orders.OrderFilter, key: str, *, sort: str = "newest",
+               per_page: int = 50) -> list[dict]:
+    """One page of the orders the actor may see, with the page control; the page number lives
+    in session state under `key`."""
+    with db.session() as s:
+        return paged(lambda offset, limit: orders.page(s, actor=actor, flt=flt, offset=offset,
+                                                       limit=limit, sort=sort),
+                     key=key, per_page=per_page)
 
 
 def order_table(rows: list[dict], key: str) -> int | None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import db
 from services import orders
 from services.permissions import Actor
 from ui.i18n import label, t
-from ui.widgets import day, empty, paged, status_column
+from ui.order_views import order_page
+from ui.widgets import day, empty, status_column
 
 
 def late_text(hours: float) -> str:
@@ -29,10 +29,7 @@ def holder(row: dict) -> str:
 
 def overdue_list(actor: Actor) -> None:
     late_only = orders.OrderFilter(overdue_only=True)
-    with db.session() as s:
-        rows = paged(lambda offset, limit: orders.page(s, actor=actor, flt=late_only,
-                                                       offset=offset, limit=limit, sort="urgent"),
-                     key="overdue_page", per_page=25)
+    rows = order_page(actor, late_only, "overdue_page", sort="urgent", per_page=25)
     if not rows:
         empty("overdue.none")
         return
