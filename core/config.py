@@ -109,6 +109,13 @@ BUSINESS_SETTINGS: tuple[BusinessSetting, ...] = (
     BusinessSetting("points_per_hour", 10, int, 0, 1000, "points a volunteer earns per service hour"),
     BusinessSetting("satisfaction_threshold", 3.5, float, 1, 5, "average rating below which a menu item is flagged"),
     BusinessSetting("timezone", "Asia/Shanghai", str, None, None, "time zone for showing times and counting days"),
+    BusinessSetting("weight_category", 40, int, 0, 100, "派单 score: weight of serving the order's category"),
+    BusinessSetting("weight_workload", 20, int, 0, 100, "派单 score: weight of few open orders"),
+    BusinessSetting("weight_rating", 15, int, 0, 100, "派单 score: weight of the average rating (12 months)"),
+    BusinessSetting("weight_on_time", 10, int, 0, 100, "派单 score: weight of the on-time share (12 months)"),
+    BusinessSetting("weight_nearby", 10, int, 0, 100, "派单 score: weight of being based in the same 站 / 所"),
+    BusinessSetting("weight_accept", 5, int, 0, 100, "派单 score: weight of a short median time to accept"),
+    BusinessSetting("team_full_load", 10, int, 1, 1000, "open orders at which a team counts as fully loaded"),
 )
 
 BUSINESS_DEFAULTS = {s.key: s.default for s in BUSINESS_SETTINGS}

@@ -132,6 +132,13 @@ def local_day(column, tz: str, dialect: str):
     return func.to_char(func.timezone(tz, func.timezone("UTC", column)), "YYYY-MM-DD")
 
 
+def hours_between(start, end, dialect: str):
+    """Hours from one timestamp column to another, computed by the database."""
+    if dialect == "sqlite":
+        return (func.julianday(end) - func.julianday(start)) * 24.0
+    return func.extract("epoch", end - start) / 3600.0
+
+
 def dialect_of(s: Session) -> str:
     return s.get_bind().dialect.name
 

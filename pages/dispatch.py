@@ -1,16 +1,14 @@
-"""派单: the queue of orders waiting for a team, most urgent first; pick a team and send it.
-A second tab lists every overdue order with who holds it and by how much it is late."""
+"""派单: the queue of orders waiting for a team (new and declined), most urgent first. Pick one
+order to see it with the teams recommended for it and send it in one click, or cancel it; pick
+several to send them together. A second tab lists every overdue order with who holds it."""
 
 import streamlit as st
 
-from core import db
-from services import orders, teams
 from services.permissions import Action
-from ui import order_views
+from ui import dispatch_views, order_views
 from ui.i18n import t
 from ui.overdue_views import overdue_list
 from ui.session import require
-from ui.widgets import empty, flash, reporting_errors
 
 actor = require(Action.DISPATCH)
 
@@ -21,28 +19,28 @@ with late_tab:
 
 with queue_tab:
     st.caption(t("dispatch.hint"))
-    queue = orders.OrderFilter(statuses=("submitted",))
+    names = order_views.lookups(actor)
+    queue = dispatch_views.queue_filters(names)
     rows = order_views.order_page(actor, queue, "dispatch_page", sort="urgent", per_page=25)
-    picked = order_views.order_table(rows, key="dispatch_table")
-    if picked is None:
+    picked = order_views.order_table(rows, key="dispatch_table", multi=True,
+                                     extra=("last_decline_reason",))
+    if not picked:
         if rows:
             st.caption(t("dispatch.pick_hint"))
         st.stop()
-    info = order_views.detail(actor, picked)
-    with db.session() as s:
-        options = teams.for_dispatch(s, actor=actor, category_id=info["order"]["category_id"])
-    if not options:
-        empty("dispatch.no_teams")
-        st.stop()
-    by_id = {o["id"]: o for o in options}
-    with st.form("dispatch_form"):
-        team_id = st.selectbox(
-            t("dispatch.team"), list(by_id), key="dispatch_team",
-            format_func=lambda i: t("dispatch.team_option", name=by_id[i]["name"],
-                                    site=by_id[i]["site"], open=by_id[i]["open_orders"],
-                                    serves="✓" if by_id[i]["serves_category"] else "—"))
-        go = st.form_submit_button(t("dispatch.send"), type="primary")
-    if go:
-        with db.write_session() as s, reporting_errors():
-            order = orders.dispatch(s, actor=actor, order_id=picked, team_id=team_id)
-        flash(t("dispatch.sent", code=order.code, team=by_id[team_id]["name"]))
+    about, teams_col = st.columns([2, 3], gap="large")
+    with about:
+        if len(picked) == 1:
+            info = order_views.load(actor, picked[0])
+            order_views.heading(info)
+            with st.expander(t("dispatch.order_detail"), icon=":material/description:"):
+                order_views.facts(info)
+            with st.expander(t("orders.cancel"), icon=":material/cancel:"):
+                order_views.cancel_form(actor, picked[0])
+        else:
+            st.subheader(t("dispatch.batch_title", n=len(picked)))
+            chosen = [r for r in rows if r["id"] in picked]
+            st.text("\n".join(f"{r['code']}  {r['title']}（{r['site']} · {r['category']}）"
+                              for r in chosen))
+    with teams_col:
+        dispatch_views.recommendations(actor, picked)

@@ -19,6 +19,9 @@ with db.session() as s:
 GROUPS = (("settings.time_limits", ("dispatch_days", "accept_days", "due_days", "rate_days",
                                      "follow_up_days")),
           ("settings.stars", tuple(f"star_{i}_hours" for i in range(1, 6))),
+          ("settings.dispatch", ("weight_category", "weight_workload", "weight_rating",
+                                 "weight_on_time", "weight_nearby", "weight_accept",
+                                 "team_full_load")),
           ("settings.other", ("points_per_hour", "satisfaction_threshold", "timezone")))
 specs = {spec.key: spec for spec in BUSINESS_SETTINGS}
 

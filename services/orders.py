@@ -172,14 +172,22 @@ def dispatch(session: Session, *, actor: Actor, order_id: int, team_id: int,
     """Send a submitted order to an active team; managers of the order's site only."""
     now = now or utcnow()
     ensure_allowed(actor, Action.DISPATCH)
+    team = session.get(Team, team_id) if team_id else None
+    order = dispatch_step(session, actor=actor, order_id=order_id, team=team, now=now)
+    return _commit(session, order.id)
+
+
+def dispatch_step(session: Session, *, actor: Actor, order_id: int, team: Team | None,
+                  now: datetime) -> WorkOrder:
+    """The checks and the change of one dispatch, without the commit (batch dispatch sends
+    several in one transaction)."""
     order = _load(session, order_id)
     ensure_allowed(actor, Action.DISPATCH, site_path=_site_path(session, order.site_id))
-    team = session.get(Team, team_id) if team_id else None
     if team is None or not team.active or not in_scope(actor, _site_path(session, team.site_id)):
         raise Invalid("error.team_required")
     _transition(session, order, actor=actor, action="dispatch", now=now, team_id=team.id,
                 values={"team_id": team.id, "dispatched_at": now})
-    return _commit(session, order.id)
+    return order
 
 
 def _own_team_order(session: Session, actor: Actor, order_id: int) -> WorkOrder:
@@ -338,6 +346,7 @@ class OrderFilter:
     date_to: date | None = None
     overdue_only: bool = False
     search: str = ""
+    source: str | None = None
 
 
 SORTS = ("newest", "urgent", "oldest")
@@ -356,6 +365,8 @@ def _conditions(session: Session, actor: Actor, flt: OrderFilter, now: datetime,
         conds.append(WorkOrder.team_id == flt.team_id)
     if flt.category_id:
         conds.append(WorkOrder.category_id == flt.category_id)
+    if flt.source:
+        conds.append(WorkOrder.source == OrderSource(flt.source))
     if flt.date_from or flt.date_to:
         start, end = day_range_utc(flt.date_from or date(2000, 1, 1),
                                    flt.date_to or date(2100, 1, 1), values["timezone"])

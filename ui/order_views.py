@@ -64,35 +64,73 @@ def order_page(actor: Actor, flt: orders.OrderFilter, key: str, *, sort: str = "
                      key=key, per_page=per_page)
 
 
-def order_table(rows: list[dict], key: str) -> int | None:
-    """The list as a table; returns the id of the row the user selected."""
+def order_table(rows: list[dict], key: str, *, multi: bool = False,
+                extra: tuple[str, ...] = ()) -> int | list[int] | None:
+    """The list as a table; returns the id of the row the user selected (or, with `multi`,
+    the ids of every selected row). `extra` adds columns after the usual ones."""
     if not rows:
         empty("orders.none")
-        return None
+        # The list emptied under a pick (another manager took the last order): keep the pick,
+        # so that the action the user is about to press is refused with who changed it.
+        memo = st.session_state.get(f"{table_key(key)}__picked")
+        picked = list(memo[1]) if memo else []
+        return picked if multi else (picked[0] if picked else None)
     df = pd.DataFrame(rows)
     df["submitted_at"] = df["submitted_at"].map(local_time)
     df["due_on"] = df["due_on"].map(day)
     df = overdue_column(status_column(df))
     shown = ["code", "title", "status", "overdue", "site", "category", "team", "submitted_at",
-             "due_on"]
+             "due_on", *extra]
+    tkey = table_key(key)
     event = st.dataframe(
-        df[shown], key=table_key(key), hide_index=True, width="stretch", on_select="rerun",
-        selection_mode="single-row",
+        df[shown], key=tkey, hide_index=True, width="stretch", on_select="rerun",
+        selection_mode="multi-row" if multi else "single-row",
         column_config={c: t(f"orders.col.{c}") for c in shown})
-    picked = [i for i in (event.selection.rows if event and event.selection else [])
-              if i < len(df)]
-    return int(df.iloc[picked[0]]["id"]) if picked else None
+    picked = _picked_ids(tkey, event, [int(i) for i in df["id"]])
+    if multi:
+        return picked
+    return picked[0] if picked else None
 
 
-def detail(actor: Actor, order_id: int) -> dict:
+def _picked_ids(tkey: str, event, ids_now: list[int]) -> list[int]:
+    """The orders the user picked, kept by id rather than by row number.
+
+    A selection arrives as row numbers of the table the user was looking at, which is the one
+    drawn on the previous run: the list may have changed since (another manager dispatched an
+    order), and row 2 of the new list is another order. So a new selection is read against the
+    ids shown last time, and the ids picked are kept until the selection changes: a button
+    pressed under an order's detail always acts on that order (the service then refuses it,
+    with who changed it, if it is no longer in the state the user saw)."""
+    rows = tuple(event.selection.rows) if event and event.selection else ()
+    memo = st.session_state.get(f"{tkey}__picked")
+    if memo is None or memo[0] != rows:
+        shown_then = st.session_state.get(f"{tkey}__shown") or ids_now
+        memo = (rows, [shown_then[i] for i in rows if i < len(shown_then)])
+        st.session_state[f"{tkey}__picked"] = memo
+    st.session_state[f"{tkey}__shown"] = ids_now
+    return list(memo[1])
+
+
+def load(actor: Actor, order_id: int) -> dict:
     with db.session() as s, reporting_errors():
-        info = orders.detail(s, actor=actor, order_id=order_id)
+        return orders.detail(s, actor=actor, order_id=order_id)
+
+
+def heading(info: dict) -> None:
+    """The order's code and status, its title, and the warnings that matter at a glance."""
     o = info["order"]
     st.subheader(f"{o['code']} · {label('status', o['status'])}")
     st.text(o["title"])
     if info["overdue"]:
         st.error(f"⚠ {t('overdue.label')}: {label('overdue', info['overdue'])}")
-    facts = {
+    if o["last_decline_reason"] and o["status"] == "submitted":
+        st.warning(t("orders.declined_before", reason=o["last_decline_reason"]))
+
+
+def facts(info: dict) -> None:
+    """Everything recorded about the order, its service record, rating and history."""
+    o = info["order"]
+    rows = {
         t("orders.col.site"): info["site"], t("orders.col.category"): info["category"],
         t("orders.item"): info["item"], t("orders.col.team"): info["team"],
         t("orders.source"): label("source", o["source"]), t("orders.col.due_on"): day(o["due_on"]),
@@ -100,18 +138,18 @@ def detail(actor: Actor, order_id: int) -> dict:
         t("orders.expected"): o["expected_beneficiaries"],
         t("orders.actual"): "" if o["actual_beneficiaries"] is None else o["actual_beneficiaries"],
     }
-    st.dataframe(pd.DataFrame({"k": list(facts), "v": [str(v) for v in facts.values()]}),
+    st.dataframe(pd.DataFrame({"k": list(rows), "v": [str(v) for v in rows.values()]}),
                  hide_index=True, width="stretch",
                  column_config={"k": t("orders.field"), "v": t("orders.value")})
     if o["description"]:
         st.caption(t("orders.description"))
         st.text(o["description"])
-    if o["last_decline_reason"] and o["status"] == "submitted":
-        st.warning(t("orders.declined_before", reason=o["last_decline_reason"]))
     if info["service"]:
         st.caption(t("orders.service_record"))
         st.dataframe(pd.DataFrame(info["service"])[["volunteer", "hours"]], hide_index=True,
                      column_config={"volunteer": t("orders.volunteer"), "hours": t("orders.hours")})
+        total = sum(r["hours"] for r in info["service"])
+        st.text(t("orders.hours_total", hours=f"{total:g}", people=len(info["service"])))
     if info["beneficiaries"]:
         st.text(" · ".join(f"{label('group', g)} {n}" for g, n in info["beneficiaries"].items()))
     if info["rating"]:
@@ -120,7 +158,29 @@ def detail(actor: Actor, order_id: int) -> dict:
         if r["comment"]:
             st.text(r["comment"])
     history(info["history"])
+
+
+def detail(actor: Actor, order_id: int) -> dict:
+    info = load(actor, order_id)
+    heading(info)
+    facts(info)
     return info
+
+
+def cancel_form(actor: Actor, order_id: int) -> None:
+    """Cancel with a reason, after ticking the confirmation."""
+    with st.form(f"cancel_order_{order_id}"):
+        reason = st.text_input(t("orders.cancel_reason"), key=f"cancel_reason_{order_id}",
+                               max_chars=500)
+        sure = st.checkbox(t("orders.cancel_confirm"), key=f"cancel_sure_{order_id}")
+        go = st.form_submit_button(t("orders.cancel"))
+    if go:
+        if not sure:
+            st.warning(t("common.confirm_first"))
+        else:
+            with db.write_session() as s, reporting_errors():
+                order = orders.cancel(s, actor=actor, order_id=order_id, reason=reason)
+            flash(t("orders.cancelled", code=order.code))
 
 
 def history(events: list[dict]) -> None:

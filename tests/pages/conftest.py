@@ -271,10 +271,11 @@ def codes(at: AppTest, key: str) -> set[str]:
     return set(table(at, key)["code"])
 
 
-def select_row(at: AppTest, key: str, row: int) -> AppTest:
-    """Pick a row of an st.dataframe(on_select="rerun"): AppTest has no click for it, but takes
-    the selection as that widget's state."""
-    at.session_state[table_key(at, key)] = {"selection": {"rows": [row], "columns": [],
+def select_row(at: AppTest, key: str, row: int | list[int]) -> AppTest:
+    """Pick a row (or several) of an st.dataframe(on_select="rerun"): AppTest has no click for
+    it, but takes the selection as that widget's state."""
+    rows = row if isinstance(row, list) else [row]
+    at.session_state[table_key(at, key)] = {"selection": {"rows": rows, "columns": [],
                                                           "cells": []}}
     return run(at)
 

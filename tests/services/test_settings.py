@@ -11,12 +11,17 @@ from services import settings
 
 
 def test_defaults_apply_until_a_manager_changes_them(session):
-    assert settings.current(session) == {
+    current = settings.current(session)
+    expected = {
         "dispatch_days": 1, "accept_days": 2, "due_days": 7, "rate_days": 7,
         "follow_up_days": 15, "star_1_hours": 100, "star_2_hours": 300, "star_3_hours": 600,
         "star_4_hours": 1000, "star_5_hours": 1500, "points_per_hour": 10,
         "satisfaction_threshold": 3.5, "timezone": "Asia/Shanghai",
+        "weight_category": 40, "weight_workload": 20, "weight_rating": 15, "weight_on_time": 10,
+        "weight_nearby": 10, "weight_accept": 5, "team_full_load": 10,
     }
+    assert {k: current[k] for k in expected} == expected
+    assert set(current) == {spec.key for spec in BUSINESS_SETTINGS}
     assert session.exec(select(Setting)).all() == []
 
 
