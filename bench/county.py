@@ -36,7 +36,7 @@ from bench import build as builder
 from bench import proposals
 from core import db
 from models import Role, Site, User, WorkOrder
-from services import orders, reports, sites, teams, users, volunteers
+from services import dispatch, orders, reports, sites, teams, users, volunteers
 from services.orders import OrderFilter
 from services.permissions import Actor
 
@@ -273,9 +273,29 @@ def cases(c: Context) -> list[Case]:
     for who, actor in (("county", cm), ("所", tm)):
         out += [
             Case(f"teams.overview {who}", TEAMS, lambda s, a=actor: teams.overview(s, actor=a)),
-            Case(f"teams.for_dispatch {who}", TEAMS,
-                 lambda s, a=actor: teams.for_dispatch(s, actor=a, category_id=c.category_id)),
         ]
+    # 派单 recommendations: the teams' 12-month numbers, then one order's ranking (the page keeps
+    # the 12-month numbers for ten minutes; see ui/dispatch_views.py)
+    kept: dict[str, list] = {}
+
+    def recommend_kept(s):
+        if "records" not in kept:   # the first repeat pays for them, as the page's first view
+            kept["records"] = dispatch.team_records(s, actor=tm, now=now)
+        return dispatch.recommend(s, actor=tm, order_ids=[c.order_village], now=now,
+                                  records=kept["records"])
+
+    out += [
+        Case("dispatch.team_records county [派单, kept 10 min]", REPORT,
+             lambda s: dispatch.team_records(s, actor=cm, now=now)),
+        Case("dispatch.team_records 所 [派单, kept 10 min]", REPORT,
+             lambda s: dispatch.team_records(s, actor=tm, now=now)),
+        Case("dispatch.open_orders county [派单]", BADGE,
+             lambda s: dispatch.open_orders(s, [t.id for t in teams.in_scope(s, actor=cm)])),
+        Case("dispatch.recommend 所, one order, first view [派单]", REPORT,
+             lambda s: dispatch.recommend(s, actor=tm, order_ids=[c.order_village], now=now)),
+        Case("dispatch.recommend 所, one order, records kept [派单]", TEAMS,
+             recommend_kept),
+    ]
     out += [
         Case("volunteers.page county p1", LIST, lambda s: volunteers.page(s, actor=cm)),
         Case("volunteers.page county offset 40k", LIST,

@@ -8,8 +8,9 @@ from models import TeamTier
 from services import catalog, sites, teams
 from services.permissions import Action
 from ui.i18n import label, t
-from ui.team_views import team_record
+from ui import dispatch_views
 from ui.session import require
+from ui.team_views import team_record
 from ui.widgets import empty, flash, reporting_errors
 
 actor = require(Action.MANAGE_TEAMS)
@@ -71,4 +72,5 @@ if go:
             teams.create(s, actor=actor, **fields)
         else:
             teams.update(s, actor=actor, team_id=team_id, active=active, **fields)
+    dispatch_views.forget_team_records()  # the desk lists the teams from its kept records
     flash(t("common.saved"))

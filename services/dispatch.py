@@ -18,9 +18,10 @@ neither a reward nor a penalty. The weights are the business settings `weight_ca
 
     score = 100 × Σ weight × part ÷ Σ weight
 
-Ties are broken by fewer open orders, then by name. `score` is the whole rule; `team_records`
-gathers the numbers behind it in a few SQL aggregates for every team at once; `recommend` joins
-the two for one or several orders.
+The 12-month numbers are over the orders the team finished (已完成 / 已评价) in the last 365
+days. Ties are broken by fewer open orders, then by name. `score` is the whole rule;
+`team_records` and `open_orders` gather the numbers behind it in a few SQL aggregates for every
+team at once; `recommend` joins them for one or several orders.
 """
 
 from __future__ import annotations
@@ -101,10 +102,12 @@ def _station_of(path: str, levels: dict[int, SiteLevel]) -> int | None:
     return None
 
 
-def team_stats(session: Session, *, actor: Actor, now: datetime) -> list[dict]:
-    """Every active team the actor may dispatch to, with its numbers that do not depend on the
-    order: open orders now; average rating, on-time share and median hours to accept over the
-    last 12 months. One aggregate query per number, over all teams at once."""
+def team_records(session: Session, *, actor: Actor, now: datetime) -> list[dict]:
+    """Every active team the actor may dispatch to, with its record over the orders it finished
+    in the last 12 months: average rating, on-time share and median hours to accept. One
+    aggregate query per number, over all teams at once. These move slowly, so a page may keep
+    them for a few minutes; the open workload, which every dispatch changes, is read fresh by
+    `recommend`."""
     since = now - timedelta(days=RECORD_DAYS)
     tz = settings_service.current(session)["timezone"]
     dialect = db.dialect_of(session)
@@ -114,31 +117,40 @@ def team_stats(session: Session, *, actor: Actor, now: datetime) -> list[dict]:
     ids = [row[0] for row in teams]
     if not ids:
         return []
-    mine = WorkOrder.team_id.in_(ids)
-    open_now = dict(session.exec(select(WorkOrder.team_id, func.count()).where(
-        mine, WorkOrder.status.in_(OPEN)).group_by(WorkOrder.team_id)).all())
-    done = and_(mine, WorkOrder.status.in_(DONE), WorkOrder.completed_at >= since)
-    ratings = dict(session.exec(select(WorkOrder.team_id, func.avg(Rating.level))
-                                .join(Rating, Rating.order_id == WorkOrder.id)
-                                .where(done).group_by(WorkOrder.team_id)).all())
-    # On time: the local calendar day of completion is on or before the due date. Both sides
-    # are 'YYYY-MM-DD' text, so the comparison is the same on SQLite and PostgreSQL.
+    # The finished orders of the year, found through the (status, completed_at) index.
+    done = and_(WorkOrder.status.in_(DONE), WorkOrder.completed_at >= since,
+                WorkOrder.team_id.in_(ids))
+    # One pass for the rating and the on-time share. On time: the local calendar day of
+    # completion is on or before the due date; both sides are 'YYYY-MM-DD' text, so the
+    # comparison is the same on SQLite and PostgreSQL.
     in_time = db.local_day(WorkOrder.completed_at, tz, dialect) <= cast(WorkOrder.due_on, String)
-    on_time = {team: (n_in / n) for team, n, n_in in session.exec(
-        select(WorkOrder.team_id, func.count(),
-               func.sum(case((in_time, 1), else_=0)))
-        .where(done).group_by(WorkOrder.team_id)).all() if n}
-    medians = _median_accept_hours(session, ids, since, dialect)
+    ratings, on_time = {}, {}
+    for team, n, n_in, average in session.exec(
+            select(WorkOrder.team_id, func.count(), func.sum(case((in_time, 1), else_=0)),
+                   func.avg(Rating.level))
+            .join(Rating, Rating.order_id == WorkOrder.id, isouter=True)
+            .where(done).group_by(WorkOrder.team_id)).all():
+        on_time[team] = n_in / n
+        if average is not None:
+            ratings[team] = average
+    medians = _median_accept_hours(session, done, dialect)
     return [{"team_id": tid, "name": name, "site": site, "site_path": path, "site_id": site_id,
-             "open_orders": open_now.get(tid, 0),
              "average_rating": round(float(ratings[tid]), 2) if tid in ratings else None,
              "on_time_rate": on_time.get(tid),
              "median_accept_hours": medians.get(tid)}
             for tid, name, site, path, site_id in teams]
 
 
-def _median_accept_hours(session: Session, team_ids: list[int], since: datetime,
-                         dialect: str) -> dict[int, float]:
+def open_orders(session: Session, team_ids: list[int]) -> dict[int, int]:
+    """Orders each team holds now (已派单 or 已接单)."""
+    if not team_ids:
+        return {}
+    return dict(session.exec(select(WorkOrder.team_id, func.count()).where(
+        WorkOrder.team_id.in_(team_ids), WorkOrder.status.in_(OPEN))
+        .group_by(WorkOrder.team_id)).all())
+
+
+def _median_accept_hours(session: Session, done, dialect: str) -> dict[int, float]:
     """Median hours from dispatch to acceptance per team, by window functions in the database:
     number each team's waits in order; the median is the mean of the middle one or two."""
     hours = db.hours_between(WorkOrder.dispatched_at, WorkOrder.accepted_at, dialect)
@@ -146,7 +158,7 @@ def _median_accept_hours(session: Session, team_ids: list[int], since: datetime,
                      func.row_number().over(partition_by=WorkOrder.team_id, order_by=hours)
                      .label("rn"),
                      func.count().over(partition_by=WorkOrder.team_id).label("n"))
-              .where(WorkOrder.team_id.in_(team_ids), WorkOrder.accepted_at >= since,
+              .where(done, WorkOrder.accepted_at.is_not(None),
                      WorkOrder.dispatched_at.is_not(None))
               .subquery())
     rows = session.exec(select(ranked.c.team_id, func.avg(ranked.c.h))
@@ -158,7 +170,8 @@ def _median_accept_hours(session: Session, team_ids: list[int], since: datetime,
 # --- recommending ---------------------------------------------------------------------------
 
 
-def records_for(session: Session, order: WorkOrder, stats: list[dict]) -> list[TeamRecord]:
+def records_for(session: Session, order: WorkOrder, stats: list[dict],
+                open_now: dict[int, int]) -> list[TeamRecord]:
     """The teams' records as seen from one order: category served and distance added."""
     serving = set(session.exec(select(TeamCategory.team_id).where(
         TeamCategory.category_id == order.category_id)))
@@ -174,23 +187,26 @@ def records_for(session: Session, order: WorkOrder, stats: list[dict]) -> list[T
 
     return [TeamRecord(team_id=row["team_id"], name=row["name"], site=row["site"],
                        serves_category=row["team_id"] in serving,
-                       open_orders=row["open_orders"], average_rating=row["average_rating"],
+                       open_orders=open_now.get(row["team_id"], 0),
+                       average_rating=row["average_rating"],
                        on_time_rate=row["on_time_rate"], nearby=nearby(row),
                        median_accept_hours=row["median_accept_hours"]) for row in stats]
 
 
 def recommend(session: Session, *, actor: Actor, order_ids: list[int],
-              stats: list[dict] | None = None, now: datetime | None = None) -> list[dict]:
+              records: list[dict] | None = None, now: datetime | None = None) -> list[dict]:
     """Teams ranked for one order, or for several sent together (by their mean score), best
     first, each with its score, its parts and the numbers behind them.
 
-    `stats` may be passed in (team_stats of a moment ago) to save the aggregates on a rerun."""
+    `records` may be passed in (team_records of a few minutes ago, kept by the page) to save
+    the yearly aggregates on a rerun; the open workload is always read now."""
     ensure_allowed(actor, Action.DISPATCH)
     if not order_ids:
         return []
     now = now or utcnow()
     values = settings_service.current(session)
-    stats = team_stats(session, actor=actor, now=now) if stats is None else stats
+    stats = team_records(session, actor=actor, now=now) if records is None else records
+    open_now = open_orders(session, [row["team_id"] for row in stats])
     totals: dict[int, float] = {}
     serves: dict[int, int] = {}
     near: dict[int, set[str]] = {}
@@ -200,7 +216,7 @@ def recommend(session: Session, *, actor: Actor, order_ids: list[int],
         if order is None:
             raise NotFound(what="order")
         ensure_allowed(actor, Action.DISPATCH, site_path=session.get(Site, order.site_id).path)
-        for record in records_for(session, order, stats):
+        for record in records_for(session, order, stats, open_now):
             totals[record.team_id] = totals.get(record.team_id, 0.0) + score(record, values)
             serves[record.team_id] = serves.get(record.team_id, 0) + record.serves_category
             near.setdefault(record.team_id, set()).add(record.nearby)

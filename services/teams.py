@@ -151,26 +151,6 @@ def roster(session: Session, *, team_id: int) -> list[Volunteer]:
         .where(VolunteerTeam.team_id == team_id, Volunteer.active).order_by(Volunteer.name)))
 
 
-def for_dispatch(session: Session, *, actor: Actor, category_id: int) -> list[dict]:
-    """Active teams in scope, those serving the category first, with their open workload."""
-    open_orders = (select(WorkOrder.team_id, func.count().label("n"))
-                   .where(WorkOrder.status.in_(OPEN_STATUSES))
-                   .group_by(WorkOrder.team_id).subquery())
-    serves = (select(TeamCategory.team_id).where(TeamCategory.category_id == category_id)
-              .subquery())
-    rows = session.exec(
-        select(Team.id, Team.name, Site.name, func.coalesce(open_orders.c.n, 0),
-               serves.c.team_id.is_not(None))
-        .join(Site, Site.id == Team.site_id)
-        .join(open_orders, open_orders.c.team_id == Team.id, isouter=True)
-        .join(serves, serves.c.team_id == Team.id, isouter=True)
-        .where(Site.path.startswith(actor.site_path), Team.active)).all()
-    out = [{"id": i, "name": n, "site": s, "open_orders": o, "serves_category": bool(c)}
-           for i, n, s, o, c in rows]
-    out.sort(key=lambda r: (not r["serves_category"], r["open_orders"], r["name"]))
-    return out
-
-
 def detail(session: Session, *, actor: Actor, team_id: int, now: datetime | None = None,
            days: int = 365) -> dict:
     """A team's members and its record over the last `days`: open orders now, orders done,

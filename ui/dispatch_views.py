@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import db
+from core import config, db
 from models import OrderSource
 from services import dispatch, orders
 from services.permissions import Actor
@@ -55,10 +55,25 @@ def _send(actor: Actor, order_ids: list[int], team_id: int, team_name: str) -> N
     flash(t("dispatch.sent", code="、".join(codes), team=team_name))
 
 
+@st.cache_data(ttl=600, show_spinner=False, max_entries=100)
+def _team_records(url: str, actor: Actor) -> list[dict]:
+    """The teams' 12-month records, kept ten minutes per database and manager: they move slowly
+    and take a second or two for a whole county (bench/README.md), while every click on the
+    desk reruns the page. The open workload is not kept: recommend reads it every time."""
+    with db.session(url) as s:
+        return dispatch.team_records(s, actor=actor, now=db.utcnow())
+
+
+def forget_team_records() -> None:
+    """After a team is added or changed: the desk must offer it (or stop offering it) now."""
+    _team_records.clear()
+
+
 def recommendations(actor: Actor, order_ids: list[int]) -> None:
     """The best teams for the picked orders, each with a 派单 button; then every team."""
+    records = _team_records(config.database_url(), actor)
     with db.session() as s, reporting_errors():
-        ranked = dispatch.recommend(s, actor=actor, order_ids=order_ids)
+        ranked = dispatch.recommend(s, actor=actor, order_ids=order_ids, records=records)
     if not ranked:
         empty("dispatch.no_teams")
         return
@@ -68,7 +83,7 @@ def recommendations(actor: Actor, order_ids: list[int]) -> None:
     button = t("dispatch.send") if n == 1 else t("dispatch.send_many", n=n)
     for rank, row in enumerate(ranked[:TOP], 1):
         with st.container(border=True, key=f"rec_{row['team_id']}"):
-            left, right = st.columns([5, 1], vertical_alignment="center")
+            left, right = st.columns([4, 1.2], vertical_alignment="center")
             left.text(f"{rank}. {row['name']}（{row['site']}）")
             left.progress(min(1.0, row["score"] / 100), text=t("dispatch.score", score=row["score"]))
             left.text(" · ".join(reasons(row, n)))
