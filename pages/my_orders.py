@@ -9,7 +9,7 @@ from ui import order_views
 from ui.completion import completion_form
 from ui.i18n import t
 from ui.session import require
-from ui.widgets import flash, local_today, reporting_errors
+from ui.widgets import flash, local_time, local_today, reporting_errors
 
 actor = require(Action.WORK_ORDERS)
 
@@ -44,8 +44,19 @@ if state == "dispatched":
                 order = orders.decline(s, actor=actor, order_id=picked, reason=reason)
             flash(t("my_orders.declined", code=order.code))
 elif state == "accepted":
-    done = completion_form(actor, key="complete")
-    if done is not None:
+    entered = completion_form(actor, key="complete")
+    if entered is not None:
         with db.write_session() as s, reporting_errors():
-            order = orders.complete(s, actor=actor, order_id=picked, done=done)
+            order = orders.complete(s, actor=actor, order_id=picked, done=entered[0])
         flash(t("my_orders.completed", code=order.code))
+else:
+    with db.session() as s:
+        until = orders.correctable_until(s, actor=actor, order_id=picked)
+    if until is not None and db.utcnow() <= until:
+        with st.expander(t("complete.correct_until", time=local_time(until)), icon=":material/edit:"):
+            entered = completion_form(actor, key=f"correct_{picked}", initial=info)
+        if entered is not None:
+            with db.write_session() as s, reporting_errors():
+                order = orders.correct(s, actor=actor, order_id=picked, done=entered[0],
+                                       reason=entered[1])
+            flash(t("my_orders.corrected", code=order.code))

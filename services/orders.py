@@ -295,6 +295,76 @@ def complete(session: Session, *, actor: Actor, order_id: int, done: Completion,
     return _commit(session, order.id)
 
 
+CORRECT_HOURS = 24
+_DONE = (S.completed, S.rated)
+
+
+def correctable_until(session: Session, *, actor: Actor, order_id: int) -> datetime | None:
+    """Until when the actor may correct the order's completion: 24 hours after it was marked
+    done, by the team lead who marked it. None when they may not (any more)."""
+    order = session.get(WorkOrder, order_id)
+    if order is None or order.status not in _DONE or order.completed_at is None:
+        return None
+    done_by = session.exec(select(OrderEvent.actor_id).where(
+        OrderEvent.order_id == order_id, OrderEvent.action == "complete")
+        .order_by(OrderEvent.id.desc()).limit(1)).first()
+    if done_by != actor.id or actor.role != Role.team_lead or order.team_id != actor.team_id:
+        return None
+    return order.completed_at + timedelta(hours=CORRECT_HOURS)
+
+
+def correct(session: Session, *, actor: Actor, order_id: int, done: Completion, reason: str,
+            now: datetime | None = None) -> WorkOrder:
+    """Correct a completion within 24 hours, by the lead who marked it done: the beneficiaries,
+    the service records and the note are replaced; each volunteer's points move by the
+    difference (an adjustment line, the ledger is never rewritten); the history gets a
+    'correct' event with the reason and the totals before and after. One transaction."""
+    now = now or utcnow()
+    reason = validate.text(reason, key="reason", maximum=300)
+    order = _own_team_order(session, actor, order_id)
+    until = correctable_until(session, actor=actor, order_id=order.id)
+    if until is None or now > until:
+        session.rollback()
+        raise Invalid("error.correct_window", hours=CORRECT_HOURS)
+    groups, hours, note = _clean_completion(session, done, order.team_id)
+    per_hour = settings_service.current(session)["points_per_hour"]
+    old_hours = dict(session.exec(select(ServiceRecord.volunteer_id, ServiceRecord.hours)
+                                  .where(ServiceRecord.order_id == order.id)).all())
+    old_points = dict(session.exec(
+        select(PointsEntry.volunteer_id, func.sum(PointsEntry.points))
+        .where(PointsEntry.order_id == order.id).group_by(PointsEntry.volunteer_id)).all())
+    total = sum(groups.values())
+    summary = (f"{reason}（受益群众 {order.actual_beneficiaries or 0}→{total} 人；"
+               f"服务时长 {sum(old_hours.values()):g}→{sum(hours.values()):g} 小时，"
+               f"{len(old_hours)}→{len(hours)} 人）")
+    result = session.exec(
+        update(WorkOrder).where(WorkOrder.id == order.id, WorkOrder.status == order.status,
+                                WorkOrder.version == order.version)
+        .values(version=WorkOrder.version + 1, actual_beneficiaries=total,
+                completion_note=note))
+    if result.rowcount != 1:
+        raise _refuse(session, _load(session, order.id), "correct")
+    for model in (OrderBeneficiary, ServiceRecord):
+        for row in session.exec(select(model).where(model.order_id == order.id)):
+            session.delete(row)
+    session.flush()
+    for group, count in groups.items():
+        session.add(OrderBeneficiary(order_id=order.id, group=group, count=count))
+    for volunteer_id, h in hours.items():
+        session.add(ServiceRecord(order_id=order.id, volunteer_id=volunteer_id, hours=h,
+                                  served_at=order.completed_at))
+    for volunteer_id in set(old_points) | set(hours):
+        change = round(hours.get(volunteer_id, 0) * per_hour) - (old_points.get(volunteer_id) or 0)
+        if change:
+            session.add(PointsEntry(volunteer_id=volunteer_id, points=change,
+                                    reason=PointsReason.adjustment, order_id=order.id, at=now,
+                                    note=f"{order.code} 更正"))
+    session.add(OrderEvent(order_id=order.id, at=now, actor_id=actor.id, action="correct",
+                           from_status=order.status, to_status=order.status,
+                           team_id=order.team_id, note=summary[:2000]))
+    return _commit(session, order.id)
+
+
 def rate(session: Session, *, actor: Actor, order_id: int, level: int, comment: str = "",
          channel: RatingChannel = RatingChannel.call, now: datetime | None = None) -> WorkOrder:
     """Record the resident's rating of a completed order (one per order); a rating of 2 or less

@@ -151,6 +151,18 @@ def roster(session: Session, *, team_id: int) -> list[Volunteer]:
         .where(VolunteerTeam.team_id == team_id, Volunteer.active).order_by(Volunteer.name)))
 
 
+def helpers(session: Session, *, team_id: int, limit: int = 2000) -> list[Volunteer]:
+    """Active volunteers who may be recorded on the team's orders without being on its roster:
+    those of the team's site and the sites below it (the rule of orders._may_serve), by name."""
+    team = get(session, team_id)
+    path = session.get(Site, team.site_id).path
+    members = select(VolunteerTeam.volunteer_id).where(VolunteerTeam.team_id == team_id)
+    return list(session.exec(
+        select(Volunteer).join(Site, Site.id == Volunteer.site_id)
+        .where(Site.path.startswith(path), Volunteer.active, Volunteer.id.not_in(members))
+        .order_by(Volunteer.name).limit(limit)))
+
+
 def detail(session: Session, *, actor: Actor, team_id: int, now: datetime | None = None,
            days: int = 365) -> dict:
     """A team's members and its record over the last `days`: open orders now, orders done,

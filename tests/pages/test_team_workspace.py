@@ -1,0 +1,84 @@
+"""我的工单 beyond accept/decline: volunteers from outside the roster on a completion, and the
+lead's correction of a completion within 24 hours, through the page's widgets."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlmodel import select
+
+from core import db
+from models import Gender, OrderEvent, OrderStatus, ServiceRecord, WorkOrder
+from services import orders, volunteers
+from tests.pages.conftest import goto, open_app, run, select_code, submit, values, zh
+
+
+def _tab(world, who, status, code):
+    at = goto(open_app(getattr(world.town, who)), "my_orders.py")
+    at.segmented_control(key="my_orders_tab").set_value(status)
+    run(at)
+    return select_code(at, f"my_orders_table_{status}", code)
+
+
+def _records(world, order_id):
+    with db.session(world.url) as s:
+        return {r.volunteer_id: r.hours for r in
+                s.exec(select(ServiceRecord).where(ServiceRecord.order_id == order_id))}
+
+
+def test_a_volunteer_from_outside_the_roster_is_added_to_the_completion(world):
+    with db.write_session(world.url) as s:
+        helper = volunteers.create(s, actor=world.town.manager, name="西村热心人",
+                                   phone="13911112222", gender=Gender.female,
+                                   site_id=world.town.village_b, registered_on=date(2025, 3, 1))
+    order_id, code = world.orders.accepted_a
+    at = _tab(world, "lead_a", "accepted", code)
+    at.multiselect(key="complete_others").select(helper.id)
+    run(at)
+    key = f"complete_volunteers_{helper.id}"
+    editor = [e for e in at.data_editor if e.key == key]
+    assert len(editor) == 1 and list(editor[0].value["name"])[-1] == "西村热心人"
+    assert list(editor[0].value["take_part"]) == [False, False, False, True]
+    at.number_input(key="complete_default_hours").set_value(3.0)
+    submit(at, zh("my_orders.complete"))
+    assert _records(world, order_id) == {helper.id: 3.0}
+
+
+def test_the_lead_corrects_a_completion_the_same_day(world):
+    order_id, code = world.orders.completed_a
+    before = _records(world, order_id)
+    at = _tab(world, "lead_a", "completed", code)
+    editor = next(e for e in at.data_editor if e.key.startswith(f"correct_{order_id}_volunteers"))
+    assert sum(editor.value["take_part"]) == len(before) == 2   # filled in with the record
+    assert at.number_input(key=f"correct_{order_id}_group_elderly").value == 10
+    at.number_input(key=f"correct_{order_id}_group_elderly").set_value(25)
+    submit(at, zh("complete.correct"))
+    assert values(at.error) == [zh("error.required", field=zh("field.reason"))]
+    with db.session(world.url) as s:
+        assert s.get(WorkOrder, order_id).actual_beneficiaries == 15
+
+    at.text_input(key=f"correct_{order_id}_reason").input("老人人数少记了")
+    submit(at, zh("complete.correct"))
+    assert values(at.success) == [zh("my_orders.corrected", code=code)]
+    with db.session(world.url) as s:
+        order = s.get(WorkOrder, order_id)
+        last = s.exec(select(OrderEvent).where(OrderEvent.order_id == order_id)
+                      .order_by(OrderEvent.id.desc())).first()
+    assert (order.status, order.actual_beneficiaries) == (OrderStatus.completed, 30)
+    assert last.action == "correct" and last.note.startswith("老人人数少记了")
+    assert _records(world, order_id) == before
+    # The history on the page shows the correction.
+    select_code(at, "my_orders_table_completed", code)
+    history = next(f.value for f in at.dataframe if "action" in f.value.columns)
+    assert list(history["action"])[-1] == zh("action.correct")
+
+
+def test_another_lead_is_not_offered_a_correction(world):
+    order_id, _ = world.orders.completed_a
+    with db.write_session(world.url) as s:   # team B's lead cannot even open team A's order
+        assert orders.correctable_until(s, actor=world.town.lead_b, order_id=order_id) is None
+    at = goto(open_app(world.town.lead_b), "my_orders.py")
+    at.segmented_control(key="my_orders_tab").set_value("completed")
+    run(at)
+    assert not [e for e in at.data_editor if (e.key or "").startswith("correct_")]
+    assert not [f for f in at.dataframe if "DD-" in str(getattr(f, "value", ""))]
