@@ -63,9 +63,12 @@ def test_full_loop_in_the_browser(open_ui):
     manager.pick_row(code)
     expect(page.get_by_role("heading", name=f"{code} · 待派单")).to_be_visible()
     manager.settled()
-    manager.choose("派给", re.compile("^宣讲支队"))
-    manager.shot("loop_2_dispatch_form", review=True)
-    manager.submit(page.get_by_test_id("stForm").get_by_role("button", name="派单", exact=True),
+    # The recommendations: 宣讲支队 serves 理论宣讲 and comes first, with its reasons.
+    cards = page.locator('[class*="st-key-rec_"]')
+    expect(cards.first).to_contain_text("1. 宣讲支队")
+    expect(cards.first).to_contain_text("✓ 服务此类别")
+    manager.shot("loop_2_recommendations", review=True)
+    manager.submit(cards.first.get_by_role("button", name="派单", exact=True),
                    page.get_by_text(f"工单 {code} 已派给 宣讲支队。"),
                    _still(manager.server, "submitted"))
     manager.no_app_error()
@@ -117,6 +120,17 @@ def test_full_loop_in_the_browser(open_ui):
                         .where(ServiceRecord.order_id == order.id)).all()
     assert [(name, hours) for name, hours in served] == [("志愿者0", 2.0)]
 
+    # The manager finds it done on 工单, with its hours and beneficiaries.
+    page = manager.page
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="工单").click()
+    expect(page.get_by_role("heading", name="工单", exact=True)).to_be_visible()
+    manager.pick_row(code)
+    expect(page.get_by_role("heading", name=f"{code} · 已完成")).to_be_visible()
+    expect(page.get_by_text("合计 2 小时，1 人", exact=True)).to_be_visible()
+    expect(page.get_by_text("老人 12", exact=True)).to_be_visible()
+    manager.no_app_error()
+    manager.shot("loop_6b_manager_sees_done", review=True)
+
     # 评单: back to the officer's browser, who records a 满意 rating from a visit.
     page = officer.page
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="评单").click()
@@ -155,7 +169,7 @@ def test_dispatching_the_last_order_in_the_queue_leaves_a_working_page(ui):
     ui.pick_row(code)
     expect(page.get_by_role("heading", name=f"{code} · 待派单")).to_be_visible()
     ui.settled()
-    page.get_by_test_id("stForm").get_by_role("button", name="派单", exact=True).click()
+    page.locator('[class*="st-key-rec_"]').first.get_by_role("button", name="派单").click()
     expect(page.get_by_text(re.compile(f"^工单 {code} 已派给"))).to_be_visible()
     ui.shot("dispatch_last_row", review=True)
 
