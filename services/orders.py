@@ -417,6 +417,7 @@ class OrderFilter:
     overdue_only: bool = False
     search: str = ""
     source: str | None = None
+    overdue_kind: str | None = None   # only the orders late at this step (sla.KINDS)
 
 
 SORTS = ("newest", "urgent", "oldest")
@@ -443,6 +444,11 @@ def _conditions(session: Session, actor: Actor, flt: OrderFilter, now: datetime,
         conds += [WorkOrder.submitted_at >= start, WorkOrder.submitted_at < end]
     if flt.overdue_only:
         conds.append(sla.is_overdue(now, values))
+    if flt.overdue_kind:
+        if flt.overdue_kind not in sla.KINDS:
+            raise Invalid("error.overdue_kind")
+        conds += [WorkOrder.status.in_(sla.CAN_BE_OVERDUE),
+                  sla.overdue_kind(now, values) == flt.overdue_kind]
     text = flt.search.strip()
     if CODE.match(text):
         conds.append(WorkOrder.code == text.upper())  # a whole code: the unique index

@@ -178,3 +178,22 @@ def test_the_loser_of_a_race_is_told_who_dispatched_it(world):
     run(at)
     assert len(at.error) == 1 and code in at.error[0].value and "MGR" in at.error[0].value
     assert _order(world, order_id).team_id == world.town.team_b
+
+
+def test_the_overdue_tab_narrows_to_one_step(world):
+    from datetime import timedelta
+
+    with db.write_session(world.url) as s:
+        late = order_service.place(s, actor=world.town.officer, site_id=world.town.village_a,
+                                   category_id=world.town.category, title="早已超时的工单",
+                                   source="phone", now=db.utcnow() - timedelta(days=3))
+    at = _desk(world)
+    overdue = next(f.value for f in at.dataframe if "holder" in f.value.columns)
+    assert late.code in set(overdue["code"])
+    at.segmented_control(key="overdue_kind").set_value("accept")
+    run(at)
+    assert zh("overdue.none") in values(at.info)
+    at.segmented_control(key="overdue_kind").set_value("dispatch")
+    run(at)
+    overdue = next(f.value for f in at.dataframe if "holder" in f.value.columns)
+    assert set(overdue["code"]) == {late.code}

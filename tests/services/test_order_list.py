@@ -98,3 +98,24 @@ def test_the_manager_at_the_root_sees_every_station_and_the_overview_counts_them
     assert reports.overview(session, actor=boss, start=day, end=day, now=NOW)["placed"] == 1
     assert reports.overview(session, actor=mixed.manager, start=day, end=day,
                             now=NOW)["placed"] == 0
+
+
+def test_the_overdue_list_narrows_to_one_step(session, town):
+    from services.errors import Invalid
+
+    late_dispatch = order_in(session, town, S.submitted)
+    late_accept = order_in(session, town, S.dispatched)
+    on_time = order_in(session, town, S.submitted, at=T0 + timedelta(days=3))
+    now = T0 + timedelta(days=3, hours=12)   # 1 day to dispatch, 2 to accept; due in 7
+
+    def codes(kind):
+        rows, _ = orders.page(session, actor=town.manager, now=now,
+                              flt=orders.OrderFilter(overdue_only=True, overdue_kind=kind))
+        return {r["code"] for r in rows}
+
+    assert codes(None) == {late_dispatch.code, late_accept.code}
+    assert codes("dispatch") == {late_dispatch.code}
+    assert codes("accept") == {late_accept.code}
+    assert codes("due") == set() and on_time.code not in codes(None)
+    with pytest.raises(Invalid):
+        codes("tomorrow")
