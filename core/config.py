@@ -109,6 +109,8 @@ BUSINESS_SETTINGS: tuple[BusinessSetting, ...] = (
     BusinessSetting("points_per_hour", 10, int, 0, 1000, "points a volunteer earns per service hour"),
     BusinessSetting("satisfaction_threshold", 3.5, float, 1, 5, "average rating below which a menu item is flagged"),
     BusinessSetting("timezone", "Asia/Shanghai", str, None, None, "time zone for showing times and counting days"),
+    BusinessSetting("rating_link_days", 14, int, 1, 90, "days a resident's rating link (QR code) stays valid; it works once"),
+    BusinessSetting("public_base_url", "", str, None, None, "address at which residents' phones reach the app, e.g. https://diandan.example.gov.cn; rating links and QR codes start with it"),
 )
 
 BUSINESS_DEFAULTS = {s.key: s.default for s in BUSINESS_SETTINGS}

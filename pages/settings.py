@@ -19,7 +19,8 @@ with db.session() as s:
 GROUPS = (("settings.time_limits", ("dispatch_days", "accept_days", "due_days", "rate_days",
                                      "follow_up_days")),
           ("settings.stars", tuple(f"star_{i}_hours" for i in range(1, 6))),
-          ("settings.other", ("points_per_hour", "satisfaction_threshold", "timezone")))
+          ("settings.other", ("points_per_hour", "satisfaction_threshold", "timezone")),
+          ("settings.rating", ("rating_link_days", "public_base_url")))
 specs = {spec.key: spec for spec in BUSINESS_SETTINGS}
 
 with st.form("settings_form"):
@@ -33,7 +34,7 @@ with st.form("settings_form"):
             helptext = t(f"settings.help.{key}")
             if spec.kind is str:
                 entered[key] = box.text_input(text, value=values[key], key=f"set_{key}",
-                                              help=helptext, max_chars=60)
+                                              help=helptext, max_chars=200)
             elif spec.kind is float:
                 entered[key] = box.number_input(text, value=float(values[key]), step=0.1,
                                                 key=f"set_{key}", help=helptext)
