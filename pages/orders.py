@@ -6,6 +6,7 @@ from core import db
 from services import orders
 from services.permissions import Action, allowed
 from ui import order_views
+from ui.rating_card import rating_link_section
 from ui.i18n import t
 from ui.session import require
 from ui.widgets import flash, reporting_errors
@@ -24,6 +25,7 @@ with browse:
         st.caption(t("orders.pick_hint"))
     else:
         info = order_views.detail(actor, picked)
+        rating_link_section(actor, info)
         if allowed(actor.role, Action.CANCEL) and info["order"]["status"] in (
                 "submitted", "dispatched", "accepted"):
             with st.form("cancel_order"):
