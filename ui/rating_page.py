@@ -27,6 +27,7 @@ MAX_DELAY_S = 8.0        # ... up to this
 _BAD = "rate_bad_tokens"
 _THANKED = "rate_thanked"
 _CHOICE = "rate_choice"
+_sleep = time.sleep  # replaced in tests
 
 
 def delay_for(bad_tokens: int) -> float:
@@ -40,7 +41,7 @@ def _neutral() -> None:
     """Unknown, used, expired: the same words, after a wait that grows with each bad token."""
     bad = st.session_state.get(_BAD, 0) + 1
     st.session_state[_BAD] = bad
-    time.sleep(delay_for(bad))
+    _sleep(delay_for(bad))
     st.info(t("error.rating_link"), icon=":material/info:")
 
 
