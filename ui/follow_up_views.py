@@ -46,6 +46,9 @@ def follow_up_list(actor: Actor, state: str) -> dict | None:
         return None
     df = pd.DataFrame(rows)
     df["reason"] = df["reason"].map(lambda v: label("follow_ups.reason", v))
+    # A follow-up settled by a late rating has no call notes: say how it was settled.
+    df["outcome"] = [o or (t("follow_ups.settled_by_rating", channel=label("channel", c))
+                           if c else "") for o, c in zip(df["outcome"], df["channel"])]
     df["level"] = df["level"].map(lambda v: "" if pd.isna(v) else label("level", int(v)))
     df["due_at"] = df["due_at"].map(local_time)
     df["done_at"] = df["done_at"].map(local_time)
