@@ -17,7 +17,7 @@ from services import orders, rating_links, settings
 from services.errors import Forbidden, Invalid, OrderNotInState
 from services.rating_links import LinkNotValid
 from tests.factories import build_town
-from tests.services.steps import S, T0, count, order_in
+from tests.services.steps import S, T0, count, order_in, run_together
 
 LATER = T0 + timedelta(days=1)  # the order of `order_in` is completed at T0 + 3 h
 
@@ -223,23 +223,25 @@ def test_a_comment_over_500_characters_is_refused(session, town):
     assert _rating_rows(session) == 0
 
 
-def test_whichever_rating_comes_first_stands_call_then_link(session, town):
+@pytest.mark.parametrize("first", ["call", "link"])
+def test_whichever_rating_comes_first_stands(session, town, first):
     order = _completed(session, town)
     issued = _issue(session, town, order)
-    orders.rate(session, actor=town.officer, order_id=order.id, level=5, now=LATER)
-    assert rating_links.public_view(session, token=issued.token, now=LATER) is None
-    with pytest.raises(LinkNotValid):
-        rating_links.rate(session, token=issued.token, order_id=order.id, level=1, now=LATER)
-    assert session.exec(select(Rating.level, Rating.channel)).all() == [(5, RatingChannel.call)]
 
-
-def test_whichever_rating_comes_first_stands_link_then_call(session, town):
-    order = _completed(session, town)
-    issued = _issue(session, town, order)
-    rating_links.rate(session, token=issued.token, order_id=order.id, level=2, now=LATER)
-    with pytest.raises(OrderNotInState):
+    def by_call():
         orders.rate(session, actor=town.officer, order_id=order.id, level=5, now=LATER)
-    assert session.exec(select(Rating.level, Rating.channel)).all() == [(2, RatingChannel.qr)]
+
+    def by_link():
+        rating_links.rate(session, token=issued.token, order_id=order.id, level=2, now=LATER)
+
+    winner, loser, refusal = ((by_call, by_link, LinkNotValid) if first == "call"
+                              else (by_link, by_call, OrderNotInState))
+    winner()
+    with pytest.raises(refusal):
+        loser()
+    assert session.exec(select(Rating.level, Rating.channel)).all() == (
+        [(5, RatingChannel.call)] if first == "call" else [(2, RatingChannel.qr)])
+    assert rating_links.public_view(session, token=issued.token, now=LATER) is None
 
 
 def test_a_poor_rating_through_the_link_opens_a_follow_up(session, town):
@@ -276,11 +278,7 @@ def test_twenty_concurrent_submissions_with_one_link_give_exactly_one_rating(db_
             refused.append(err)
 
     threads = [threading.Thread(target=submit, args=(1 + i % 5,)) for i in range(RACERS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads)
+    run_together(threads, timeout=60)
     assert len(won) == 1, refused
     assert len(refused) == RACERS - 1
     assert all(isinstance(e, LinkNotValid) for e in refused), refused
