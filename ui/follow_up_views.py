@@ -59,6 +59,8 @@ def follow_up_list(actor: Actor, state: str) -> dict | None:
                          column_config={c: t(f"follow_ups.col.{c}") for c in shown})
     picked = [i for i in (event.selection.rows if event and event.selection else [])
               if i < len(rows)]
+    if not picked and state != "done":
+        st.caption(t("follow_ups.pick_hint"))
     return rows[picked[0]] if picked else None
 
 
