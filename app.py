@@ -4,12 +4,21 @@ import streamlit as st
 
 from core import db
 from services import orders, sites, users
-from ui import navigation, session, widgets
+from ui import navigation, rating_page, session, widgets
 from ui.i18n import t
 from ui.setup import setup_view
 
-st.set_page_config(page_title="点单 Diandan", page_icon="📋", layout="wide")
+# A resident's rating link (/?rate=<token>) is served before any login or cookie logic, with
+# no menu: residents never log in, and nothing of the staff's app is theirs to see.
+rating_link = "rate" in st.query_params
+st.set_page_config(page_title="点单 Diandan", page_icon="📋",
+                   layout="centered" if rating_link else "wide")
 db.upgrade()
+
+if rating_link:
+    st.navigation([st.Page(rating_page.public_page, title=t("rate.title"), url_path="rate",
+                           default=True)], position="hidden").run()
+    st.stop()
 
 actor = session.current_actor()
 if actor is None:

@@ -116,6 +116,8 @@ BUSINESS_SETTINGS: tuple[BusinessSetting, ...] = (
     BusinessSetting("weight_nearby", 10, int, 0, 100, "派单 score: weight of being based in the same 站 / 所"),
     BusinessSetting("weight_accept", 5, int, 0, 100, "派单 score: weight of a short median time to accept"),
     BusinessSetting("team_full_load", 10, int, 1, 1000, "open orders at which a team counts as fully loaded"),
+    BusinessSetting("rating_link_days", 14, int, 1, 90, "days a resident's rating link (QR code) stays valid; it works once"),
+    BusinessSetting("public_base_url", "", str, None, None, "address at which residents' phones reach the app, e.g. https://diandan.example.gov.cn; rating links and QR codes start with it"),
 )
 
 BUSINESS_DEFAULTS = {s.key: s.default for s in BUSINESS_SETTINGS}

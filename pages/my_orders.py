@@ -8,6 +8,7 @@ from services.permissions import Action
 from ui import order_views
 from ui.completion import completion_form
 from ui.i18n import t
+from ui.rating_card import rating_link_section
 from ui.session import require
 from ui.widgets import flash, local_time, local_today, reporting_errors
 
@@ -27,6 +28,7 @@ if picked is None:
     st.stop()
 info = order_views.detail(actor, picked)
 state = info["order"]["status"]
+rating_link_section(actor, info)
 
 if state == "dispatched":
     accept_col, decline_col = st.columns(2)

@@ -4,6 +4,7 @@ import streamlit as st
 
 from services.permissions import Action, allowed
 from ui import order_views
+from ui.rating_card import rating_link_section
 from ui.i18n import t
 from ui.session import require
 
@@ -21,6 +22,7 @@ with browse:
         st.caption(t("orders.pick_hint"))
     else:
         info = order_views.detail(actor, picked)
+        rating_link_section(actor, info)
         if allowed(actor.role, Action.CANCEL) and info["order"]["status"] in (
                 "submitted", "dispatched", "accepted"):
             order_views.cancel_form(actor, picked)

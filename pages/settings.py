@@ -22,7 +22,8 @@ GROUPS = (("settings.time_limits", ("dispatch_days", "accept_days", "due_days", 
           ("settings.dispatch", ("weight_category", "weight_workload", "weight_rating",
                                  "weight_on_time", "weight_nearby", "weight_accept",
                                  "team_full_load")),
-          ("settings.other", ("points_per_hour", "satisfaction_threshold", "timezone")))
+          ("settings.other", ("points_per_hour", "satisfaction_threshold", "timezone")),
+          ("settings.rating", ("rating_link_days", "public_base_url")))
 specs = {spec.key: spec for spec in BUSINESS_SETTINGS}
 
 with st.form("settings_form"):
@@ -36,7 +37,7 @@ with st.form("settings_form"):
             helptext = t(f"settings.help.{key}")
             if spec.kind is str:
                 entered[key] = box.text_input(text, value=values[key], key=f"set_{key}",
-                                              help=helptext, max_chars=60)
+                                              help=helptext, max_chars=200)
             elif spec.kind is float:
                 entered[key] = box.number_input(text, value=float(values[key]), step=0.1,
                                                 key=f"set_{key}", help=helptext)

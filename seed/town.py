@@ -26,7 +26,7 @@ from core import config, db
 from models import (Gender, OrderEvent, OrderSource, OrderStatus, RatingChannel, Role, Site,
                     SiteLevel, TeamTier, User, Volunteer, WorkOrder)
 from seed import data
-from services import catalog, orders, sites, teams, users, volunteers
+from services import catalog, follow_ups, orders, rating_links, sites, teams, users, volunteers
 from services import settings as settings_service
 from services.permissions import Actor
 
@@ -67,6 +67,17 @@ class Result:
     admin_password: str        # the county-level first manager; not a demo login
 
 
+# What a follow-up call (回访) found: after a poor rating, and for an order nobody rated.
+FOLLOW_UP_OUTCOMES = (
+    "已电话致歉，志愿服务队下周补充服务，群众表示理解。",
+    "已向服务队反馈，调整了服务时间，群众认可。",
+    "群众反映的问题已转村委会协调解决。",
+    "讲解内容偏难，已建议宣讲队改用方言、多举身边例子。",
+)
+UNRATED_OUTCOMES = ("电话三次未接通，已请网格员转告。", "群众外出务工，家属表示服务不错。",
+                    "群众说服务挺好，但不想打分。")
+
+
 # --- planning ---------------------------------------------------------------------------------
 
 
@@ -82,6 +93,7 @@ class Step:
     channel: RatingChannel = RatingChannel.call
     comment: str = ""
     actor: str = "manager"     # manager or officer, for the steps they take
+    issued_at: datetime | None = None   # a QR rating: when the lead made the rating link
 
 
 @dataclass
@@ -515,13 +527,21 @@ def _accept_and_finish(planner: _Planner, town: _Town, plan: Plan, team: str,
         completed = accepted_at + planner.hours(1.5, 5)
     plan.steps.append(Step("complete", completed, team=team,
                            done=_completion(planner, town, plan, team, completed)))
+    by_chance = rated is None
     if rated is None:
         rated = rng.random() > 0.025  # a few are never rated
     if not rated:
+        if by_chance:
+            _unrated_follow_up(planner, plan, completed)
         return
-    if rng.random() < 0.45:
+    r, issued = rng.random(), None
+    if r < 0.3:
         channel, at = RatingChannel.in_person, completed + planner.hours(0.2, 1.5)
         actor = "officer" if rng.random() < 0.6 else "manager"
+    elif r < 0.55:  # the resident scans the QR code the lead showed or left on a card
+        channel, actor = RatingChannel.qr, "resident"
+        issued = completed + timedelta(minutes=rng.randint(1, 20))
+        at = issued + planner.hours(0.1, 30)
     else:
         late = rng.random() < 0.03
         channel, actor = RatingChannel.call, "officer"
@@ -531,8 +551,35 @@ def _accept_and_finish(planner: _Planner, town: _Town, plan: Plan, team: str,
     table = ((5, 15), (4, 25), (3, 25), (2, 20), (1, 15)) if item_title == _UNLOVED_ITEM \
         else data.RATING_WEIGHTS
     level = rng.choices(*zip(*table))[0]
-    plan.steps.append(Step("rate", at, level=level, channel=channel, actor=actor,
-                           comment=rng.choice(data.RATING_COMMENTS[level])))
+    plan.steps.append(Step("rate", at, team=team, level=level, channel=channel, actor=actor,
+                           comment=rng.choice(data.RATING_COMMENTS[level]), issued_at=issued))
+    if level <= 2:
+        _bad_rating_follow_up(planner, plan, at)
+
+
+def _bad_rating_follow_up(planner: _Planner, plan: Plan, rated_at: datetime) -> None:
+    """Most 差评 are called back within the 15 days, some late, a few never."""
+    rng = planner.rng
+    r = rng.random()
+    if r >= 0.93:
+        return
+    at = planner.office(rated_at + (planner.hours(20, 14 * 24) if r < 0.8
+                                    else planner.hours(16 * 24, 30 * 24)))
+    plan.steps.append(Step("follow_up", at, actor="officer",
+                           comment=rng.choice(FOLLOW_UP_OUTCOMES)))
+
+
+def _unrated_follow_up(planner: _Planner, plan: Plan, completed: datetime) -> None:
+    """An order nobody rated is called after its 7 days; half the calls bring a rating."""
+    rng = planner.rng
+    r = rng.random()
+    if r >= 0.8:
+        return
+    at = planner.office(completed + (planner.hours(8 * 24, 20 * 24) if r < 0.7
+                                     else planner.hours(23 * 24, 35 * 24)))
+    level = rng.choice((5, 4, 4, 3)) if rng.random() < 0.5 else 0
+    plan.steps.append(Step("follow_up", at, actor="officer", level=level,
+                           comment=rng.choice(UNRATED_OUTCOMES)))
 
 
 def _completion(planner: _Planner, town: _Town, plan: Plan, team: str,
@@ -632,6 +679,16 @@ def _scripted(planner: _Planner, town: _Town) -> list[Plan]:
         p.steps.append(Step("dispatch", p.submitted_at + 2 * h, team=lead))
         _accept_and_finish(planner, town, p, lead, p.submitted_at + 6 * h, rated=False,
                            on_time=True)
+    # 差评 to call back: one rated six days ago, one three weeks ago never called (回访超时)
+    for days_ago, level in ((6, 1), (26, 2)):
+        p = new(days_ago, 9)
+        p.steps.append(Step("dispatch", p.submitted_at + 2 * h, team=lead))
+        _accept_and_finish(planner, town, p, lead, p.submitted_at + 6 * h, rated=False,
+                           on_time=True)
+        done_at = p.steps[-1].at
+        p.steps.append(Step("rate", done_at + 20 * h, team=lead, level=level,
+                            channel=RatingChannel.call, actor="officer",
+                            comment=data.RATING_COMMENTS[level][1]))
     # declined by the lead, then done by another team
     p = new(6, 9)
     p.steps += [Step("dispatch", p.submitted_at + 1 * h, team=lead),
@@ -686,10 +743,18 @@ def _play(session: Session, town: _Town, plans: list[Plan], anchor: datetime,
             elif step.action == "complete":
                 orders.complete(session, actor=town.leads[step.team], order_id=order.id,
                                 done=step.done, now=step.at)
+            elif step.action == "rate" and step.channel == RatingChannel.qr:
+                link = rating_links.issue(session, actor=town.leads[step.team],
+                                          order_id=order.id, now=step.issued_at)
+                rating_links.rate(session, token=link.token, order_id=order.id,
+                                  level=step.level, comment=step.comment, now=step.at)
             elif step.action == "rate":
                 orders.rate(session, actor=actors[step.actor], order_id=order.id,
                             level=step.level, comment=step.comment, channel=step.channel,
                             now=step.at)
+            elif step.action == "follow_up":
+                follow_ups.record(session, actor=actors[step.actor], order_id=order.id,
+                                  outcome=step.comment, level=step.level or None, now=step.at)
             elif step.action == "cancel":
                 orders.cancel(session, actor=town.manager, order_id=order.id,
                               reason=step.reason, now=step.at)
@@ -708,7 +773,7 @@ def _counts(session: Session) -> dict[str, int]:
     out |= {"users": count(User), "volunteers": count(Volunteer),
             "menu_items": count(models.ServiceItem), "orders": count(WorkOrder),
             "events": count(OrderEvent), "service_records": count(models.ServiceRecord),
-            "ratings": count(models.Rating)}
+            "ratings": count(models.Rating), "follow_ups": count(models.FollowUp)}
     out |= {f"orders_{s.value}": count(WorkOrder, WorkOrder.status == s) for s in OrderStatus}
     return out
 

@@ -14,12 +14,12 @@ from sqlalchemy import func, not_, or_, update
 from sqlmodel import Session, select
 
 from core.db import utcnow
-from models import (BeneficiaryGroup, FollowUp, FollowUpReason, Need, NeedStatus, OrderBeneficiary,
+from models import (BeneficiaryGroup, Need, NeedStatus, OrderBeneficiary,
                     OrderEvent, OrderSource, OrderStatus, PointsEntry, PointsReason, Rating,
                     RatingChannel, Role, ServiceCategory, ServiceItem, ServiceRecord, Site, Survey,
                     Team, User, Volunteer, VolunteerTeam, WorkOrder)
 from services import settings as settings_service
-from services import scope, sla, validate
+from services import follow_ups, scope, sla, validate
 from services.clock import day_range_utc, local_today
 from services.errors import Invalid, NotFound, OrderNotInState
 from services.permissions import Action, Actor, ensure_allowed, in_scope
@@ -76,9 +76,10 @@ def _refuse(session: Session, order: WorkOrder, action: str) -> OrderNotInState:
     return OrderNotInState(code=code, status=status, by=by, action=action)
 
 
-def _transition(session: Session, order: WorkOrder, *, actor: Actor, action: str,
+def _transition(session: Session, order: WorkOrder, *, actor: Actor | None, action: str,
                 now: datetime, values: dict, note: str = "", team_id: int | None = None) -> None:
-    """Compare-and-set the status and write the event; the caller commits."""
+    """Compare-and-set the status and write the event; the caller commits. No actor: the
+    resident, through a rating link."""
     if order.status not in ALLOWED_TRANSITIONS[action][0]:
         raise _refuse(session, order, action)
     target, source = ALLOWED_TRANSITIONS[action][1], order.status
@@ -90,8 +91,8 @@ def _transition(session: Session, order: WorkOrder, *, actor: Actor, action: str
     if result.rowcount != 1:
         order = _load(session, order.id)
         raise _refuse(session, order, action)
-    session.add(OrderEvent(order_id=order.id, at=now, actor_id=actor.id, action=action,
-                           from_status=source, to_status=target, team_id=team_id,
+    session.add(OrderEvent(order_id=order.id, at=now, actor_id=actor.id if actor else None,
+                           action=action, from_status=source, to_status=target, team_id=team_id,
                            note=note))
     session.flush()
 
@@ -365,28 +366,44 @@ def correct(session: Session, *, actor: Actor, order_id: int, done: Completion, 
     return _commit(session, order.id)
 
 
-def rate(session: Session, *, actor: Actor, order_id: int, level: int, comment: str = "",
-         channel: RatingChannel = RatingChannel.call, now: datetime | None = None) -> WorkOrder:
-    """Record the resident's rating of a completed order (one per order); a rating of 2 or less
-    opens a follow-up (回访). Managers and officers of the order's site."""
-    now = now or utcnow()
-    ensure_allowed(actor, Action.RATE)
+def clean_rating(level, comment: str, channel) -> tuple[int, str, RatingChannel]:
+    """A level 1–5, a comment of at most 500 characters (kept as typed: it is shown as plain
+    text), and a known channel; anything else is refused before anything is read or written."""
     level = validate.whole(level, key="level", minimum=1, maximum=5)
     comment = validate.text(comment, key="comment", maximum=500, required=False)
     try:
         channel = RatingChannel(channel)
     except ValueError:
         raise Invalid("error.channel") from None
-    order = _load(session, order_id)
-    ensure_allowed(actor, Action.RATE, site_path=_site_path(session, order.site_id))
-    _transition(session, order, actor=actor, action="rate", now=now, note=str(level),
+    return level, comment, channel
+
+
+def record_rating(session: Session, order: WorkOrder, *, by: Actor | None, level: int,
+                  comment: str, channel: RatingChannel, now: datetime,
+                  token_id: int | None = None) -> None:
+    """The writes of a rating, whoever gives it: the order moves to 已评价 (compare-and-set, so
+    an order keeps the first rating only), the rating row, and the follow-ups it opens or
+    settles. The caller has validated and authorised, and commits."""
+    _transition(session, order, actor=by, action="rate", now=now, note=str(level),
                 values={"rated_at": now})
     session.add(Rating(order_id=order.id, level=level, comment=comment, channel=channel, at=now,
-                       by_user_id=actor.id))
-    if level <= 2:
-        days = settings_service.current(session)["follow_up_days"]
-        session.add(FollowUp(order_id=order.id, reason=FollowUpReason.bad_rating,
-                             due_at=now + timedelta(days=days)))
+                       by_user_id=by.id if by else None, token_id=token_id))
+    follow_ups.after_rating(session, order=order, level=level, by_id=by.id if by else None,
+                            now=now)
+
+
+def rate(session: Session, *, actor: Actor, order_id: int, level: int, comment: str = "",
+         channel: RatingChannel = RatingChannel.call, now: datetime | None = None) -> WorkOrder:
+    """Record the resident's rating of a completed order (one per order) from a call or in
+    person; a rating of 2 or less opens a follow-up (回访). Managers and officers of the order's
+    site."""
+    now = now or utcnow()
+    ensure_allowed(actor, Action.RATE)
+    level, comment, channel = clean_rating(level, comment, channel)
+    order = _load(session, order_id)
+    ensure_allowed(actor, Action.RATE, site_path=_site_path(session, order.site_id))
+    record_rating(session, order, by=actor, level=level, comment=comment, channel=channel,
+                  now=now)
     return _commit(session, order.id)
 
 

@@ -17,6 +17,9 @@ class Action(str, Enum):
     CANCEL = "cancel"
     WORK_ORDERS = "work_orders"  # the team lead's inbox: accept, decline, mark done
     RATE = "rate"
+    RATING_LINK = "rating_link"    # show an order's QR code / print its rating card
+    FOLLOW_UP = "follow_up"        # 回访: call residents, record the outcome
+    VIEW_SATISFACTION = "view_satisfaction"
     MANAGE_TEAMS = "manage_teams"
     MANAGE_VOLUNTEERS = "manage_volunteers"
     MANAGE_USERS = "manage_users"
@@ -34,6 +37,9 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.CANCEL: frozenset({M}),
     Action.WORK_ORDERS: frozenset({L}),
     Action.RATE: frozenset({M, O}),
+    Action.RATING_LINK: frozenset({M, L}),
+    Action.FOLLOW_UP: frozenset({M, O}),
+    Action.VIEW_SATISFACTION: frozenset({M, R}),
     Action.MANAGE_TEAMS: frozenset({M}),
     Action.MANAGE_VOLUNTEERS: frozenset({M}),
     Action.MANAGE_USERS: frozenset({M}),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session, select
@@ -40,6 +41,8 @@ def _coerce(key: str, raw) -> object:
     except (TypeError, ValueError, OverflowError):
         raise Invalid("error.setting_type", setting=key) from None
     if spec.kind is str:
+        if key == "public_base_url":
+            return _base_url(str(value))
         if key == "timezone":
             try:
                 ZoneInfo(str(value))
@@ -51,6 +54,19 @@ def _coerce(key: str, raw) -> object:
             spec.maximum is not None and not value <= spec.maximum):
         raise Invalid("error.setting_range", setting=key, minimum=spec.minimum,
                       maximum=spec.maximum)
+    return value
+
+
+def _base_url(value: str) -> str:
+    """Empty, or an http(s) address without spaces, query or fragment; stored without the
+    trailing slash so that links are `<address>/?rate=…`."""
+    value = value.strip().rstrip("/")
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if (parts.scheme not in ("http", "https") or not parts.netloc or parts.query
+            or parts.fragment or any(c.isspace() for c in value) or len(value) > 200):
+        raise Invalid("error.setting_base_url")
     return value
 
 

@@ -13,12 +13,12 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from core import db
-from models import (BeneficiaryGroup, OrderBeneficiary, OrderEvent, OrderSource, OrderStatus,
+from models import (BeneficiaryGroup, FollowUp, OrderBeneficiary, OrderEvent, OrderSource, OrderStatus,
                     Rating, RatingChannel, Role, ServiceRecord, Site, SiteLevel, Team,
                     TeamCategory, TeamTier, User, Volunteer, VolunteerTeam, WorkOrder)
 from seed import data, town
 from seed.__main__ import main as seed_main
-from services import orders, settings as settings_service, sla, users
+from services import follow_ups, orders, settings as settings_service, sla, users
 from services import sites as sites_service
 from services.errors import LoginRefused
 
@@ -144,7 +144,9 @@ def test_timestamps_follow_the_lifecycle_and_stay_in_the_past(s, built):
 
 def test_every_transition_left_an_event_in_order(s):
     events = defaultdict(list)
-    for e in s.exec(select(OrderEvent).order_by(OrderEvent.order_id, OrderEvent.id)).all():
+    # A follow-up (回访) is an event too, but not a transition: it leaves the status as it is.
+    for e in s.exec(select(OrderEvent).where(OrderEvent.action != "follow_up")
+                    .order_by(OrderEvent.order_id, OrderEvent.id)).all():
         events[e.order_id].append(e)
     all_orders = s.exec(select(WorkOrder)).all()
     assert set(events) == {o.id for o in all_orders}
@@ -197,14 +199,33 @@ def test_done_orders_record_beneficiaries_and_2_to_6_of_the_team_s_volunteers(s)
         assert all(registered[r.volunteer_id] <= o.completed_at.date() for r in crew)
 
 
-def test_ratings_are_mostly_good_with_a_few_poor_ones_by_call_or_in_person(s):
+def test_ratings_are_mostly_good_with_a_few_poor_ones_by_qr_code_call_or_in_person(s):
     ratings = s.exec(select(Rating)).all()
     levels = Counter(r.level for r in ratings)
     n = len(ratings)
     assert 0.82 <= (levels[5] + levels[4]) / n <= 0.95
     assert 0.5 <= levels[5] / n <= 0.7
     assert levels[1] + levels[2] >= 0.02 * n and levels[1] > 0 and levels[2] > 0
-    assert {r.channel for r in ratings} == {RatingChannel.call, RatingChannel.in_person}
+    assert {r.channel for r in ratings} == {RatingChannel.call, RatingChannel.in_person,
+                                            RatingChannel.qr}
+    by_qr = [r for r in ratings if r.channel == RatingChannel.qr]
+    assert 0.15 < len(by_qr) / n < 0.35
+    assert all(r.token_id is not None and r.by_user_id is None for r in by_qr)
+
+
+def test_follow_ups_are_due_overdue_and_done_for_poor_ratings_and_unrated_orders(s, built):
+    now = built[1].now
+    officer = users.actor(s, users.by_username(s, "officer").id)
+    for state, least in (("due", 1), ("overdue", 1), ("done", 10)):
+        rows, total = follow_ups.page(s, actor=officer, state=state, now=now, limit=500)
+        reasons = Counter(r["reason"] for r in rows)
+        assert total >= least and set(reasons) == {"bad_rating", "unrated"}, (state, reasons)
+    done = s.exec(select(FollowUp).where(FollowUp.done_at.is_not(None))).all()
+    assert sum(bool(f.outcome) for f in done) >= 10  # the rest were settled by a late rating
+    assert any(f.done_at > f.due_at for f in done) and any(f.done_at <= f.due_at for f in done)
+    rates = follow_ups.rates(s, actor=officer, start=TODAY - timedelta(days=365),
+                             end=TODAY - timedelta(days=1), now=now)
+    assert 0.7 < rates.follow_up_rate < 1 and rates.on_time_rate < rates.follow_up_rate
 
 
 def test_some_orders_are_overdue_at_every_step(s, built):

@@ -29,3 +29,25 @@ def orders_by_month(df: pd.DataFrame) -> alt.Chart:
                              alt.Tooltip("orders:Q", title=t("overview.orders"))])
             .transform_calculate(status_order=f"indexof({list(domain)!r}, datum.status_label)")
             .properties(height=320))
+
+
+def satisfaction_trend(df: pd.DataFrame) -> alt.Chart:
+    """Lines: 好评率 and 满意率 per month (columns name = month, good_rate, satisfied_rate, ratings)."""
+    names = {"good_rate": t("overview.good_rate"), "satisfied_rate": t("overview.satisfied_rate")}
+    data = (df.rename(columns={"name": "month"})
+            .melt(id_vars=["month", "ratings"], value_vars=list(names), var_name="measure",
+                  value_name="share")
+            .assign(measure=lambda d: d["measure"].map(names)))
+    return (alt.Chart(data)
+            .mark_line(point=True)
+            .encode(x=alt.X("month:O", title=t("overview.month"), axis=alt.Axis(labelAngle=0)),
+                    y=alt.Y("share:Q", title=t("satisfaction.share"),
+                            axis=alt.Axis(format="%"), scale=alt.Scale(zero=False)),
+                    color=alt.Color("measure:N", title=None,
+                                    scale=alt.Scale(domain=list(names.values()),
+                                                    range=["#c0392b", "#457b9d"])),
+                    tooltip=[alt.Tooltip("month:O", title=t("overview.month")),
+                             alt.Tooltip("measure:N", title=t("satisfaction.measure")),
+                             alt.Tooltip("share:Q", title=t("satisfaction.share"), format=".1%"),
+                             alt.Tooltip("ratings:Q", title=t("satisfaction.ratings"))])
+            .properties(height=300))

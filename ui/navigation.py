@@ -22,10 +22,12 @@ class PageSpec:
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("overview.py", "nav.overview", ":material/dashboard:", Action.VIEW_OVERVIEW, "nav.section_read"),
+    PageSpec("satisfaction.py", "nav.satisfaction", ":material/sentiment_satisfied:", Action.VIEW_SATISFACTION, "nav.section_read"),
     PageSpec("orders.py", "nav.orders", ":material/list_alt:", Action.VIEW_ORDERS, "nav.section_work"),
     PageSpec("dispatch.py", "nav.dispatch", ":material/send:", Action.DISPATCH, "nav.section_work"),
     PageSpec("my_orders.py", "nav.my_orders", ":material/assignment_ind:", Action.WORK_ORDERS, "nav.section_work"),
     PageSpec("ratings.py", "nav.ratings", ":material/star:", Action.RATE, "nav.section_work"),
+    PageSpec("follow_ups.py", "nav.follow_ups", ":material/phone_in_talk:", Action.FOLLOW_UP, "nav.section_work"),
     PageSpec("teams.py", "nav.teams", ":material/groups:", Action.MANAGE_TEAMS, "nav.section_manage"),
     PageSpec("volunteers.py", "nav.volunteers", ":material/volunteer_activism:", Action.MANAGE_VOLUNTEERS, "nav.section_manage"),
     PageSpec("users.py", "nav.users", ":material/manage_accounts:", Action.MANAGE_USERS, "nav.section_manage"),

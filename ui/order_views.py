@@ -187,6 +187,9 @@ def history(events: list[dict]) -> None:
     st.caption(t("orders.history"))
     df = pd.DataFrame(events)
     df["at"] = df["at"].map(local_time)
+    # A rating with no actor came from the resident, through a rating link.
+    df["actor"] = [name or (t("orders.resident") if a == "rate" else "")
+                   for name, a in zip(df["actor"], df["action"])]
     df["action"] = df["action"].map(lambda a: label("action", a))
     df["change"] = [f"{label('status', f) if f else '—'} → {label('status', to)}"
                     for f, to in zip(df["from_status"], df["to_status"])]

@@ -52,3 +52,12 @@ def order_in(session: Session, town: Town, status: OrderStatus, *, at: datetime 
         return order
     return orders.rate(session, actor=town.officer, order_id=order.id, level=5,
                        channel=RatingChannel.call, now=at + 4 * step)
+
+
+def run_together(threads: list, timeout: float = 30) -> None:
+    """Start the threads, wait for them all, and fail if one is still stuck."""
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=timeout)
+    assert not any(t.is_alive() for t in threads)

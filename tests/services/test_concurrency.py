@@ -12,6 +12,7 @@ from models import OrderEvent, OrderStatus, Role, WorkOrder
 from services import orders, users
 from services.errors import OrderNotInState
 from tests.factories import build_town, place
+from tests.services.steps import run_together
 
 ROUNDS = 6
 
@@ -46,11 +47,7 @@ def test_two_managers_dispatching_one_order_at_once_have_exactly_one_winner(db_u
         threads = [threading.Thread(target=_dispatch_in_own_session,
                                     args=(db_url, barrier, m, order_id, team, results, errors))
                    for m, team in zip(managers, (town.team_a, town.team_b))]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=20)
-        assert not any(t.is_alive() for t in threads)
+        run_together(threads, timeout=20)
 
         assert len(results) == 1, errors
         assert len(errors) == 1 and isinstance(errors[0], OrderNotInState), errors

@@ -16,7 +16,8 @@ def test_defaults_apply_until_a_manager_changes_them(session):
         "dispatch_days": 1, "accept_days": 2, "due_days": 7, "rate_days": 7,
         "follow_up_days": 15, "star_1_hours": 100, "star_2_hours": 300, "star_3_hours": 600,
         "star_4_hours": 1000, "star_5_hours": 1500, "points_per_hour": 10,
-        "satisfaction_threshold": 3.5, "timezone": "Asia/Shanghai",
+        "satisfaction_threshold": 3.5, "timezone": "Asia/Shanghai", "rating_link_days": 14,
+        "public_base_url": "",
         "weight_category": 40, "weight_workload": 20, "weight_rating": 15, "weight_on_time": 10,
         "weight_nearby": 10, "weight_accept": 5, "team_full_load": 10,
     }
@@ -100,3 +101,25 @@ def test_volunteer_list_shows_hours_stars_and_points(session, town):
     other = next(r for r in rows if r["id"] == town.volunteers_a[1])
     assert (other["hours"], other["stars"], other["points"]) == (0.0, 0, 0)
     assert total == 3
+
+
+@pytest.mark.parametrize("entered, stored", [
+    ("https://diandan.example.gov.cn/", "https://diandan.example.gov.cn"),
+    ("  http://192.168.1.20:8501  ", "http://192.168.1.20:8501"),
+    ("https://example.cn/diandan", "https://example.cn/diandan"),
+    ("", ""),
+])
+def test_the_public_address_is_kept_without_its_trailing_slash(session, town, entered, stored):
+    assert settings.update(session, actor=town.manager,
+                           values={"public_base_url": entered})["public_base_url"] == stored
+
+
+@pytest.mark.parametrize("entered", ["diandan.example.gov.cn", "javascript:alert(1)",
+                                     "ftp://example.cn", "https://exa mple.cn",
+                                     "https://example.cn/?rate=x", "https://example.cn/#a",
+                                     "https://" + "a" * 200 + ".cn", "https://"])
+def test_a_public_address_that_is_not_an_http_address_is_refused(session, town, entered):
+    with pytest.raises(settings.Invalid) as err:
+        settings.update(session, actor=town.manager, values={"public_base_url": entered})
+    assert err.value.key == "error.setting_base_url"
+    assert session.get(Setting, "public_base_url") is None

@@ -1,0 +1,126 @@
+"""评单码 on a completed order: the QR code of a one-time rating link, and a printable rating card
+(评单卡) with the order's title, team, service day, the QR code and one line of instructions —
+no names, no phone numbers.
+
+The token is shown once (only its hash is stored), so it is kept in this browser session under
+the order's id until the page is left; making a new one revokes the old.
+"""
+
+from __future__ import annotations
+
+import html
+from io import BytesIO
+from urllib.parse import urlsplit
+
+import segno
+import streamlit as st
+
+from core import db
+from services import rating_links
+from services import settings as settings_service
+from services.permissions import Action, Actor, allowed
+from ui.i18n import t
+from ui.widgets import local_time, reporting_errors
+
+FALLBACK_BASE = "http://localhost:8501"
+
+
+def base_address() -> tuple[str, bool]:
+    """The public address from the settings, or (with False) this browser's own address."""
+    with db.session() as s:
+        configured = settings_service.current(s)["public_base_url"]
+    if configured:
+        return configured, True
+    seen = urlsplit(st.context.url or "")
+    if seen.scheme in ("http", "https") and seen.netloc:
+        return f"{seen.scheme}://{seen.netloc}", False
+    return FALLBACK_BASE, False
+
+
+def qr_png(url: str, scale: int = 8) -> bytes:
+    out = BytesIO()
+    segno.make(url, error="m").save(out, kind="png", scale=scale, border=2)
+    return out.getvalue()
+
+
+def card_html(*, title: str, team: str, day: str, url: str, until: str) -> str:
+    """A one-page printable card; every text is escaped, the QR code is inline SVG."""
+    svg = segno.make(url, error="m").svg_inline(scale=5, border=2)
+    e = html.escape
+    return f"""<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>{e(t("rating_link.card_title"))}</title>
+<style>
+@page {{ size: A6; margin: 8mm; }}
+body {{ font-family: "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; text-align: center;
+       margin: 0; color: #222; }}
+.card {{ border: 2px solid #c0392b; border-radius: 10px; padding: 6mm; max-width: 100mm;
+        margin: 6mm auto; }}
+h1 {{ font-size: 20pt; color: #c0392b; margin: 0 0 3mm; }}
+.title {{ font-size: 14pt; font-weight: bold; margin: 2mm 0; }}
+.meta {{ font-size: 11pt; margin: 1mm 0; }}
+.how {{ font-size: 11pt; margin-top: 3mm; }}
+.until {{ font-size: 9pt; color: #666; }}
+</style></head><body><div class="card">
+<h1>{e(t("rating_link.card_title"))}</h1>
+<div class="title">{e(title)}</div>
+<div class="meta">{e(t("rate.team"))}：{e(team)}</div>
+<div class="meta">{e(t("rate.day"))}：{e(day)}</div>
+{svg}
+<div class="how">{e(t("rating_link.card_how"))}</div>
+<div class="until">{e(t("rating_link.card_until", until=until))}</div>
+</div></body></html>
+"""
+
+
+def rating_link_section(actor: Actor, info: dict) -> None:
+    """Under a completed order's detail, for its team lead and the managers."""
+    order = info["order"]
+    if order["status"] != "completed" or not allowed(actor.role, Action.RATING_LINK):
+        return
+    st.subheader(t("rating_link.title"))
+    key = f"rating_link_{order['id']}"
+    base, configured = base_address()
+    if not configured:
+        st.warning(t("rating_link.no_base", base=base), icon=":material/warning:")
+    issued = st.session_state.get(key)
+    if issued is None:
+        _offer(actor, order["id"], key)
+        return
+    url = rating_links.link(base, issued["token"])
+    until = local_time(issued["expires_at"])
+    cols = st.columns([1, 2])
+    cols[0].image(qr_png(url), width=220, caption=t("rating_link.scan"))
+    with cols[1]:
+        st.caption(t("rating_link.link"))
+        st.code(url, language=None, wrap_lines=True)
+        st.caption(t("rating_link.valid_until", until=until))
+        card = card_html(title=order["title"], team=info["team"],
+                         day=local_time(order["completed_at"])[:10], url=url, until=until)
+        st.download_button(t("rating_link.card_download"), card.encode("utf-8"),
+                           file_name=f"rating-card-{order['code']}.html", mime="text/html",
+                           key=f"{key}_card", icon=":material/print:", type="primary")
+        st.download_button(t("rating_link.qr_download"), qr_png(url, scale=12),
+                           file_name=f"rating-qr-{order['code']}.png", mime="image/png",
+                           key=f"{key}_png", icon=":material/qr_code_2:")
+        if st.button(t("rating_link.hide"), key=f"{key}_hide"):
+            st.session_state.pop(key, None)
+            st.rerun()
+
+
+def _offer(actor: Actor, order_id: int, key: str) -> None:
+    with db.session() as s, reporting_errors():
+        live = rating_links.live_until(s, actor=actor, order_id=order_id)
+    st.caption(t("rating_link.hint"))
+    sure = True
+    if live is not None:
+        st.info(t("rating_link.live", until=local_time(live)), icon=":material/info:")
+        sure = st.checkbox(t("rating_link.replace_confirm"), key=f"{key}_sure")
+    if not st.button(t("rating_link.make"), key=f"{key}_make", icon=":material/qr_code_2:"):
+        return
+    if not sure:
+        st.warning(t("common.confirm_first"))
+        return
+    with db.write_session() as s, reporting_errors():
+        issued = rating_links.issue(s, actor=actor, order_id=order_id)
+    st.session_state[key] = {"token": issued.token, "expires_at": issued.expires_at}
+    st.rerun()

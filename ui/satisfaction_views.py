@@ -1,0 +1,82 @@
+"""满意度 widgets: the tiles, the breakdown table, the lowest-rated lists and residents' comments.
+Residents' words are shown in tables (plain text), never as Markdown."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from core import db
+from services import satisfaction
+from services.permissions import Actor
+from ui.i18n import label, t
+from ui.widgets import empty, local_time, percent
+
+RATE_COLUMNS = ("good_rate", "satisfied_rate")
+
+
+def summary_tiles(summary: dict) -> None:
+    cols = st.columns(4)
+    cols[0].metric(t("overview.good_rate"), percent(summary["good_rate"]), border=True,
+                   help=t("satisfaction.good_help"))
+    cols[1].metric(t("overview.satisfied_rate"), percent(summary["satisfied_rate"]),
+                   border=True, help=t("satisfaction.satisfied_help"))
+    cols[2].metric(t("satisfaction.ratings"), summary["ratings"], border=True)
+    cols[3].metric(t("satisfaction.average"), "—" if summary["average"] is None
+                   else f"{summary['average']:.2f}", border=True)
+
+
+def _table(df: pd.DataFrame, name_key: str) -> None:
+    shown = df.copy()
+    for column in RATE_COLUMNS:
+        shown[column] = shown[column] * 100
+    st.dataframe(
+        shown[["name", "ratings", "good_rate", "satisfied_rate", "average"]], hide_index=True,
+        width="stretch",
+        column_config={
+            "name": t(name_key), "ratings": t("satisfaction.ratings"),
+            "good_rate": st.column_config.ProgressColumn(t("overview.good_rate"), format="%.1f%%",
+                                                         min_value=0, max_value=100),
+            "satisfied_rate": st.column_config.NumberColumn(t("overview.satisfied_rate"),
+                                                            format="%.1f%%"),
+            "average": st.column_config.NumberColumn(t("satisfaction.average"), format="%.2f")})
+
+
+def breakdown_table(actor: Actor, start: date, end: date, by: str) -> None:
+    with db.session() as s:
+        df = satisfaction.breakdown(s, actor=actor, start=start, end=end, by=by)
+    if df.empty:
+        empty("satisfaction.none")
+        return
+    _table(df, f"satisfaction.dim.{by}")
+
+
+def lowest_table(actor: Actor, start: date, end: date, by: str) -> tuple[int, ...]:
+    """The lowest-rated items or teams; returns their ids for the comments below."""
+    st.caption(t(f"satisfaction.lowest_{by}"))
+    with db.session() as s:
+        df = satisfaction.lowest(s, actor=actor, start=start, end=end, by=by)
+    if df.empty:
+        empty("satisfaction.none_lowest")
+        return ()
+    _table(df, f"satisfaction.dim.{by}")
+    return tuple(int(k) for k in df["key"])
+
+
+def comment_table(actor: Actor, start: date, end: date, *, item_ids: tuple[int, ...],
+                  team_ids: tuple[int, ...]) -> None:
+    with db.session() as s:
+        rows = satisfaction.comments(s, actor=actor, start=start, end=end, item_ids=item_ids,
+                                     team_ids=team_ids)
+    if not rows:
+        empty("satisfaction.no_comments")
+        return
+    df = pd.DataFrame(rows)
+    df["at"] = df["at"].map(local_time)
+    df["level"] = df["level"].map(lambda v: label("level", v))
+    df["channel"] = df["channel"].map(lambda v: label("channel", v))
+    shown = ["level", "comment", "item", "team", "code", "title", "channel", "at"]
+    st.dataframe(df[shown], hide_index=True, width="stretch",
+                 column_config={c: t(f"satisfaction.col.{c}") for c in shown})
