@@ -19,7 +19,8 @@ with db.session() as s:
 GROUPS = (("settings.time_limits", ("dispatch_days", "accept_days", "due_days", "rate_days",
                                      "follow_up_days")),
           ("settings.stars", tuple(f"star_{i}_hours" for i in range(1, 6))),
-          ("settings.other", ("points_per_hour", "satisfaction_threshold", "timezone")))
+          ("settings.menu", ("satisfaction_threshold", "menu_min_ratings", "menu_idle_months")),
+          ("settings.other", ("points_per_hour", "timezone")))
 specs = {spec.key: spec for spec in BUSINESS_SETTINGS}
 
 with st.form("settings_form"):
