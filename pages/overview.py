@@ -1,4 +1,5 @@
-"""概览: the period's tiles and orders per month by status."""
+"""概览: the period's tiles, orders per month by status, and demand (needs recorded) against
+supply (orders done) per category."""
 
 from datetime import timedelta
 
@@ -25,6 +26,7 @@ with db.session() as s:
     tiles = reports.overview(s, actor=actor, start=start, end=end)
     year_ago = (today.replace(day=1) - timedelta(days=335)).replace(day=1)
     monthly = reports.orders_by_month(s, actor=actor, start=year_ago, end=today)
+    demand = reports.demand_supply(s, actor=actor, start=start, end=end)
 
 row1 = st.columns(4)
 row1[0].metric(t("overview.placed"), tiles["placed"], border=True)
@@ -44,3 +46,10 @@ if monthly.empty:
     empty("overview.no_orders")
 else:
     st.altair_chart(charts.orders_by_month(monthly), width="stretch")
+
+st.subheader(t("overview.demand_supply"))
+st.caption(t("overview.demand_supply_help"))
+if demand.empty:
+    empty("overview.no_demand")
+else:
+    st.altair_chart(charts.demand_supply(demand), width="stretch")

@@ -34,8 +34,7 @@ MAX_ROWS = 2000
 EXPORT_MAX_ROWS = 50_000
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-# (code, header) of the import template, in column order; the survey export starts the same way,
-# so an exported list can be edited and imported again.
+# (code, header) of the import template, in column order; the survey export starts the same way.
 COLUMNS = (("site", "村（站）"), ("surveyed_on", "调查日期"), ("respondent", "受访对象"),
            ("people_covered", "覆盖人数"), ("category", "服务类别"), ("item", "服务项目"),
            ("text", "需求内容"), ("priority", "需求类型"))

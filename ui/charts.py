@@ -29,3 +29,40 @@ def orders_by_month(df: pd.DataFrame) -> alt.Chart:
                              alt.Tooltip("orders:Q", title=t("overview.orders"))])
             .transform_calculate(status_order=f"indexof({list(domain)!r}, datum.status_label)")
             .properties(height=320))
+
+
+def need_heat(df: pd.DataFrame) -> alt.Chart:
+    """Villages × categories, each cell the number of needs, darker for more."""
+    base = alt.Chart(df).encode(
+        x=alt.X("category:N", title=t("needs.col.category"), axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("village:N", title=t("needs.col.site")))
+    cells = base.mark_rect().encode(
+        color=alt.Color("needs:Q", title=t("needs.count"), scale=alt.Scale(scheme="oranges")),
+        tooltip=[alt.Tooltip("village:N", title=t("needs.col.site")),
+                 alt.Tooltip("category:N", title=t("needs.col.category")),
+                 alt.Tooltip("needs:Q", title=t("needs.count"))])
+    numbers = base.mark_text(fontSize=13).encode(text="needs:Q")
+    rows = max(1, df["village"].nunique())
+    return (cells + numbers).properties(height=min(600, 28 * rows + 40))
+
+
+def demand_supply(df: pd.DataFrame) -> alt.Chart:
+    """Per category: needs recorded next to orders done, side by side."""
+    long = df.melt(id_vars="category", value_vars=["needs", "done"], var_name="kind",
+                   value_name="count")
+    long["kind_label"] = long["kind"].map({"needs": t("overview.demand"),
+                                           "done": t("overview.supply")})
+    domain = [t("overview.demand"), t("overview.supply")]
+    return (alt.Chart(long).mark_bar()
+            .encode(x=alt.X("category:N", title=t("orders.category"),
+                            axis=alt.Axis(labelAngle=0)),
+                    xOffset=alt.XOffset("kind_label:N", sort=domain),
+                    y=alt.Y("count:Q", title=t("overview.count"),
+                            axis=alt.Axis(format="d", tickMinStep=1)),
+                    color=alt.Color("kind_label:N", title="", sort=domain,
+                                    scale=alt.Scale(domain=domain,
+                                                    range=["#f4a261", "#457b9d"])),
+                    tooltip=[alt.Tooltip("category:N", title=t("orders.category")),
+                             alt.Tooltip("kind_label:N", title=""),
+                             alt.Tooltip("count:Q", title=t("overview.count"))])
+            .properties(height=300))

@@ -23,9 +23,12 @@ class PageSpec:
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("overview.py", "nav.overview", ":material/dashboard:", Action.VIEW_OVERVIEW, "nav.section_read"),
     PageSpec("orders.py", "nav.orders", ":material/list_alt:", Action.VIEW_ORDERS, "nav.section_work"),
+    PageSpec("surveys.py", "nav.surveys", ":material/assignment:", Action.RECORD_SURVEY, "nav.section_work"),
+    PageSpec("needs.py", "nav.needs", ":material/grid_view:", Action.VIEW_NEEDS, "nav.section_work"),
     PageSpec("dispatch.py", "nav.dispatch", ":material/send:", Action.DISPATCH, "nav.section_work"),
     PageSpec("my_orders.py", "nav.my_orders", ":material/assignment_ind:", Action.WORK_ORDERS, "nav.section_work"),
     PageSpec("ratings.py", "nav.ratings", ":material/star:", Action.RATE, "nav.section_work"),
+    PageSpec("menu.py", "nav.menu", ":material/restaurant_menu:", Action.VIEW_MENU, "nav.section_manage"),
     PageSpec("teams.py", "nav.teams", ":material/groups:", Action.MANAGE_TEAMS, "nav.section_manage"),
     PageSpec("volunteers.py", "nav.volunteers", ":material/volunteer_activism:", Action.MANAGE_VOLUNTEERS, "nav.section_manage"),
     PageSpec("users.py", "nav.users", ":material/manage_accounts:", Action.MANAGE_USERS, "nav.section_manage"),

@@ -7,7 +7,7 @@ import streamlit as st
 
 from core import db
 from models import OrderSource, Role
-from services import catalog, orders, sites, teams
+from services import catalog, needs, orders, sites, teams
 from services.permissions import Actor
 from ui.i18n import label, t
 from ui.widgets import (day, empty, flash, local_time, local_today, overdue_column, paged,
@@ -87,6 +87,7 @@ def order_table(rows: list[dict], key: str) -> int | None:
 def detail(actor: Actor, order_id: int) -> dict:
     with db.session() as s, reporting_errors():
         info = orders.detail(s, actor=actor, order_id=order_id)
+        info["needs"] = needs.of_order(s, order_id=order_id)
     o = info["order"]
     st.subheader(f"{o['code']} · {label('status', o['status'])}")
     st.text(o["title"])
@@ -106,6 +107,8 @@ def detail(actor: Actor, order_id: int) -> dict:
     if o["description"]:
         st.caption(t("orders.description"))
         st.text(o["description"])
+    if info["needs"]:
+        from_needs(info["needs"])
     if o["last_decline_reason"] and o["status"] == "submitted":
         st.warning(t("orders.declined_before", reason=o["last_decline_reason"]))
     if info["service"]:
@@ -121,6 +124,17 @@ def detail(actor: Actor, order_id: int) -> dict:
             st.text(r["comment"])
     history(info["history"])
     return info
+
+
+def from_needs(rows: list[dict]) -> None:
+    """The survey needs this order was placed for."""
+    st.caption(t("orders.from_needs", count=len(rows)))
+    df = pd.DataFrame(rows)
+    df["surveyed_on"] = df["surveyed_on"].map(day)
+    df["priority"] = df["priority"].map(lambda v: label("priority", v))
+    shown = ["surveyed_on", "site", "respondent", "people_covered", "priority", "text"]
+    st.dataframe(df[shown], hide_index=True, width="stretch",
+                 column_config={c: t(f"needs.col.{c}") for c in shown})
 
 
 def history(events: list[dict]) -> None:
