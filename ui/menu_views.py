@@ -34,7 +34,7 @@ def review_table(rows: list[dict]) -> None:
     shown = ["title", "category", "status", "flags", "teams", "needs", "open_needs", "orders",
              "beneficiaries", "ratings", "average", "good_rate", "last_order_on",
              "retired_reason"]
-    st.dataframe(df[shown], key="menu_table", hide_index=True, width="stretch",
+    st.dataframe(df[shown], hide_index=True, width="stretch",
                  column_config={c: t(f"menu.col.{c}") for c in shown})
 
 
@@ -43,7 +43,7 @@ def unserved_table(rows: list[dict]) -> None:
     if not rows:
         empty("menu.unserved_none")
         return
-    st.dataframe(pd.DataFrame(rows), key="menu_unserved", hide_index=True,
+    st.dataframe(pd.DataFrame(rows), hide_index=True,
                  column_config={"category": t("menu.col.category"),
                                 "open_needs": t("menu.col.open_needs")})
 

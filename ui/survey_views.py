@@ -12,7 +12,7 @@ from services import survey_io, surveys
 from services.errors import DomainError
 from services.permissions import Actor
 from ui.i18n import error_text, label, t
-from ui.widgets import day, empty, flash, local_today, paged, reporting_errors, table_key
+from ui.widgets import day, empty, flash, local_today, paged, reporting_errors
 
 PRIORITIES = [p.value for p in NeedPriority]
 MAX_LINES = surveys.MAX_NEEDS
@@ -117,7 +117,7 @@ def survey_table(rows: list[dict]) -> None:
     df["surveyed_on"] = df["surveyed_on"].map(day)
     shown = ["surveyed_on", "site", "respondent", "people_covered", "needs", "categories",
              "officer"]
-    st.dataframe(df[shown], key=table_key("surveys_table"), hide_index=True, width="stretch",
+    st.dataframe(df[shown], hide_index=True, width="stretch",
                  column_config={c: t(f"surveys.col.{c}") for c in shown})
 
 
