@@ -35,15 +35,14 @@ def need_heat(df: pd.DataFrame) -> alt.Chart:
     """Villages × categories, each cell the number of needs, darker for more."""
     base = alt.Chart(df).encode(
         x=alt.X("category:N", title=t("needs.col.category"), axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("village:N", title=t("needs.col.site")))
+        y=alt.Y("village:N", title=None))
     cells = base.mark_rect().encode(
         color=alt.Color("needs:Q", title=t("needs.count"), scale=alt.Scale(scheme="oranges")),
         tooltip=[alt.Tooltip("village:N", title=t("needs.col.site")),
                  alt.Tooltip("category:N", title=t("needs.col.category")),
                  alt.Tooltip("needs:Q", title=t("needs.count"))])
     numbers = base.mark_text(fontSize=13).encode(text="needs:Q")
-    rows = max(1, df["village"].nunique())
-    return (cells + numbers).properties(height=min(600, 28 * rows + 40))
+    return (cells + numbers).properties(height=alt.Step(34))
 
 
 def demand_supply(df: pd.DataFrame) -> alt.Chart:
