@@ -10,7 +10,7 @@ from services.permissions import Action, allowed
 from ui import charts, need_views, order_views
 from ui.i18n import t
 from ui.session import require
-from ui.widgets import empty
+from ui.widgets import chart_or_empty
 
 actor = require(Action.VIEW_NEEDS)
 
@@ -21,10 +21,7 @@ with db.session() as s:
     heat = needs.heat(s, actor=actor, flt=flt)
 
 st.subheader(t("needs.heat_title"))
-if heat.empty:
-    empty("needs.none")
-else:
-    st.altair_chart(charts.need_heat(heat), width="stretch")
+chart_or_empty(heat, charts.need_heat, "needs.none")
 
 st.subheader(t("needs.list_title"))
 may_handle = allowed(actor.role, Action.HANDLE_NEEDS)

@@ -8,7 +8,7 @@ from services.permissions import Action, allowed
 from ui import order_views
 from ui.i18n import t
 from ui.session import require
-from ui.widgets import flash, reporting_errors
+from ui.widgets import confirmed_reason, flash, reporting_errors
 
 actor = require(Action.VIEW_ORDERS)
 
@@ -26,18 +26,13 @@ with browse:
         info = order_views.detail(actor, picked)
         if allowed(actor.role, Action.CANCEL) and info["order"]["status"] in (
                 "submitted", "dispatched", "accepted"):
-            with st.form("cancel_order"):
-                reason = st.text_input(t("orders.cancel_reason"), key="cancel_reason",
-                                       max_chars=500)
-                sure = st.checkbox(t("orders.cancel_confirm"), key="cancel_sure")
-                go = st.form_submit_button(t("orders.cancel"))
-            if go:
-                if not sure:
-                    st.warning(t("common.confirm_first"))
-                else:
-                    with db.write_session() as s, reporting_errors():
-                        orders.cancel(s, actor=actor, order_id=picked, reason=reason)
-                    flash(t("orders.cancelled"))
+            reason = confirmed_reason("cancel_order", reason_label=t("orders.cancel_reason"),
+                                      confirm_label=t("orders.cancel_confirm"),
+                                      button=t("orders.cancel"), key="cancel")
+            if reason is not None:
+                with db.write_session() as s, reporting_errors():
+                    orders.cancel(s, actor=actor, order_id=picked, reason=reason)
+                flash(t("orders.cancelled"))
 
 with place:
     order_views.place_form(actor, names)

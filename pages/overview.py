@@ -11,7 +11,7 @@ from services.permissions import Action
 from ui import charts
 from ui.i18n import t
 from ui.session import require
-from ui.widgets import empty, local_today, percent
+from ui.widgets import chart_or_empty, local_today, percent
 
 actor = require(Action.VIEW_OVERVIEW)
 
@@ -42,14 +42,8 @@ row2[2].metric(t("overview.satisfied_rate"), percent(tiles["satisfied_rate"]), b
 row2[3].metric(t("overview.active_volunteers"), tiles["active_volunteers"], border=True)
 
 st.subheader(t("overview.by_month"))
-if monthly.empty:
-    empty("overview.no_orders")
-else:
-    st.altair_chart(charts.orders_by_month(monthly), width="stretch")
+chart_or_empty(monthly, charts.orders_by_month, "overview.no_orders")
 
 st.subheader(t("overview.demand_supply"))
 st.caption(t("overview.demand_supply_help"))
-if demand.empty:
-    empty("overview.no_demand")
-else:
-    st.altair_chart(charts.demand_supply(demand), width="stretch")
+chart_or_empty(demand, charts.demand_supply, "overview.no_demand")

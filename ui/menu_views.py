@@ -9,7 +9,7 @@ from core import db
 from services import catalog, survey_io
 from services.permissions import Actor
 from ui.i18n import t
-from ui.widgets import day, empty, flash, percent, reporting_errors
+from ui.widgets import confirmed_reason, day, empty, flash, percent, reporting_errors
 
 
 def flag_text(flag: dict) -> str:
@@ -93,16 +93,11 @@ def item_form(actor: Actor, rows: list[dict], names: dict) -> None:
                 catalog.update_item(s, actor=actor, item_id=item_id, **fields)
         flash(t("common.saved"))
     if item_id is not None:
-        with st.form(f"menu_retire_{item_id}"):
-            st.caption(t("menu.retire_title"))
-            reason = st.text_input(t("menu.retire_reason"), key="menu_retire_reason",
-                                   max_chars=200)
-            sure = st.checkbox(t("menu.retire_confirm"), key="menu_retire_sure")
-            retire = st.form_submit_button(t("menu.retire"))
-        if retire:
-            if not sure:
-                st.warning(t("common.confirm_first"))
-                return
+        reason = confirmed_reason(f"menu_retire_{item_id}", caption=t("menu.retire_title"),
+                                  reason_label=t("menu.retire_reason"),
+                                  confirm_label=t("menu.retire_confirm"), button=t("menu.retire"),
+                                  key="menu_retire", max_chars=200)
+        if reason is not None:
             with db.write_session() as s, reporting_errors():
                 catalog.retire_item(s, actor=actor, item_id=item_id, reason=reason)
             flash(t("menu.retired_done"))

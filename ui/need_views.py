@@ -11,7 +11,8 @@ from services import needs
 from services.errors import DomainError
 from services.permissions import Actor
 from ui.i18n import error_text, label, t
-from ui.widgets import day, empty, flash, local_today, paged, reporting_errors, table_key
+from ui.widgets import (confirmed_reason, day, empty, flash, local_today, paged, reporting_errors,
+                        table_key)
 
 STATES = needs.STATES
 PRIORITIES = ("hear", "see", "get")
@@ -115,15 +116,11 @@ def order_form(actor: Actor, picked: list[dict], names: dict) -> None:
 
 
 def close_form(actor: Actor, need: dict) -> None:
-    with st.form(f"need_close_{need['id']}"):
-        st.caption(t("needs.close_title"))
-        reason = st.text_input(t("needs.close_reason"), key="nd_close_reason", max_chars=200)
-        sure = st.checkbox(t("needs.close_confirm"), key="nd_close_sure")
-        go = st.form_submit_button(t("needs.close"))
-    if go:
-        if not sure:
-            st.warning(t("common.confirm_first"))
-            return
+    reason = confirmed_reason(f"need_close_{need['id']}", caption=t("needs.close_title"),
+                              reason_label=t("needs.close_reason"),
+                              confirm_label=t("needs.close_confirm"), button=t("needs.close"),
+                              key="nd_close", max_chars=200)
+    if reason is not None:
         with db.write_session() as s, reporting_errors():
             needs.close(s, actor=actor, need_id=need["id"], reason=reason)
         flash(t("needs.closed"))

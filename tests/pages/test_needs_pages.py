@@ -11,7 +11,8 @@ from core import db
 from models import Need, NeedStatus, ServiceItem, Survey, WorkOrder
 from services import catalog, surveys
 from services.surveys import NeedInput
-from tests.pages.conftest import goto, open_app, run, select_row, submit, table, values, zh
+from tests.pages.conftest import (goto, open_app, run, select_row, submit, table, table_key,
+                                  values, zh)
 
 
 def _page(world, who, page):
@@ -35,6 +36,13 @@ def _frame(at, column):
     frames = [f.value for f in at.dataframe if column in f.value.columns]
     assert len(frames) == 1, [list(f.value.columns) for f in at.dataframe]
     return frames[0]
+
+
+def _tick(at, rows):
+    """Tick several rows of the needs list (AppTest takes a selection as the widget's state)."""
+    at.session_state[table_key(at, "needs_table")] = {"selection": {"rows": rows, "columns": [],
+                                                                    "cells": []}}
+    return run(at)
 
 
 def _click(at, key):
@@ -101,10 +109,7 @@ def test_the_manager_turns_two_needs_of_one_village_into_one_order(world):
     at = _page(world, "manager", "needs.py")
     assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")  # the heat map
     assert sorted(table(at, "needs_table")["text"]) == ["想听养老金政策", "想听防诈骗讲座"]
-    key = at.session_state["table_generation"] if "table_generation" in at.session_state else 0
-    at.session_state[f"needs_table_{key}"] = {"selection": {"rows": [0, 1], "columns": [],
-                                                            "cells": []}}
-    run(at)
+    _tick(at, [0, 1])
     title = next(w for w in at.text_input if (w.key or "").startswith("nd_title_"))
     assert title.value == "想听防诈骗讲座"
     submit(at, zh("orders.place"))
@@ -141,10 +146,7 @@ def test_needs_of_two_villages_show_why_they_cannot_make_one_order(world):
     _survey(world, "想听讲座")
     _survey(world, "想听讲座", village=world.town.village_b)
     at = _page(world, "manager", "needs.py")
-    key = at.session_state["table_generation"] if "table_generation" in at.session_state else 0
-    at.session_state[f"needs_table_{key}"] = {"selection": {"rows": [0, 1], "columns": [],
-                                                            "cells": []}}
-    run(at)
+    _tick(at, [0, 1])
     assert values(at.warning) == [zh("error.needs_one_village")]
     assert not at.get("form_submit_button")
 
