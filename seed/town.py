@@ -382,6 +382,7 @@ def _menu(session: Session, town: _Town) -> None:
 # Menu items that behave differently from the rest, so the menu review has something to show.
 # The retired one has had no orders for a while before the manager takes it off the menu.
 RETIRED_QUIET_DAYS = 45
+UNWANTED_QUIET_DAYS = 200  # longer than menu_idle_months: the menu review flags it
 _UNLOVED_ITEM = "电商直播培训"                 # poorly rated
 _UNWANTED_ITEM = "农家书屋读书会"               # almost nobody asks for it
 _RETIRED_ITEM = ("送电影下乡", "家家有电视和手机，露天电影观众逐年减少")
@@ -426,9 +427,11 @@ def _content(planner: _Planner, town: _Town, submitted: datetime, *,
         category = rng.choices(range(len(data.CATEGORY_WEIGHTS)), data.CATEGORY_WEIGHTS)[0]
     local_day = planner.day(submitted)
     retiring = submitted > planner.anchor - timedelta(days=RETIRED_QUIET_DAYS)
+    forgotten = submitted > planner.anchor - timedelta(days=UNWANTED_QUIET_DAYS)
     menu = [i for i, m in enumerate(data.MENU) if m[0] == category
             and local_day.month in data.SEASONS.get(m[1], (local_day.month,))
-            and not (retiring and m[1] == _RETIRED_ITEM[0])]
+            and not (retiring and m[1] == _RETIRED_ITEM[0])
+            and not (forgotten and m[1] == _UNWANTED_ITEM)]
     item_weights = [0.05 if data.MENU[i][1] == _UNWANTED_ITEM else
                     0.6 if data.MENU[i][1] == _UNLOVED_ITEM else 1.0 for i in menu]
     if source == OrderSource.activity or rng.random() < 0.88:
@@ -530,7 +533,7 @@ def _accept_and_finish(planner: _Planner, town: _Town, plan: Plan, team: str,
         at = planner.office(completed + (planner.hours(8 * 24, 13 * 24) if late
                                          else planner.hours(12, 6 * 24)))
     item_title = data.MENU[plan.item][1] if plan.item is not None else ""
-    table = ((5, 15), (4, 25), (3, 25), (2, 20), (1, 15)) if item_title == _UNLOVED_ITEM \
+    table = ((5, 10), (4, 20), (3, 25), (2, 25), (1, 20)) if item_title == _UNLOVED_ITEM \
         else data.RATING_WEIGHTS
     level = rng.choices(*zip(*table))[0]
     plan.steps.append(Step("rate", at, level=level, channel=channel, actor=actor,

@@ -84,18 +84,23 @@ def _filtered(session: Session, actor: Actor, flt: NeedFilter, *columns):
 
 
 def heat(session: Session, *, actor: Actor, flt: NeedFilter = NeedFilter()) -> pd.DataFrame:
-    """Needs per village and category, counted in SQL: columns village, category, needs."""
+    """Needs per village and category, counted in SQL: columns village, category, needs, and
+    the keys that put villages in tree order and categories in menu order."""
     ensure_allowed(actor, Action.VIEW_NEEDS)
     q = (_filtered(session, actor, flt, Survey.site_id, Need.category_id, func.count())
          .group_by(Survey.site_id, Need.category_id))
     counts = session.exec(q).all()
     if not counts:
         return pd.DataFrame(columns=["village", "category", "needs"])
-    sites = dict(session.exec(select(Site.id, Site.name)
-                              .where(Site.id.in_({c[0] for c in counts}))).all())
-    cats = dict(session.exec(select(ServiceCategory.id, ServiceCategory.name)).all())
-    return pd.DataFrame([(sites[s], cats[c], n) for s, c, n in counts],
-                        columns=["village", "category", "needs"])
+    # Sites in the order they were added (a materialised path sorts /10/ before /3/).
+    sites = {i: (name, i) for i, name in session.exec(
+        select(Site.id, Site.name).where(Site.id.in_({c[0] for c in counts})))}
+    cats = {i: (name, order) for i, name, order in session.exec(
+        select(ServiceCategory.id, ServiceCategory.name, ServiceCategory.sort_order))}
+    df = pd.DataFrame([(sites[s][0], cats[c][0], n, sites[s][1], cats[c][1])
+                       for s, c, n in counts],
+                      columns=["village", "category", "needs", "village_order", "category_order"])
+    return df.sort_values(["village_order", "category_order"]).reset_index(drop=True)
 
 
 def page(session: Session, *, actor: Actor, flt: NeedFilter = NeedFilter(), offset: int = 0,
@@ -110,7 +115,7 @@ def page(session: Session, *, actor: Actor, flt: NeedFilter = NeedFilter(), offs
         .join(Site, Site.id == Survey.site_id)
         .join(ServiceCategory, ServiceCategory.id == Need.category_id)
         .join(ServiceItem, ServiceItem.id == Need.item_id, isouter=True)
-        .order_by(Site.path, ServiceCategory.sort_order, Survey.surveyed_on.desc(), Need.id)
+        .order_by(Site.id, ServiceCategory.sort_order, Survey.surveyed_on.desc(), Need.id)
         .offset(offset).limit(limit)).all()
     return [{"id": n.id, "site_id": sv.site_id, "site": site, "category_id": n.category_id,
              "category": cat, "item": item or "", "text": n.text, "priority": n.priority.value,

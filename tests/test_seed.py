@@ -247,6 +247,7 @@ def test_the_town_has_surveys_with_open_ordered_and_closed_needs_linked_to_their
     flagged = {r["title"]: [f["kind"] for f in r["flags"]]
                for r in menu.review(s, actor=manager, now=built[1].now)}
     assert flagged["电商直播培训"] == ["low_rating"]
+    assert flagged["农家书屋读书会"] == ["idle"]
 
 
 def test_a_second_build_without_reset_refuses_and_leaves_the_data_alone(built, capsys):

@@ -34,8 +34,10 @@ def orders_by_month(df: pd.DataFrame) -> alt.Chart:
 def need_heat(df: pd.DataFrame) -> alt.Chart:
     """Villages × categories, each cell the number of needs, darker for more."""
     base = alt.Chart(df).encode(
-        x=alt.X("category:N", title=t("needs.col.category"), axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("village:N", title=None))
+        x=alt.X("category:N", title=None,
+                sort=list(dict.fromkeys(df.sort_values("category_order")["category"])),
+                axis=alt.Axis(orient="top", labelAngle=0, labelOverlap=False, labelLimit=140)),
+        y=alt.Y("village:N", title=None, sort=list(dict.fromkeys(df["village"]))))
     cells = base.mark_rect().encode(
         color=alt.Color("needs:Q", title=t("needs.count"), scale=alt.Scale(scheme="oranges")),
         tooltip=[alt.Tooltip("village:N", title=t("needs.col.site")),

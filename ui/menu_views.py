@@ -31,9 +31,9 @@ def review_table(rows: list[dict]) -> None:
     df["average"] = df["average"].map(lambda v: "—" if v is None or pd.isna(v) else f"{v:.2f}")
     df["last_order_on"] = df["last_order_on"].map(day)
     df["flags"] = df["flags"].map(lambda fs: "；".join(flag_text(f) for f in fs))
-    shown = ["title", "category", "status", "flags", "teams", "needs", "open_needs", "orders",
+    shown = ["title", "category", "status", "flags", "needs", "open_needs", "orders",
              "beneficiaries", "ratings", "average", "good_rate", "last_order_on",
-             "retired_reason"]
+             "retired_reason", "teams"]
     st.dataframe(df[shown], hide_index=True, width="stretch",
                  column_config={c: t(f"menu.col.{c}") for c in shown})
 
