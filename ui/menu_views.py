@@ -63,6 +63,7 @@ def item_form(actor: Actor, rows: list[dict], names: dict) -> None:
     by_id = {r["id"]: r for r in rows if r["active"]}
     st.subheader(t("menu.edit_title"))
     item_id = st.selectbox(t("menu.pick"), [None, *by_id], key="menu_pick",
+                           placeholder=t("menu.new"),
                            format_func=lambda i: f"{by_id[i]['category']} · {by_id[i]['title']}"
                            if i else t("menu.new"))
     current = by_id.get(item_id, {})

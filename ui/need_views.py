@@ -25,12 +25,14 @@ def filters(names: dict) -> needs.NeedFilter:
                                   format_func=lambda v: label("need_state", v),
                                   placeholder=t("common.all"))
         site_id = c[1].selectbox(t("surveys.village"), [None, *names["sites"]], key="nf_site",
+                                 placeholder=t("common.all"),
                                  format_func=lambda v: names["sites"].get(v, t("common.all")))
         category_id = c[2].selectbox(t("surveys.category"), [None, *names["categories"]],
-                                     key="nf_cat", format_func=lambda v: names["categories"]
+                                     key="nf_cat", placeholder=t("common.all"), format_func=lambda v: names["categories"]
                                      .get(v, t("common.all")))
         c = st.columns(3)
         priority = c[0].selectbox(t("surveys.priority"), [None, *PRIORITIES], key="nf_priority",
+                                  placeholder=t("common.all"),
                                   format_func=lambda v: label("priority", v) if v
                                   else t("common.all"))
         dates = c[1].date_input(t("surveys.between"), value=(), key="nf_dates",
@@ -94,7 +96,8 @@ def order_form(actor: Actor, picked: list[dict], names: dict) -> None:
         item_id = st.selectbox(t("orders.item"), item_ids, key=f"nd_item_{key}",
                                index=item_ids.index(draft["item_id"])
                                if draft["item_id"] in item_ids else 0,
-                               format_func=lambda v: items.get(v, t("orders.no_item")))
+                               format_func=lambda v: items.get(v, t("orders.no_item")),
+                               placeholder=t("orders.no_item"))
         description = st.text_area(t("orders.description"), value=draft["description"],
                                    max_chars=2000, key=f"nd_desc_{key}")
         c = st.columns(3)

@@ -63,7 +63,8 @@ def record_form(actor: Actor, names: dict) -> None:
                                          format_func=names["categories"].get)
             items = {iid: title for iid, cat, title in names["items"] if cat == category_id}
             item_id = c[1].selectbox(t("surveys.item"), [None, *items], key=f"sv_item_{g}_{i}",
-                                     format_func=lambda v: items.get(v, t("orders.no_item")))
+                                     format_func=lambda v: items.get(v, t("orders.no_item")),
+                                     placeholder=t("orders.no_item"))
             priority = st.radio(t("surveys.priority"), PRIORITIES, key=f"sv_pri_{g}_{i}",
                                 horizontal=True, format_func=lambda v: label("priority", v))
             text = st.text_input(t("surveys.text"), key=f"sv_text_{g}_{i}", max_chars=500,
@@ -90,11 +91,14 @@ def filters(actor: Actor, names: dict) -> surveys.SurveyFilter:
     with st.expander(t("orders.filters"), icon=":material/search:"):
         c = st.columns(4)
         site_id = c[0].selectbox(t("surveys.village"), [None, *names["sites"]], key="svf_site",
-                                 format_func=lambda v: names["sites"].get(v, t("common.all")))
+                                 format_func=lambda v: names["sites"].get(v, t("common.all")),
+                                 placeholder=t("common.all"))
         officer_id = c[1].selectbox(t("surveys.officer"), [None, *officers], key="svf_officer",
-                                    format_func=lambda v: officers.get(v, t("common.all")))
+                                    format_func=lambda v: officers.get(v, t("common.all")),
+                                    placeholder=t("common.all"))
         category_id = c[2].selectbox(t("surveys.category"), [None, *names["categories"]],
-                                     key="svf_cat", format_func=lambda v: names["categories"]
+                                     key="svf_cat", placeholder=t("common.all"),
+                                     format_func=lambda v: names["categories"]
                                      .get(v, t("common.all")))
         dates = c[3].date_input(t("surveys.between"), value=(), key="svf_dates",
                                 format="YYYY-MM-DD")
