@@ -211,3 +211,49 @@ def test_the_overview_shows_needs_against_orders_done(world):
     assert zh("overview.demand_supply") in values(at.subheader)
     charts = at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
     assert len(charts) == 2
+
+
+# --- 批量导入 -----------------------------------------------------------------------------------
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _upload(world, rows):
+    from tests.services.test_survey_io import xlsx
+
+    at = _page(world, "manager", "surveys.py")
+    at.file_uploader(key="sv_upload_0").set_value(("三月.xlsx", xlsx(rows), XLSX))
+    return run(at)
+
+
+def test_an_import_with_a_bad_row_names_the_row_and_column_and_offers_no_import(world):
+    day = (db.utcnow() - timedelta(days=1)).date().isoformat()
+    at = _upload(world, [["东村", day, "李家", 3, "理论宣讲", "", "想听讲座", "最想听"],
+                         ["南村", day, "王家", 2, "理论宣讲", "", "想听讲座", "最想听"]])
+    errors = _frame(at, "message")
+    assert list(zip(errors["row"], errors["column"], errors["message"])) == [
+        (3, "村（站）", zh("error.import_site", name="南村"))]
+    assert values(at.error) == [zh("surveys.import_refused", count=1)]
+    assert zh("surveys.import") not in [b.label for b in at.get("form_submit_button")]
+    with db.session(world.url) as s:
+        assert s.exec(select(Survey)).all() == []
+
+
+def test_a_valid_import_is_written_only_after_the_confirmation(world):
+    day = (db.utcnow() - timedelta(days=1)).date().isoformat()
+    at = _upload(world, [["东村", day, "李家", 3, "理论宣讲", "", "想听讲座", "最想听"],
+                         ["西村", day, "王家", 2, "理论宣讲", "", "@所有人 想看电影", "最想要"]])
+    submit(at, zh("surveys.import"))
+    assert values(at.warning) == [zh("common.confirm_first")]
+    at.checkbox(key="sv_import_sure").check()
+    submit(at, zh("surveys.import"))
+    assert values(at.success) == [zh("surveys.imported", surveys=2, needs=2)]
+    with db.session(world.url) as s:
+        assert sorted(s.exec(select(Need.text)).all()) == ["@所有人 想看电影", "想听讲座"]
+
+
+def test_a_file_that_is_not_a_spreadsheet_is_refused_with_a_message(world):
+    at = _page(world, "manager", "surveys.py")
+    at.file_uploader(key="sv_upload_0").set_value(("list.xlsx", b"a,b\n1,2\n", XLSX))
+    run(at)
+    assert values(at.error) == [zh("error.import_not_xlsx")]
