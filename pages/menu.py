@@ -26,7 +26,8 @@ c[2].metric(t("menu.unserved_categories"), len(unserved), border=True)
 
 only_flagged = st.toggle(t("menu.only_flagged"), key="menu_only_flagged")
 show_retired = st.toggle(t("menu.show_retired"), key="menu_show_retired")
-shown = [r for r in (flagged if only_flagged else rows) if show_retired or r["active"]]
+shown = [r for r in (flagged if only_flagged else flagged + [r for r in rows if not r["flags"]])
+         if show_retired or r["active"]]
 menu_views.review_table(shown)
 menu_views.export_button(actor)
 menu_views.unserved_table(unserved)

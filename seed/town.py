@@ -221,7 +221,7 @@ def _build(url: str, rng: random.Random, report: Progress, today: date | None, s
         report(_ORDERS_FROM - 0.04, "登记志愿者")
         _volunteers(session, planner, town, n_volunteers)
         report(_ORDERS_FROM - 0.01, "创建服务菜单")
-        _menu(session, town)
+        _menu(session, town, anchor - timedelta(days=HISTORY_DAYS + 30))
         plans = _plan_history(planner, town, n_orders, today)
         asking = random.Random(rng.random())  # the surveys' own draws leave the orders alone
         _play(session, town, plans, anchor, report, asking)
@@ -368,13 +368,14 @@ def _volunteers(session: Session, planner: _Planner, town: _Town, count: int) ->
         town.keep += roster
 
 
-def _menu(session: Session, town: _Town) -> None:
+def _menu(session: Session, town: _Town, since: datetime) -> None:
     for cat, title, _profile, _lo, _hi, description in data.MENU:
         providers = [k for k in town.team_keys_by_category[cat]
                      if town.teams[k].tier != TeamTier.corps]
         item = catalog.create_item(session, actor=town.manager, title=title,
                                    category_id=town.categories[cat].id, description=description,
-                                   team_ids=tuple(town.teams[k].id for k in providers))
+                                   team_ids=tuple(town.teams[k].id for k in providers),
+                                   now=since)
         town.items.append(item)
     town.keep += town.items
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlmodel import Session, select
 
 from core.db import utcnow
@@ -59,12 +61,14 @@ def _clean_item(session: Session, actor: Actor, title: str, category_id: int | N
 
 
 def create_item(session: Session, *, actor: Actor, title: str, category_id: int,
-                description: str = "", team_ids: tuple[int, ...] = ()) -> ServiceItem:
+                description: str = "", team_ids: tuple[int, ...] = (),
+                now: datetime | None = None) -> ServiceItem:
     """Add a menu item with the teams that provide it; managers only, teams of their sites."""
     ensure_allowed(actor, Action.MANAGE_MENU)
     title, description, team_ids = _clean_item(session, actor, title, category_id, description,
                                                team_ids)
-    item = ServiceItem(title=title, category_id=category_id, description=description)
+    item = ServiceItem(title=title, category_id=category_id, description=description,
+                       created_at=now or utcnow())
     session.add(item)
     session.flush()
     for team_id in team_ids:
