@@ -55,8 +55,8 @@ def demand_supply(df: pd.DataFrame) -> alt.Chart:
                                            "done": t("overview.supply")})
     domain = [t("overview.demand"), t("overview.supply")]
     return (alt.Chart(long).mark_bar()
-            .encode(x=alt.X("category:N", title=t("orders.category"),
-                            axis=alt.Axis(labelAngle=0)),
+            .encode(x=alt.X("category:N", title=None, sort=list(df["category"]),
+                            axis=alt.Axis(labelAngle=0, labelLimit=200)),
                     xOffset=alt.XOffset("kind_label:N", sort=domain),
                     y=alt.Y("count:Q", title=t("overview.count"),
                             axis=alt.Axis(format="d", tickMinStep=1)),

@@ -34,8 +34,9 @@ def review_table(rows: list[dict]) -> None:
     shown = ["title", "category", "status", "flags", "needs", "open_needs", "orders",
              "beneficiaries", "ratings", "average", "good_rate", "last_order_on",
              "retired_reason", "teams"]
-    st.dataframe(df[shown], hide_index=True, width="stretch",
-                 column_config={c: t(f"menu.col.{c}") for c in shown})
+    config = {c: t(f"menu.col.{c}") for c in shown}
+    config["flags"] = st.column_config.TextColumn(config["flags"], width="large")
+    st.dataframe(df[shown], hide_index=True, width="stretch", column_config=config)
 
 
 def unserved_table(rows: list[dict]) -> None:
