@@ -199,12 +199,7 @@ def _clean_row(session: Session, actor: Actor, raw: dict, names: _Lookups, now: 
         raise Invalid("error.import_priority", value=word)
 
     place = check("site", site)
-    day = check("surveyed_on", lambda: _date(raw["surveyed_on"]))
-    if place is not None and day is not None:
-        visit = check("surveyed_on", lambda: surveys.clean_visit(
-            session, actor=actor, site_id=place.id, surveyed_on=day, respondent="-",
-            people_covered=1, now=now))
-        day = None if visit is None else day
+    day = check("surveyed_on", lambda: surveys.check_day(session, _date(raw["surveyed_on"]), now))
     respondent = check("respondent", lambda: validate.text(
         _text(raw["respondent"]), key="respondent", maximum=60))
     people = check("people_covered", lambda: validate.whole(

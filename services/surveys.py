@@ -59,6 +59,15 @@ def clean_need(session: Session, raw: NeedInput, *, categories: dict | None = No
     return CleanNeed(category.id, raw.item_id, text, priority)
 
 
+def check_day(session: Session, surveyed_on, now: datetime) -> date:
+    """A survey date: a date, and not later than today where the centre is."""
+    if not isinstance(surveyed_on, date):
+        raise Invalid("error.survey_date")
+    if surveyed_on > local_today(now, settings_service.current(session)["timezone"]):
+        raise Invalid("error.survey_date_future")
+    return surveyed_on
+
+
 def clean_visit(session: Session, *, actor: Actor, site_id: int | None, surveyed_on: date | None,
                 respondent: str, people_covered, now: datetime) -> tuple[Site, date, str, int]:
     """The survey's own fields: a site in the actor's subtree, a date not in the future."""
@@ -66,10 +75,7 @@ def clean_visit(session: Session, *, actor: Actor, site_id: int | None, surveyed
     if site is None:
         raise Invalid("error.site_required")
     ensure_allowed(actor, Action.RECORD_SURVEY, site_path=site.path)
-    if not isinstance(surveyed_on, date):
-        raise Invalid("error.survey_date")
-    if surveyed_on > local_today(now, settings_service.current(session)["timezone"]):
-        raise Invalid("error.survey_date_future")
+    check_day(session, surveyed_on, now)
     respondent = validate.text(respondent, key="respondent", maximum=60)
     people = validate.whole(people_covered, key="people_covered", minimum=1, maximum=MAX_PEOPLE)
     return site, surveyed_on, respondent, people

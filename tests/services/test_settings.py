@@ -15,7 +15,8 @@ def test_defaults_apply_until_a_manager_changes_them(session):
         "dispatch_days": 1, "accept_days": 2, "due_days": 7, "rate_days": 7,
         "follow_up_days": 15, "star_1_hours": 100, "star_2_hours": 300, "star_3_hours": 600,
         "star_4_hours": 1000, "star_5_hours": 1500, "points_per_hour": 10,
-        "satisfaction_threshold": 3.5, "timezone": "Asia/Shanghai",
+        "satisfaction_threshold": 3.5, "menu_min_ratings": 5, "menu_idle_months": 6,
+        "timezone": "Asia/Shanghai",
     }
     assert session.exec(select(Setting)).all() == []
 
