@@ -108,6 +108,8 @@ BUSINESS_SETTINGS: tuple[BusinessSetting, ...] = (
     BusinessSetting("star_5_hours", 1500, int, 1, 100000, "cumulative service hours for 5 stars"),
     BusinessSetting("points_per_hour", 10, int, 0, 1000, "points a volunteer earns per service hour"),
     BusinessSetting("satisfaction_threshold", 3.5, float, 1, 5, "average rating below which a menu item is flagged"),
+    BusinessSetting("menu_min_ratings", 5, int, 1, 1000, "ratings a menu item needs before a low average flags it"),
+    BusinessSetting("menu_idle_months", 6, int, 1, 60, "months without an order after which a menu item is flagged"),
     BusinessSetting("timezone", "Asia/Shanghai", str, None, None, "time zone for showing times and counting days"),
     BusinessSetting("weight_category", 40, int, 0, 100, "派单 score: weight of serving the order's category"),
     BusinessSetting("weight_workload", 20, int, 0, 100, "派单 score: weight of few open orders"),

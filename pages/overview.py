@@ -1,4 +1,5 @@
-"""概览: the period's tiles and orders per month by status."""
+"""概览: the period's tiles, orders per month by status, and demand (needs recorded) against
+supply (orders done) per category."""
 
 from datetime import timedelta
 
@@ -10,7 +11,7 @@ from services.permissions import Action
 from ui import charts
 from ui.i18n import t
 from ui.session import require
-from ui.widgets import empty, local_today, percent
+from ui.widgets import chart_or_empty, local_today, percent
 
 actor = require(Action.VIEW_OVERVIEW)
 
@@ -25,6 +26,7 @@ with db.session() as s:
     tiles = reports.overview(s, actor=actor, start=start, end=end)
     year_ago = (today.replace(day=1) - timedelta(days=335)).replace(day=1)
     monthly = reports.orders_by_month(s, actor=actor, start=year_ago, end=today)
+    demand = reports.demand_supply(s, actor=actor, start=start, end=end)
 
 row1 = st.columns(4)
 row1[0].metric(t("overview.placed"), tiles["placed"], border=True)
@@ -40,7 +42,8 @@ row2[2].metric(t("overview.satisfied_rate"), percent(tiles["satisfied_rate"]), b
 row2[3].metric(t("overview.active_volunteers"), tiles["active_volunteers"], border=True)
 
 st.subheader(t("overview.by_month"))
-if monthly.empty:
-    empty("overview.no_orders")
-else:
-    st.altair_chart(charts.orders_by_month(monthly), width="stretch")
+chart_or_empty(monthly, charts.orders_by_month, "overview.no_orders")
+
+st.subheader(t("overview.demand_supply"))
+st.caption(t("overview.demand_supply_help"))
+chart_or_empty(demand, charts.demand_supply, "overview.no_demand")

@@ -22,8 +22,9 @@ GROUPS = (("settings.time_limits", ("dispatch_days", "accept_days", "due_days", 
           ("settings.dispatch", ("weight_category", "weight_workload", "weight_rating",
                                  "weight_on_time", "weight_nearby", "weight_accept",
                                  "team_full_load")),
-          ("settings.other", ("points_per_hour", "satisfaction_threshold", "timezone")),
-          ("settings.rating", ("rating_link_days", "public_base_url")))
+          ("settings.menu", ("satisfaction_threshold", "menu_min_ratings", "menu_idle_months")),
+          ("settings.rating", ("rating_link_days", "public_base_url")),
+          ("settings.other", ("points_per_hour", "timezone")))
 specs = {spec.key: spec for spec in BUSINESS_SETTINGS}
 
 with st.form("settings_form"):

@@ -26,7 +26,8 @@ from core import config, db
 from models import (Gender, OrderEvent, OrderSource, OrderStatus, RatingChannel, Role, Site,
                     SiteLevel, TeamTier, User, Volunteer, WorkOrder)
 from seed import data
-from services import catalog, follow_ups, orders, rating_links, sites, teams, users, volunteers
+from services import (catalog, follow_ups, needs, orders, rating_links, sites, surveys, teams,
+                      users, volunteers)
 from services import settings as settings_service
 from services.permissions import Actor
 
@@ -233,11 +234,13 @@ def _build(url: str, rng: random.Random, report: Progress, today: date | None, s
         report(_ORDERS_FROM - 0.04, "登记志愿者")
         _volunteers(session, planner, town, n_volunteers)
         report(_ORDERS_FROM - 0.01, "创建服务菜单")
-        _menu(session, town)
+        _menu(session, town, anchor - timedelta(days=HISTORY_DAYS + 30))
         plans = _plan_history(planner, town, n_orders, today)
-        _play(session, town, plans, anchor, report)
+        asking = random.Random(rng.random())  # the surveys' own draws leave the orders alone
+        _play(session, town, plans, anchor, report, asking)
         report(_ORDERS_TO, "整理服务菜单")
         _retire_unwanted_item(session, town)
+        _open_needs(session, town, planner, asking, max(12, round(OPEN_SURVEYS * scale)))
         return _counts(session), admin_password, today, anchor
 
 
@@ -378,13 +381,14 @@ def _volunteers(session: Session, planner: _Planner, town: _Town, count: int) ->
         town.keep += roster
 
 
-def _menu(session: Session, town: _Town) -> None:
+def _menu(session: Session, town: _Town, since: datetime) -> None:
     for cat, title, _profile, _lo, _hi, description in data.MENU:
         providers = [k for k in town.team_keys_by_category[cat]
                      if town.teams[k].tier != TeamTier.corps]
         item = catalog.create_item(session, actor=town.manager, title=title,
                                    category_id=town.categories[cat].id, description=description,
-                                   team_ids=tuple(town.teams[k].id for k in providers))
+                                   team_ids=tuple(town.teams[k].id for k in providers),
+                                   now=since)
         town.items.append(item)
     town.keep += town.items
 
@@ -392,6 +396,7 @@ def _menu(session: Session, town: _Town) -> None:
 # Menu items that behave differently from the rest, so the menu review has something to show.
 # The retired one has had no orders for a while before the manager takes it off the menu.
 RETIRED_QUIET_DAYS = 45
+UNWANTED_QUIET_DAYS = 200  # longer than menu_idle_months: the menu review flags it
 _UNLOVED_ITEM = "电商直播培训"                 # poorly rated
 _UNWANTED_ITEM = "农家书屋读书会"               # almost nobody asks for it
 _RETIRED_ITEM = ("送电影下乡", "家家有电视和手机，露天电影观众逐年减少")
@@ -436,9 +441,11 @@ def _content(planner: _Planner, town: _Town, submitted: datetime, *,
         category = rng.choices(range(len(data.CATEGORY_WEIGHTS)), data.CATEGORY_WEIGHTS)[0]
     local_day = planner.day(submitted)
     retiring = submitted > planner.anchor - timedelta(days=RETIRED_QUIET_DAYS)
+    forgotten = submitted > planner.anchor - timedelta(days=UNWANTED_QUIET_DAYS)
     menu = [i for i, m in enumerate(data.MENU) if m[0] == category
             and local_day.month in data.SEASONS.get(m[1], (local_day.month,))
-            and not (retiring and m[1] == _RETIRED_ITEM[0])]
+            and not (retiring and m[1] == _RETIRED_ITEM[0])
+            and not (forgotten and m[1] == _UNWANTED_ITEM)]
     item_weights = [0.05 if data.MENU[i][1] == _UNWANTED_ITEM else
                     0.6 if data.MENU[i][1] == _UNLOVED_ITEM else 1.0 for i in menu]
     if source == OrderSource.activity or rng.random() < 0.88:
@@ -548,7 +555,7 @@ def _accept_and_finish(planner: _Planner, town: _Town, plan: Plan, team: str,
         at = planner.office(completed + (planner.hours(8 * 24, 13 * 24) if late
                                          else planner.hours(12, 6 * 24)))
     item_title = data.MENU[plan.item][1] if plan.item is not None else ""
-    table = ((5, 15), (4, 25), (3, 25), (2, 20), (1, 15)) if item_title == _UNLOVED_ITEM \
+    table = ((5, 10), (4, 20), (3, 25), (2, 25), (1, 20)) if item_title == _UNLOVED_ITEM \
         else data.RATING_WEIGHTS
     level = rng.choices(*zip(*table))[0]
     plan.steps.append(Step("rate", at, team=team, level=level, channel=channel, actor=actor,
@@ -717,18 +724,43 @@ def _scripted(planner: _Planner, town: _Town) -> list[Plan]:
 # --- playing the plans through the services ----------------------------------------------------
 
 
+def _survey_for(session: Session, town: _Town, plan: Plan, rng: random.Random,
+                tz: ZoneInfo) -> tuple[int, ...]:
+    """The home visit an officer's survey order came from, recorded the same day just before."""
+    respondent = plan.requester_name or "村民代表"
+    site = next(v for v in town.villages if v.id == plan.site_id)
+    survey = surveys.record(
+        session, actor=town.officer, site_id=plan.site_id,
+        surveyed_on=plan.submitted_at.astimezone(tz).date(),
+        respondent=respondent if len(respondent) > 3 else f"{site.name}{respondent}家",
+        people_covered=max(1, plan.expected // rng.choice((1, 2, 3))),
+        needs=[surveys.NeedInput(category_id=town.categories[plan.category].id,
+                                 priority=rng.choices(PRIORITIES, (5, 2, 4))[0], text=plan.title,
+                                 item_id=town.items[plan.item].id if plan.item is not None
+                                 else None)],
+        now=plan.submitted_at - timedelta(minutes=5))
+    return tuple(session.exec(select(models.Need.id).where(models.Need.survey_id == survey.id)))
+
+
 def _play(session: Session, town: _Town, plans: list[Plan], anchor: datetime,
-          report: Progress) -> None:
+          report: Progress, asking: random.Random) -> None:
     actors = {"manager": town.manager, "officer": town.officer}
     every = max(1, len(plans) // 50)
+    tz = ZoneInfo(settings_service.current(session)["timezone"])
+    surveyed_from = anchor - timedelta(days=SURVEY_DAYS)
     for n, plan in enumerate(plans):
+        need_ids: tuple[int, ...] = ()
+        if (plan.source == OrderSource.survey and plan.placer == "officer"
+                and plan.submitted_at >= surveyed_from):
+            need_ids = _survey_for(session, town, plan, asking, tz)
         order = orders.place(
             session, actor=actors[plan.placer], site_id=plan.site_id,
             category_id=town.categories[plan.category].id, title=plan.title,
             source=plan.source, description=plan.description,
             item_id=town.items[plan.item].id if plan.item is not None else None,
             requester_name=plan.requester_name, requester_phone=plan.requester_phone,
-            due_on=plan.due_on, expected_beneficiaries=plan.expected, now=plan.submitted_at)
+            due_on=plan.due_on, expected_beneficiaries=plan.expected, need_ids=need_ids,
+            now=plan.submitted_at)
         for step in plan.steps:
             assert step.at < anchor
             if step.action == "dispatch":
@@ -763,6 +795,65 @@ def _play(session: Session, town: _Town, plans: list[Plan], anchor: datetime,
                    f"生成工单 {n + 1}/{len(plans)}")
 
 
+# --- needs still waiting: the board --------------------------------------------------------
+
+SURVEY_DAYS = 365        # survey orders of the last year came from a recorded home visit
+OPEN_SURVEYS = 70        # recent visits whose needs wait on the board
+OPEN_DAYS = 40
+PRIORITIES = ("hear", "see", "get")
+# A category the centre added lately: residents ask for it, the menu has nothing yet.
+NEW_CATEGORY = ("生态环保服务", ("想学垃圾分类", "组织清理村前小河", "村道两旁补种绿化树",
+                                 "讲讲秸秆禁烧的道理"))
+CLOSE_REASONS = ("超出志愿服务范围，已转村委会协调", "需要专项资金，已报镇里统筹",
+                 "已由其他部门解决")
+
+
+def _open_needs(session: Session, town: _Town, planner: _Planner, rng: random.Random,
+                count: int) -> None:
+    """Recent visits whose needs are not ordered yet, a few closed as not feasible, and a new
+    category whose needs no menu item serves."""
+    new_cat = catalog.create_category(session, actor=town.manager, name=NEW_CATEGORY[0])
+    today = planner.day(planner.anchor)
+    items_by_cat: dict[int, list[int]] = {}
+    for i, m in enumerate(data.MENU):
+        if town.items[i].active:
+            items_by_cat.setdefault(m[0], []).append(i)
+    for _ in range(count):
+        day = today - timedelta(days=rng.randint(1, OPEN_DAYS))
+        when = planner.at(day, rng.uniform(8.5, 17.5))
+        village = rng.choices(town.villages, town.village_weights)[0]
+        lines = []
+        for _n in range(rng.choices((1, 2, 3), (5, 3, 2))[0]):
+            if rng.random() < 0.08:
+                lines.append(surveys.NeedInput(category_id=new_cat.id, priority="get",
+                                               text=rng.choice(NEW_CATEGORY[1])))
+                continue
+            cat = rng.choices(range(len(data.CATEGORY_WEIGHTS)), data.CATEGORY_WEIGHTS)[0]
+            if rng.random() < 0.55:
+                item = rng.choice(items_by_cat[cat])
+                text = rng.choice(("", "希望尽快安排", "村里很多人想参加", "最好安排在周末"))
+                lines.append(surveys.NeedInput(category_id=town.categories[cat].id,
+                                               priority=rng.choice(PRIORITIES), text=text,
+                                               item_id=town.items[item].id))
+            else:
+                lines.append(surveys.NeedInput(category_id=town.categories[cat].id,
+                                               priority=rng.choice(PRIORITIES),
+                                               text=rng.choice(data.FREE_NEEDS[cat])[0]))
+        if rng.random() < 0.35:
+            respondent = rng.choice(data.RESPONDENTS)
+            people = rng.randint(8, 60)
+        else:
+            respondent, people = f"{planner.name()[0]}家", rng.randint(1, 6)
+        survey = surveys.record(session, actor=town.officer, site_id=village.id, surveyed_on=day,
+                                respondent=respondent, people_covered=people, needs=lines,
+                                now=when)
+        if rng.random() < 0.12:
+            first = session.exec(select(models.Need.id)
+                                 .where(models.Need.survey_id == survey.id)).first()
+            needs.close(session, actor=town.manager, need_id=first,
+                        reason=rng.choice(CLOSE_REASONS))
+
+
 def _counts(session: Session) -> dict[str, int]:
     def count(model, *where) -> int:
         return session.exec(select(func.count()).select_from(model).where(*where)).one()
@@ -773,7 +864,8 @@ def _counts(session: Session) -> dict[str, int]:
     out |= {"users": count(User), "volunteers": count(Volunteer),
             "menu_items": count(models.ServiceItem), "orders": count(WorkOrder),
             "events": count(OrderEvent), "service_records": count(models.ServiceRecord),
-            "ratings": count(models.Rating), "follow_ups": count(models.FollowUp)}
+            "ratings": count(models.Rating), "follow_ups": count(models.FollowUp),
+            "surveys": count(models.Survey), "needs": count(models.Need)}
     out |= {f"orders_{s.value}": count(WorkOrder, WorkOrder.status == s) for s in OrderStatus}
     return out
 

@@ -144,9 +144,9 @@ def place(session: Session, *, actor: Actor, site_id: int, category_id: int, tit
     if due_on < today:
         raise Invalid("error.due_in_past")
     needs = []
-    for need_id in need_ids:
+    for need_id in dict.fromkeys(need_ids):
         need = session.get(Need, need_id)
-        if need is None or need.status != NeedStatus.open:
+        if need is None or not need_waiting(session, need):
             raise Invalid("error.need_not_open")
         survey_site = session.exec(select(Site.path).join(Survey, Survey.site_id == Site.id)
                                    .where(Survey.id == need.survey_id)).one()
@@ -160,12 +160,27 @@ def place(session: Session, *, actor: Actor, site_id: int, category_id: int, tit
     session.flush()
     order.code = f"DD-{today.year}-{order.id:06d}"
     session.add(order)
-    for need in needs:
-        need.status, need.order_id = NeedStatus.ordered, order.id
-        session.add(need)
+    for need in needs:  # compare-and-set: a need ordered or closed meanwhile stops it all
+        result = session.exec(update(Need).where(
+            Need.id == need.id, Need.status == need.status,
+            Need.order_id.is_not_distinct_from(need.order_id))
+            .values(status=NeedStatus.ordered, order_id=order.id))
+        if result.rowcount != 1:
+            session.rollback()
+            raise Invalid("error.need_not_open")
     session.add(OrderEvent(order_id=order.id, at=now, actor_id=actor.id, action="place",
                            from_status=None, to_status=S.submitted))
     return _commit(session, order.id)
+
+
+def need_waiting(session: Session, need: Need) -> bool:
+    """Open, or ordered on an order that was then cancelled: the need waits for an order again
+    (services/needs.py shows it so; nothing is rewritten when an order is cancelled)."""
+    if need.status == NeedStatus.open:
+        return True
+    if need.status != NeedStatus.ordered or need.order_id is None:
+        return False
+    return session.get(WorkOrder, need.order_id).status == S.cancelled
 
 
 def dispatch(session: Session, *, actor: Actor, order_id: int, team_id: int,

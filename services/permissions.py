@@ -20,6 +20,12 @@ class Action(str, Enum):
     RATING_LINK = "rating_link"    # show an order's QR code / print its rating card
     FOLLOW_UP = "follow_up"        # 回访: call residents, record the outcome
     VIEW_SATISFACTION = "view_satisfaction"
+    RECORD_SURVEY = "record_survey"    # 需求调查: record visits, list surveys
+    IMPORT_SURVEYS = "import_surveys"  # a batch of surveys from a spreadsheet
+    VIEW_NEEDS = "view_needs"          # the needs board
+    HANDLE_NEEDS = "handle_needs"      # turn needs into an order, close one as not feasible
+    VIEW_MENU = "view_menu"            # 服务菜单 with its figures and flags
+    MANAGE_MENU = "manage_menu"        # add, edit, retire menu items
     MANAGE_TEAMS = "manage_teams"
     MANAGE_VOLUNTEERS = "manage_volunteers"
     MANAGE_USERS = "manage_users"
@@ -40,6 +46,12 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.RATING_LINK: frozenset({M, L}),
     Action.FOLLOW_UP: frozenset({M, O}),
     Action.VIEW_SATISFACTION: frozenset({M, R}),
+    Action.RECORD_SURVEY: frozenset({M, O}),
+    Action.IMPORT_SURVEYS: frozenset({M}),
+    Action.VIEW_NEEDS: frozenset({M, O, R}),
+    Action.HANDLE_NEEDS: frozenset({M, O}),
+    Action.VIEW_MENU: frozenset({M, O, R}),
+    Action.MANAGE_MENU: frozenset({M}),
     Action.MANAGE_TEAMS: frozenset({M}),
     Action.MANAGE_VOLUNTEERS: frozenset({M}),
     Action.MANAGE_USERS: frozenset({M}),

@@ -9,9 +9,10 @@ from sqlalchemy import and_, case, distinct, func
 from sqlmodel import Session, select
 
 from core.db import dialect_of, local_month, utcnow
-from models import OrderStatus, Rating, ServiceRecord, WorkOrder
+from models import (Need, OrderStatus, Rating, ServiceCategory, ServiceRecord, Survey,
+                    WorkOrder)
 from services import settings as settings_service
-from services import scope, sla
+from services import scope, sla, surveys
 from services.clock import day_range_utc
 from services.permissions import Action, Actor, ensure_allowed
 
@@ -75,3 +76,27 @@ def orders_by_month(session: Session, *, actor: Actor, start: date, end: date) -
         .group_by(month, WorkOrder.status).order_by(month)).all()
     return pd.DataFrame([(m, s.value if hasattr(s, "value") else s, n) for m, s, n in rows],
                         columns=["month", "status", "orders"])
+
+
+def demand_supply(session: Session, *, actor: Actor, start: date, end: date) -> pd.DataFrame:
+    """Per category, needs recorded in surveys of the period against orders done in it:
+    columns category, needs, done (categories with neither are left out)."""
+    ensure_allowed(actor, Action.VIEW_OVERVIEW)
+    values = settings_service.current(session)
+    lo, hi = day_range_utc(start, end, values["timezone"])
+    asked = dict(session.exec(
+        select(Need.category_id, func.count()).select_from(Need)
+        .join(Survey, Survey.id == Need.survey_id)
+        .where(*surveys.of_actor(session, actor), Survey.surveyed_on >= start,
+               Survey.surveyed_on <= end)
+        .group_by(Need.category_id)).all())
+    done = dict(session.exec(
+        select(WorkOrder.category_id, func.count()).select_from(WorkOrder)
+        .where(*scope.orders_of(session, actor), WorkOrder.status.in_(DONE),
+               WorkOrder.completed_at >= lo, WorkOrder.completed_at < hi)
+        .group_by(WorkOrder.category_id)).all())
+    rows = [(c.name, asked.get(c.id, 0), done.get(c.id, 0))
+            for c in session.exec(select(ServiceCategory)
+                                  .order_by(ServiceCategory.sort_order, ServiceCategory.id))
+            if c.id in asked or c.id in done]
+    return pd.DataFrame(rows, columns=["category", "needs", "done"])

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from core.config import BUSINESS_SETTINGS, ENV_SETTINGS
-from models import (BeneficiaryGroup, Gender, OrderSource, OrderStatus, RatingChannel, Role,
-                    SiteLevel, TeamTier)
+from models import (BeneficiaryGroup, Gender, NeedPriority, OrderSource, OrderStatus,
+                    RatingChannel, Role, SiteLevel, TeamTier)
+from services.needs import STATES as NEED_STATES
 from services.orders import ALLOWED_TRANSITIONS
 from services.permissions import Action
 from services.sla import KINDS
@@ -73,6 +74,8 @@ def test_every_field_name_in_a_validation_message_exists():
     ("role", [r.value for r in Role]),
     ("site_level", [s.value for s in SiteLevel]),
     ("level", ["1", "2", "3", "4", "5"]),
+    ("priority", [p.value for p in NeedPriority]),
+    ("need_state", list(NEED_STATES)),
     ("overdue", list(KINDS)),
     ("action", ["place", *ALLOWED_TRANSITIONS]),
     ("settings.label", [s.key for s in BUSINESS_SETTINGS]),

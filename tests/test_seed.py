@@ -13,12 +13,13 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from core import db
-from models import (BeneficiaryGroup, FollowUp, OrderBeneficiary, OrderEvent, OrderSource, OrderStatus,
-                    Rating, RatingChannel, Role, ServiceRecord, Site, SiteLevel, Team,
-                    TeamCategory, TeamTier, User, Volunteer, VolunteerTeam, WorkOrder)
+from models import (BeneficiaryGroup, FollowUp, Need, NeedStatus, OrderBeneficiary, OrderEvent,
+                    OrderSource, OrderStatus, Rating, RatingChannel, Role, ServiceRecord, Site,
+                    SiteLevel, Survey, Team, TeamCategory, TeamTier, User, Volunteer,
+                    VolunteerTeam, WorkOrder)
 from seed import data, town
 from seed.__main__ import main as seed_main
-from services import follow_ups, orders, settings as settings_service, sla, users
+from services import follow_ups, menu, needs, orders, settings as settings_service, sla, users
 from services import sites as sites_service
 from services.errors import LoginRefused
 
@@ -248,6 +249,26 @@ def test_the_demo_lead_has_orders_in_every_state_and_some_waiting_now(built):
         assert declined_by_lead >= 1
         rows, total = orders.page(session, actor=lead, now=built[1].now)
         assert total == sum(statuses.values()) and rows
+
+
+def test_the_town_has_surveys_with_open_ordered_and_closed_needs_linked_to_their_orders(s, built):
+    states = Counter(s.exec(needs.query(s, users.actor(s, users.by_username(s, "manager").id),
+                                        needs.state())).all())
+    assert states["open"] >= 40 and states["closed"] >= 3
+    assert states["ordered"] + states["done"] + states["rated"] >= 300
+    linked = s.exec(select(Need, Survey, WorkOrder).join(Survey, Survey.id == Need.survey_id)
+                    .join(WorkOrder, WorkOrder.id == Need.order_id)).all()
+    assert all(o.source == OrderSource.survey and o.site_id == sv.site_id
+               and o.category_id == n.category_id for n, sv, o in linked)
+    assert all(n.status == NeedStatus.ordered for n, _sv, _o in linked
+               if not n.closed_reason)
+    assert built[1].counts["surveys"] == s.exec(select(func.count()).select_from(Survey)).one()
+    manager = users.actor(s, users.by_username(s, "manager").id)
+    assert [u["category"] for u in menu.unserved(s, actor=manager)] == [town.NEW_CATEGORY[0]]
+    flagged = {r["title"]: [f["kind"] for f in r["flags"]]
+               for r in menu.review(s, actor=manager, now=built[1].now)}
+    assert flagged["电商直播培训"] == ["low_rating"]
+    assert flagged["农家书屋读书会"] == ["idle"]
 
 
 def test_a_second_build_without_reset_refuses_and_leaves_the_data_alone(built, capsys):

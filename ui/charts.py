@@ -51,3 +51,41 @@ def satisfaction_trend(df: pd.DataFrame) -> alt.Chart:
                              alt.Tooltip("share:Q", title=t("satisfaction.share"), format=".1%"),
                              alt.Tooltip("ratings:Q", title=t("satisfaction.ratings"))])
             .properties(height=300))
+
+
+def need_heat(df: pd.DataFrame) -> alt.Chart:
+    """Villages × categories, each cell the number of needs, darker for more."""
+    base = alt.Chart(df).encode(
+        x=alt.X("category:N", title=None,
+                sort=list(dict.fromkeys(df.sort_values("category_order")["category"])),
+                axis=alt.Axis(orient="top", labelAngle=0, labelOverlap=False, labelLimit=140)),
+        y=alt.Y("village:N", title=None, sort=list(dict.fromkeys(df["village"]))))
+    cells = base.mark_rect().encode(
+        color=alt.Color("needs:Q", title=t("needs.count"), scale=alt.Scale(scheme="oranges")),
+        tooltip=[alt.Tooltip("village:N", title=t("needs.col.site")),
+                 alt.Tooltip("category:N", title=t("needs.col.category")),
+                 alt.Tooltip("needs:Q", title=t("needs.count"))])
+    numbers = base.mark_text(fontSize=13).encode(text="needs:Q")
+    return (cells + numbers).properties(height=alt.Step(34))
+
+
+def demand_supply(df: pd.DataFrame) -> alt.Chart:
+    """Per category: needs recorded next to orders done, side by side."""
+    long = df.melt(id_vars="category", value_vars=["needs", "done"], var_name="kind",
+                   value_name="count")
+    long["kind_label"] = long["kind"].map({"needs": t("overview.demand"),
+                                           "done": t("overview.supply")})
+    domain = [t("overview.demand"), t("overview.supply")]
+    return (alt.Chart(long).mark_bar()
+            .encode(x=alt.X("category:N", title=None, sort=list(df["category"]),
+                            axis=alt.Axis(labelAngle=0, labelLimit=200)),
+                    xOffset=alt.XOffset("kind_label:N", sort=domain),
+                    y=alt.Y("count:Q", title=t("overview.count"),
+                            axis=alt.Axis(format="d", tickMinStep=1)),
+                    color=alt.Color("kind_label:N", title="", sort=domain,
+                                    scale=alt.Scale(domain=domain,
+                                                    range=["#f4a261", "#457b9d"])),
+                    tooltip=[alt.Tooltip("category:N", title=t("orders.category")),
+                             alt.Tooltip("kind_label:N", title=""),
+                             alt.Tooltip("count:Q", title=t("overview.count"))])
+            .properties(height=300))

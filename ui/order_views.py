@@ -7,11 +7,11 @@ import streamlit as st
 
 from core import db
 from models import OrderSource, Role
-from services import catalog, orders, sites, teams
+from services import catalog, needs, orders, sites, teams
 from services.permissions import Actor
 from ui.i18n import label, t
-from ui.widgets import (day, empty, flash, local_time, local_today, overdue_column, paged,
-                        reporting_errors, status_column, table_key)
+from ui.widgets import (confirmed_reason, day, empty, flash, local_time, local_today,
+                        overdue_column, paged, reporting_errors, status_column, table_key)
 
 STATUSES = ("submitted", "dispatched", "accepted", "completed", "rated", "cancelled")
 
@@ -113,7 +113,9 @@ def _picked_ids(tkey: str, event, ids_now: list[int]) -> list[int]:
 
 def load(actor: Actor, order_id: int) -> dict:
     with db.session() as s, reporting_errors():
-        return orders.detail(s, actor=actor, order_id=order_id)
+        info = orders.detail(s, actor=actor, order_id=order_id)
+        info["needs"] = needs.of_order(s, order_id=order_id)
+    return info
 
 
 def heading(info: dict) -> None:
@@ -144,6 +146,8 @@ def facts(info: dict) -> None:
     if o["description"]:
         st.caption(t("orders.description"))
         st.text(o["description"])
+    if info.get("needs"):
+        from_needs(info["needs"])
     if info["service"]:
         st.caption(t("orders.service_record"))
         st.dataframe(pd.DataFrame(info["service"])[["volunteer", "hours"]], hide_index=True,
@@ -169,18 +173,24 @@ def detail(actor: Actor, order_id: int) -> dict:
 
 def cancel_form(actor: Actor, order_id: int) -> None:
     """Cancel with a reason, after ticking the confirmation."""
-    with st.form(f"cancel_order_{order_id}"):
-        reason = st.text_input(t("orders.cancel_reason"), key=f"cancel_reason_{order_id}",
-                               max_chars=500)
-        sure = st.checkbox(t("orders.cancel_confirm"), key=f"cancel_sure_{order_id}")
-        go = st.form_submit_button(t("orders.cancel"))
-    if go:
-        if not sure:
-            st.warning(t("common.confirm_first"))
-        else:
-            with db.write_session() as s, reporting_errors():
-                order = orders.cancel(s, actor=actor, order_id=order_id, reason=reason)
-            flash(t("orders.cancelled", code=order.code))
+    reason = confirmed_reason(f"cancel_order_{order_id}", reason_label=t("orders.cancel_reason"),
+                              confirm_label=t("orders.cancel_confirm"),
+                              button=t("orders.cancel"), key=f"cancel_{order_id}")
+    if reason is not None:
+        with db.write_session() as s, reporting_errors():
+            order = orders.cancel(s, actor=actor, order_id=order_id, reason=reason)
+        flash(t("orders.cancelled", code=order.code))
+
+
+def from_needs(rows: list[dict]) -> None:
+    """The survey needs this order was placed for."""
+    st.caption(t("orders.from_needs", count=len(rows)))
+    df = pd.DataFrame(rows)
+    df["surveyed_on"] = df["surveyed_on"].map(day)
+    df["priority"] = df["priority"].map(lambda v: label("priority", v))
+    shown = ["surveyed_on", "site", "respondent", "people_covered", "priority", "text"]
+    st.dataframe(df[shown], hide_index=True, width="stretch",
+                 column_config={c: t(f"needs.col.{c}") for c in shown})
 
 
 def history(events: list[dict]) -> None:

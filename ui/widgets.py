@@ -119,6 +119,29 @@ def local_today() -> date:
     return today_in(db.utcnow(), timezone())
 
 
+def confirmed_reason(form_key: str, *, reason_label: str, confirm_label: str, button: str,
+                     key: str, caption: str = "", max_chars: int = 500) -> str | None:
+    """A reason, a confirmation tick and a button for an action that cannot be undone. Returns
+    the reason once the button is pressed with the box ticked; pressed without, it says so."""
+    with st.form(form_key):
+        if caption:
+            st.caption(caption)
+        reason = st.text_input(reason_label, key=f"{key}_reason", max_chars=max_chars)
+        sure = st.checkbox(confirm_label, key=f"{key}_sure")
+        go = st.form_submit_button(button)
+    if go and not sure:
+        st.warning(t("common.confirm_first"))
+    return reason if go and sure else None
+
+
+def chart_or_empty(df: pd.DataFrame, build, message_key: str) -> None:
+    """An Altair chart of a small aggregate, or a note that there is nothing to draw."""
+    if df.empty:
+        empty(message_key)
+    else:
+        st.altair_chart(build(df), width="stretch")
+
+
 def empty(message_key: str) -> None:
     st.info(t(message_key), icon=":material/info:")
 

@@ -87,11 +87,11 @@ def test_the_manager_may_cancel_from_the_desk_after_confirming(world):
     order_id, code = world.orders.submitted
     at = _desk(world)
     select_code(at, "dispatch_table", code)
-    at.text_input(key=f"cancel_reason_{order_id}").input("重复点单")
+    at.text_input(key=f"cancel_{order_id}_reason").input("重复点单")
     submit(at, zh("orders.cancel"))
     assert values(at.warning) == [zh("common.confirm_first")]
     assert _order(world, order_id).status == OrderStatus.submitted
-    at.checkbox(key=f"cancel_sure_{order_id}").check()
+    at.checkbox(key=f"cancel_{order_id}_sure").check()
     submit(at, zh("orders.cancel"))
     order = _order(world, order_id)
     assert (order.status, order.cancel_reason) == (OrderStatus.cancelled, "重复点单")

@@ -9,8 +9,8 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from core import db
-from models import (AuditLog, Gender, OrderEvent, Role, Setting, Team, TeamTier,
-                    User, Volunteer, WorkOrder)
+from models import (AuditLog, Gender, Need, OrderEvent, Role, ServiceItem, Setting, Survey, Team,
+                    TeamTier, User, Volunteer, WorkOrder)
 from services import orders, reports, settings, teams, users, volunteers
 from services.errors import Forbidden, NotFound
 from services.permissions import PERMISSIONS, Action, ensure_allowed
@@ -115,6 +115,64 @@ def call_orders_page(session, town, actor, ready=lambda: None):
     return None
 
 
+def _survey(session, town, actor):
+    from services import surveys
+
+    return surveys.record(session, actor=actor, site_id=town.village_a, surveyed_on=date(2026, 3, 1),
+                          respondent="李家", people_covered=2, now=T0,
+                          needs=[surveys.NeedInput(category_id=town.category, priority="hear",
+                                                   text="想听讲座")])
+
+
+def call_surveys_record(session, town, actor, ready=lambda: None):
+    ready()
+    _survey(session, town, actor)
+    return Survey
+
+
+def call_needs_to_order(session, town, actor, ready=lambda: None):
+    from services import needs
+
+    survey = _survey(session, town, town.officer)
+    ready()
+    need_id = session.exec(select(Need.id).where(Need.survey_id == survey.id)).one()
+    needs.to_order(session, actor=actor, need_ids=[need_id], now=T0)
+    return WorkOrder
+
+
+def call_needs_board(session, town, actor, ready=lambda: None):
+    from services import needs
+
+    ready()
+    needs.page(session, actor=actor)
+    return None
+
+
+def call_menu_create(session, town, actor, ready=lambda: None):
+    from services import catalog
+
+    ready()
+    catalog.create_item(session, actor=actor, title="防诈骗讲座", category_id=town.category)
+    return ServiceItem
+
+
+def call_menu_review(session, town, actor, ready=lambda: None):
+    from services import menu
+
+    ready()
+    menu.review(session, actor=actor)
+    return None
+
+
+def call_surveys_import(session, town, actor, ready=lambda: None):
+    from tests.services.test_survey_io import GOOD, xlsx
+    from services import survey_io
+
+    ready()
+    survey_io.import_file(session, actor=actor, content=xlsx(GOOD[:1]), now=T0)
+    return Survey
+
+
 M, O, L, R = Role.manager, Role.officer, Role.team_lead, Role.leader
 
 # Written out by hand from the roles table of PRODUCT.md.
@@ -132,6 +190,12 @@ MATRIX = [
     (call_settings_update, {M}),
     (call_reports_overview, {M, R}),
     (call_orders_page, {M, O, L}),  # a team lead's page is their team's orders only
+    (call_surveys_record, {M, O}),
+    (call_surveys_import, {M}),
+    (call_needs_to_order, {M, O}),
+    (call_needs_board, {M, O, R}),
+    (call_menu_create, {M}),
+    (call_menu_review, {M, O, R}),
 ]
 CASES = [(call, role, role in roles) for call, roles in MATRIX for role in ROLES]
 
@@ -139,7 +203,8 @@ CASES = [(call, role, role in roles) for call, roles in MATRIX for role in ROLES
 def _rows(db_url):
     with db.session(db_url) as fresh:
         return {m.__name__: fresh.exec(select(func.count()).select_from(m)).one()
-                for m in (WorkOrder, OrderEvent, User, Team, Volunteer, Setting, AuditLog)}
+                for m in (WorkOrder, OrderEvent, User, Team, Volunteer, Setting, AuditLog, Survey,
+                          ServiceItem)}
 
 
 @pytest.mark.parametrize("call,role,allowed", CASES,

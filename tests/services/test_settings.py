@@ -17,7 +17,7 @@ def test_defaults_apply_until_a_manager_changes_them(session):
         "follow_up_days": 15, "star_1_hours": 100, "star_2_hours": 300, "star_3_hours": 600,
         "star_4_hours": 1000, "star_5_hours": 1500, "points_per_hour": 10,
         "satisfaction_threshold": 3.5, "timezone": "Asia/Shanghai", "rating_link_days": 14,
-        "public_base_url": "",
+        "public_base_url": "", "menu_min_ratings": 5, "menu_idle_months": 6,
         "weight_category": 40, "weight_workload": 20, "weight_rating": 15, "weight_on_time": 10,
         "weight_nearby": 10, "weight_accept": 5, "team_full_load": 10,
     }
