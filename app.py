@@ -46,8 +46,10 @@ if session.must_change_password(actor):
 else:
     with db.session() as s:
         waiting = orders.waiting_count(s, actor=actor)
+    # expanded: a manager has 14 pages, and Streamlit would otherwise fold the last ones
+    # (设置, 账号 …) behind "View more", an English link.
     page = st.navigation(navigation.with_home(
-        navigation.pages_for(actor, badges={"my_orders.py": waiting})))
+        navigation.pages_for(actor, badges={"my_orders.py": waiting})), expanded=True)
 
 if page.url_path:
     # Not on the hidden home page, which forwards at once: the cookie component must be drawn

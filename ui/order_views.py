@@ -67,7 +67,8 @@ def order_page(actor: Actor, flt: orders.OrderFilter, key: str, *, sort: str = "
 def order_table(rows: list[dict], key: str, *, multi: bool = False,
                 extra: tuple[str, ...] = ()) -> int | list[int] | None:
     """The list as a table; returns the id of the row the user selected (or, with `multi`,
-    the ids of every selected row). `extra` adds columns after the usual ones."""
+    the ids of every selected row). `extra` adds columns after the overdue mark, where they are
+    seen without scrolling."""
     if not rows:
         empty("orders.none")
         # The list emptied under a pick (another manager took the last order): keep the pick,
@@ -79,8 +80,8 @@ def order_table(rows: list[dict], key: str, *, multi: bool = False,
     df["submitted_at"] = df["submitted_at"].map(local_time)
     df["due_on"] = df["due_on"].map(day)
     df = overdue_column(status_column(df))
-    shown = ["code", "title", "status", "overdue", "site", "category", "team", "submitted_at",
-             "due_on", *extra]
+    shown = ["code", "title", "status", "overdue", *extra, "site", "category", "team",
+             "submitted_at", "due_on"]
     tkey = table_key(key)
     event = st.dataframe(
         df[shown], key=tkey, hide_index=True, width="stretch", on_select="rerun",
