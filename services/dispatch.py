@@ -29,13 +29,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, and_, case, cast, func
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from core import db
 from core.db import utcnow
-from models import OrderStatus, Rating, Site, SiteLevel, Team, TeamCategory, WorkOrder
+from models import Site, SiteLevel, Team, TeamCategory, WorkOrder
 from services import orders
+from services import teams as teams_service
 from services import settings as settings_service
 from services.errors import Invalid, NotFound
 from services.permissions import Action, Actor, ensure_allowed, in_scope
@@ -45,8 +46,6 @@ WEIGHT_KEYS = {part: f"weight_{part}" for part in PARTS}
 UNKNOWN = 0.5
 NEARBY = {"point": 1.0, "station": 0.5, "": 0.0}
 RECORD_DAYS = 365
-OPEN = (OrderStatus.dispatched, OrderStatus.accepted)
-DONE = (OrderStatus.completed, OrderStatus.rated)
 
 
 @dataclass(frozen=True)
@@ -109,7 +108,6 @@ def team_records(session: Session, *, actor: Actor, now: datetime) -> list[dict]
     them for a few minutes; the open workload, which every dispatch changes, is read fresh by
     `recommend`."""
     since = now - timedelta(days=RECORD_DAYS)
-    tz = settings_service.current(session)["timezone"]
     dialect = db.dialect_of(session)
     teams = session.exec(select(Team.id, Team.name, Site.name, Site.path, Team.site_id)
                          .join(Site, Site.id == Team.site_id)
@@ -117,28 +115,19 @@ def team_records(session: Session, *, actor: Actor, now: datetime) -> list[dict]
     ids = [row[0] for row in teams]
     if not ids:
         return []
-    # The finished orders of the year, found through the (status, completed_at) index.
-    done = and_(WorkOrder.status.in_(DONE), WorkOrder.completed_at >= since,
-                WorkOrder.team_id.in_(ids))
-    # One pass for the rating and the on-time share. On time: the local calendar day of
-    # completion is on or before the due date; both sides are 'YYYY-MM-DD' text, so the
-    # comparison is the same on SQLite and PostgreSQL.
-    in_time = db.local_day(WorkOrder.completed_at, tz, dialect) <= cast(WorkOrder.due_on, String)
-    ratings, on_time = {}, {}
-    for team, n, n_in, average in session.exec(
-            select(WorkOrder.team_id, func.count(), func.sum(case((in_time, 1), else_=0)),
-                   func.avg(Rating.level))
-            .join(Rating, Rating.order_id == WorkOrder.id, isouter=True)
-            .where(done).group_by(WorkOrder.team_id)).all():
-        on_time[team] = n_in / n
-        if average is not None:
-            ratings[team] = average
+    records = teams_service.finished_record(session, ids, since)
+    done = teams_service.finished_since(ids, since)
     medians = _median_accept_hours(session, done, dialect)
     return [{"team_id": tid, "name": name, "site": site, "site_path": path, "site_id": site_id,
-             "average_rating": round(float(ratings[tid]), 2) if tid in ratings else None,
-             "on_time_rate": on_time.get(tid),
+             "average_rating": _average(records.get(tid)),
+             "on_time_rate": (records[tid]["on_time"] / records[tid]["done"])
+             if tid in records else None,
              "median_accept_hours": medians.get(tid)}
             for tid, name, site, path, site_id in teams]
+
+
+def _average(record: dict | None) -> float | None:
+    return round(record["average"], 2) if record and record["average"] is not None else None
 
 
 def open_orders(session: Session, team_ids: list[int]) -> dict[int, int]:
@@ -146,7 +135,7 @@ def open_orders(session: Session, team_ids: list[int]) -> dict[int, int]:
     if not team_ids:
         return {}
     return dict(session.exec(select(WorkOrder.team_id, func.count()).where(
-        WorkOrder.team_id.in_(team_ids), WorkOrder.status.in_(OPEN))
+        WorkOrder.team_id.in_(team_ids), WorkOrder.status.in_(teams_service.OPEN_STATUSES))
         .group_by(WorkOrder.team_id)).all())
 
 
