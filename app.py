@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core import db
-from services import orders, sites, users
+from services import order_queries, sites, users
 from ui import navigation, rating_page, session, widgets
 from ui.i18n import t
 from ui.setup import setup_view
@@ -45,7 +45,7 @@ if session.must_change_password(actor):
                                   url_path="account", default=True)], position="hidden")
 else:
     with db.session() as s:
-        waiting = orders.waiting_count(s, actor=actor)
+        waiting = order_queries.waiting_count(s, actor=actor)
     # expanded: a manager has 14 pages, and Streamlit would otherwise fold the last ones
     # (设置, 账号 …) behind "View more", an English link.
     page = st.navigation(navigation.with_home(

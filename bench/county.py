@@ -36,8 +36,8 @@ from bench import build as builder
 from bench import proposals
 from core import db
 from models import Role, Site, User, WorkOrder
-from services import dispatch, orders, reports, sites, teams, users, volunteers
-from services.orders import OrderFilter
+from services import dispatch, order_queries, reports, sites, teams, users, volunteers
+from services.order_queries import OrderFilter
 from services.permissions import Actor
 
 DEFAULT_DB = Path("/tmp/diandan_county.db")
@@ -196,7 +196,7 @@ def cases(c: Context) -> list[Case]:
 
     def Page(name, actor, flt=OrderFilter(), offset=0, sort="newest", limit=50):  # noqa: N802
         args = dict(actor=actor, flt=flt, offset=offset, sort=sort, limit=limit, now=now)
-        return Case(name, LIST, lambda s: orders.page(s, **args),
+        return Case(name, LIST, lambda s: order_queries.page(s, **args),
                     lambda s: proposals.page(s, **args))
 
     open_ = ("submitted", "dispatched", "accepted")
@@ -252,14 +252,14 @@ def cases(c: Context) -> list[Case]:
              OrderFilter(statuses=("completed", "rated")), sort="urgent", limit=25),
         # orders.detail and the lead's badge
         Case("orders.detail county", DETAIL,
-             lambda s: orders.detail(s, actor=cm, order_id=c.order_any, now=now)),
+             lambda s: order_queries.detail(s, actor=cm, order_id=c.order_any, now=now)),
         Case("orders.detail lead", DETAIL,
-             lambda s: orders.detail(s, actor=lead, order_id=c.order_team, now=now)),
-        Case("orders.waiting_count lead", BADGE, lambda s: orders.waiting_count(s, actor=lead)),
+             lambda s: order_queries.detail(s, actor=lead, order_id=c.order_team, now=now)),
+        Case("orders.waiting_count lead", BADGE, lambda s: order_queries.waiting_count(s, actor=lead)),
     ]
     if c.officer:
         out.append(Case("orders.detail officer", DETAIL,
-                        lambda s: orders.detail(s, actor=c.officer, order_id=c.order_village,
+                        lambda s: order_queries.detail(s, actor=c.officer, order_id=c.order_village,
                                                 now=now)))
     for who, actor in (("county", c.county_leader), ("所", c.town_leader)):
         out += [

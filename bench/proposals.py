@@ -20,9 +20,9 @@ from sqlmodel import Session, select
 
 from core.db import utcnow
 from models import Role, WorkOrder
-from services import orders
+from services import order_queries
 from services import settings as settings_service
-from services.orders import CODE, OrderFilter
+from services.order_queries import CODE, OrderFilter
 from services.permissions import Action, Actor, ensure_allowed
 
 
@@ -48,12 +48,12 @@ def page(session: Session, *, actor: Actor, flt: OrderFilter = OrderFilter(), of
     """orders.page, with rewrite 5 for free-text searches."""
     text = flt.search.strip()
     if sort == "urgent" or not text or CODE.match(text):
-        return orders.page(session, actor=actor, flt=flt, offset=offset, limit=limit, sort=sort,
+        return order_queries.page(session, actor=actor, flt=flt, offset=offset, limit=limit, sort=sort,
                            now=now)
     if actor.role != Role.team_lead:
         ensure_allowed(actor, Action.VIEW_ORDERS)
     now = now or utcnow()
     values = settings_service.current(session)
-    conds = orders._conditions(session, actor, flt, now, values)
+    conds = order_queries._conditions(session, actor, flt, now, values)
     ids, total = _search_page(session, conds, offset, limit, sort)
-    return orders.rows_for(session, ids, now=now, values=values), total
+    return order_queries.rows_for(session, ids, now=now, values=values), total

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Iterator
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import event, func
+from sqlalchemy import case, event, func
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
@@ -153,3 +153,8 @@ def backup(url: str, target: Path) -> None:
     finally:
         raw.close()
 
+
+
+def count_where(condition):
+    """SQL: how many rows of the group meet the condition (0, never NULL, for none)."""
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)

@@ -3,7 +3,8 @@
 import streamlit as st
 
 from core import db
-from services import orders
+from models import DONE
+from services import completions, order_queries, orders
 from services.permissions import Action
 from ui import order_views
 from ui.completion import completion_form
@@ -20,7 +21,7 @@ TABS = (("dispatched", "my_orders.waiting"), ("accepted", "my_orders.in_progress
 status = st.segmented_control(t("orders.status"), [s for s, _ in TABS], default="dispatched",
                               key="my_orders_tab",
                               format_func=lambda s: t(dict(TABS)[s])) or "dispatched"
-flt = orders.OrderFilter(statuses=(status,) if status != "completed" else ("completed", "rated"))
+flt = order_queries.OrderFilter(statuses=(status,) if status != "completed" else DONE)
 rows = order_views.order_page(actor, flt, f"my_orders_page_{status}", sort="urgent",
                               per_page=25)
 picked = order_views.order_table(rows, key=f"my_orders_table_{status}")
@@ -49,16 +50,16 @@ elif state == "accepted":
     entered = completion_form(actor, key="complete")
     if entered is not None:
         with db.write_session() as s, reporting_errors():
-            order = orders.complete(s, actor=actor, order_id=picked, done=entered[0])
+            order = completions.complete(s, actor=actor, order_id=picked, done=entered[0])
         flash(t("my_orders.completed", code=order.code))
 else:
     with db.session() as s:
-        until = orders.correctable_until(s, actor=actor, order_id=picked)
+        until = completions.correctable_until(s, actor=actor, order_id=picked)
     if until is not None and db.utcnow() <= until:
         with st.expander(t("complete.correct_until", time=local_time(until)), icon=":material/edit:"):
             entered = completion_form(actor, key=f"correct_{picked}", initial=info)
         if entered is not None:
             with db.write_session() as s, reporting_errors():
-                order = orders.correct(s, actor=actor, order_id=picked, done=entered[0],
+                order = completions.correct(s, actor=actor, order_id=picked, done=entered[0],
                                        reason=entered[1])
             flash(t("my_orders.corrected", code=order.code))

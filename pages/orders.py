@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from models import CANCELLABLE
 from services.permissions import Action, allowed
 from ui import order_views
 from ui.rating_card import rating_link_section
@@ -23,8 +24,7 @@ with browse:
     else:
         info = order_views.detail(actor, picked)
         rating_link_section(actor, info)
-        if allowed(actor.role, Action.CANCEL) and info["order"]["status"] in (
-                "submitted", "dispatched", "accepted"):
+        if allowed(actor.role, Action.CANCEL) and info["order"]["status"] in CANCELLABLE:
             order_views.cancel_form(actor, picked)
 
 with place:

@@ -4,7 +4,7 @@ import streamlit as st
 
 from core import db
 from models import RatingChannel
-from services import orders
+from services import order_queries, ratings
 from services.permissions import Action
 from ui import order_views
 from ui.i18n import label, t
@@ -15,7 +15,7 @@ actor = require(Action.RATE)
 
 st.title(t("ratings.title"))
 st.caption(t("ratings.hint"))
-waiting = orders.OrderFilter(statuses=("completed",))
+waiting = order_queries.OrderFilter(statuses=("completed",))
 rows = order_views.order_page(actor, waiting, "ratings_page", sort="oldest", per_page=25)
 picked = order_views.order_table(rows, key="ratings_table")
 if picked is None:
@@ -33,6 +33,6 @@ with st.form("rate_form"):
     go = st.form_submit_button(t("ratings.submit"), type="primary")
 if go:
     with db.write_session() as s, reporting_errors():
-        order = orders.rate(s, actor=actor, order_id=picked, level=level, comment=comment,
+        order = ratings.rate(s, actor=actor, order_id=picked, level=level, comment=comment,
                             channel=channel)
     flash(t("ratings.saved", code=order.code))

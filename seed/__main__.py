@@ -7,6 +7,7 @@ import sys
 from datetime import date
 
 from core import config
+from models import STATUS_ORDER
 from seed import town
 from services import users
 
@@ -46,8 +47,7 @@ def main(argv: list[str] | None = None) -> int:
           f" {c['teams_squad']} 小队; 志愿者 volunteers: {c['volunteers']};"
           f" 服务项目 menu items: {c['menu_items']}")
     print(f"  工单 orders: {c['orders']} (" + ", ".join(
-        f"{s}={c['orders_' + s]}" for s in
-        ("submitted", "dispatched", "accepted", "completed", "rated", "cancelled"))
+        f"{s}={c['orders_' + s]}" for s in STATUS_ORDER)
           + f"); events: {c['events']}")
     print(f"  演示账号 demo logins ({users.DEMO_PASSWORD}): " + ", ".join(users.DEMO_USERNAMES))
     print(f"  县级管理员 county admin: admin / {result.admin_password}  (请妥善保存 / keep it safe)")

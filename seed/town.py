@@ -23,11 +23,12 @@ from sqlmodel import Session, SQLModel, select
 
 import models
 from core import config, db
-from models import (Gender, OrderEvent, OrderSource, OrderStatus, RatingChannel, Role, Site,
-                    SiteLevel, TeamTier, User, Volunteer, WorkOrder)
+from models import (CANCELLABLE, Gender, OrderEvent, OrderSource, OrderStatus,
+                    RatingChannel, Role, Site, SiteLevel, TeamTier, User, Volunteer, WorkOrder,
+                    bad_rating)
 from seed import data
-from services import (catalog, follow_ups, needs, orders, rating_links, sites, surveys, teams,
-                      users, volunteers)
+from services import (catalog, completions, follow_ups, needs, orders, rating_links, ratings,
+                     sites, surveys, teams, users, volunteers)
 from services import settings as settings_service
 from services.permissions import Actor
 
@@ -89,7 +90,7 @@ class Step:
     team: str | None = None
     reason: str = ""
     planned_on: date | None = None
-    done: orders.Completion | None = None
+    done: completions.Completion | None = None
     level: int = 0
     channel: RatingChannel = RatingChannel.call
     comment: str = ""
@@ -560,7 +561,7 @@ def _accept_and_finish(planner: _Planner, town: _Town, plan: Plan, team: str,
     level = rng.choices(*zip(*table))[0]
     plan.steps.append(Step("rate", at, team=team, level=level, channel=channel, actor=actor,
                            comment=rng.choice(data.RATING_COMMENTS[level]), issued_at=issued))
-    if level <= 2:
+    if bad_rating(level):
         _bad_rating_follow_up(planner, plan, at)
 
 
@@ -590,7 +591,7 @@ def _unrated_follow_up(planner: _Planner, plan: Plan, completed: datetime) -> No
 
 
 def _completion(planner: _Planner, town: _Town, plan: Plan, team: str,
-                at: datetime) -> orders.Completion:
+                at: datetime) -> completions.Completion:
     rng = planner.rng
     total = max(1, round(plan.expected * rng.uniform(0.7, 1.3)))
     groups = [g.value for g in models.BeneficiaryGroup]
@@ -617,7 +618,7 @@ def _completion(planner: _Planner, town: _Town, plan: Plan, team: str,
     # replacement, Efraimidis–Spirakis), so the star levels have something to show.
     crew = sorted(crew, key=lambda v: rng.random() ** (1 / town.keenness[v.id]))[-size:]
     hours = {v.id: rng.choice((1, 1.5, 2, 2, 2.5, 3, 3, 3.5, 4)) for v in crew}
-    return orders.Completion(beneficiaries=beneficiaries, hours=hours,
+    return completions.Completion(beneficiaries=beneficiaries, hours=hours,
                              note=rng.choice(data.COMPLETION_NOTES))
 
 
@@ -627,10 +628,11 @@ def _maybe_cancel_or_stall(planner: _Planner, plan: Plan) -> None:
     young = plan.submitted_at > planner.anchor - timedelta(days=RECENT_DAYS)
     if r < 0.045:
         # 取消: before dispatch, while dispatched, or after acceptance.
-        stage = rng.choices(("submitted", "dispatched", "accepted"), (5, 2.5, 2.5))[0]
+        stage = rng.choices(CANCELLABLE, (5, 2.5, 2.5))[0]
         times = [plan.submitted_at] + [s.at for s in plan.steps]
         actions = ["place"] + [s.action for s in plan.steps]
-        last = {"submitted": "place", "dispatched": "dispatch", "accepted": "accept"}[stage]
+        last = {OrderStatus.submitted: "place", OrderStatus.dispatched: "dispatch",
+                OrderStatus.accepted: "accept"}[stage]
         index = len(actions) - 1 - actions[::-1].index(last)
         start, end = times[index], times[index + 1]
         at = start + (end - start) * rng.uniform(0.2, 0.8)
@@ -773,7 +775,7 @@ def _play(session: Session, town: _Town, plans: list[Plan], anchor: datetime,
                 orders.accept(session, actor=town.leads[step.team], order_id=order.id,
                               planned_on=step.planned_on, now=step.at)
             elif step.action == "complete":
-                orders.complete(session, actor=town.leads[step.team], order_id=order.id,
+                completions.complete(session, actor=town.leads[step.team], order_id=order.id,
                                 done=step.done, now=step.at)
             elif step.action == "rate" and step.channel == RatingChannel.qr:
                 link = rating_links.issue(session, actor=town.leads[step.team],
@@ -781,7 +783,7 @@ def _play(session: Session, town: _Town, plans: list[Plan], anchor: datetime,
                 rating_links.rate(session, token=link.token, order_id=order.id,
                                   level=step.level, comment=step.comment, now=step.at)
             elif step.action == "rate":
-                orders.rate(session, actor=actors[step.actor], order_id=order.id,
+                ratings.rate(session, actor=actors[step.actor], order_id=order.id,
                             level=step.level, comment=step.comment, channel=step.channel,
                             now=step.at)
             elif step.action == "follow_up":

@@ -34,7 +34,7 @@ from sqlmodel import Session, select
 
 from core import db
 from core.db import utcnow
-from models import Site, SiteLevel, Team, TeamCategory, WorkOrder
+from models import WITH_TEAM, Site, SiteLevel, Team, TeamCategory, WorkOrder
 from services import orders
 from services import teams as teams_service
 from services import settings as settings_service
@@ -135,7 +135,7 @@ def open_orders(session: Session, team_ids: list[int]) -> dict[int, int]:
     if not team_ids:
         return {}
     return dict(session.exec(select(WorkOrder.team_id, func.count()).where(
-        WorkOrder.team_id.in_(team_ids), WorkOrder.status.in_(teams_service.OPEN_STATUSES))
+        WorkOrder.team_id.in_(team_ids), WorkOrder.status.in_(WITH_TEAM))
         .group_by(WorkOrder.team_id)).all())
 
 

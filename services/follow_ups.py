@@ -10,7 +10,9 @@ Two kinds, both due `follow_up_days` after they become needed:
   brought), or a rating arriving late by any channel — so the database holds facts only, and
   no page view writes.
 
-A follow-up is *done* when it has `done_at`; *on time* when `done_at <= due_at`.
+A follow-up is *done* when it has `done_at`; *on time* when `done_at <= due_at`. What opens one
+is the rating's business: services/ratings.py (`after_rating`); the due times are
+services/sla.py (`follow_up_windows`).
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ from sqlalchemy import and_, case, exists, func, not_, or_, update
 from sqlmodel import Session, select
 
 from core.db import utcnow
-from models import (FollowUp, FollowUpReason, OrderEvent, OrderStatus, Rating, RatingChannel,
-                    ServiceCategory, Site, Team, User, WorkOrder)
-from services import scope, validate
+from models import (FollowUp, FollowUpReason, OrderAction, OrderEvent, OrderStatus, Rating,
+                    RatingChannel, ServiceCategory, Site, Team, User, WorkOrder)
+from services import orders, ratings, scope, sla, validate
 from services import settings as settings_service
 from services.clock import day_range_utc
 from services.errors import DomainError, Forbidden, NotFound
@@ -40,50 +42,19 @@ class NothingToFollowUp(DomainError):
     key = "error.follow_up_none"
 
 
-def _windows(values: dict) -> tuple[timedelta, timedelta]:
-    """(time until an unrated order needs a follow-up, time until that follow-up is late)."""
-    rate = timedelta(days=values["rate_days"])
-    return rate, rate + timedelta(days=values["follow_up_days"])
-
-
-def after_rating(session: Session, *, order: WorkOrder, level: int, by_id: int | None,
-                 now: datetime) -> None:
-    """Inside the rating's transaction: a 差评 opens a follow-up; a rating that comes after the
-    rating window has run out settles the order's 未评价 follow-up (its aim, the resident's
-    verdict, is reached)."""
-    values = settings_service.current(session)
-    if level <= 2:
-        session.add(FollowUp(order_id=order.id, reason=R.bad_rating,
-                             due_at=now + timedelta(days=values["follow_up_days"])))
-    needed_after, late_after = _windows(values)
-    if order.completed_at is None or now <= order.completed_at + needed_after:
-        return
-    settled = session.exec(select(FollowUp.id).where(FollowUp.order_id == order.id,
-                                                     FollowUp.reason == R.unrated)).first()
-    if settled is None:
-        session.add(FollowUp(order_id=order.id, reason=R.unrated,
-                             due_at=order.completed_at + late_after, done_at=now,
-                             done_by_id=by_id))
-
-
 def record(session: Session, *, actor: Actor, order_id: int, outcome: str,
            level: int | None = None, now: datetime | None = None) -> FollowUpReason:
     """Close an order's open follow-up with what the call found. For an order still unrated the
     call may bring its rating (channel 回访电话), recorded in the same transaction. Managers and
     officers of the order's site."""
-    from services import orders  # orders imports this module for after_rating
-
     now = now or utcnow()
     ensure_allowed(actor, Action.FOLLOW_UP)
     outcome = validate.text(outcome, key="outcome", maximum=1000)
     if level is not None:
-        level, _, _ = orders.clean_rating(level, "", RatingChannel.call)
-    order = session.get(WorkOrder, order_id, populate_existing=True)
-    if order is None:
-        raise NotFound(what="order")
-    ensure_allowed(actor, Action.FOLLOW_UP, site_path=session.get(Site, order.site_id).path)
+        level, _, _ = ratings.clean(level, "", RatingChannel.call)
+    order = orders.load_for(session, actor, Action.FOLLOW_UP, order_id)
     values = settings_service.current(session)
-    needed_after, late_after = _windows(values)
+    needed_after, late_after = sla.follow_up_windows(values)
     open_bad = session.exec(select(FollowUp.id).where(
         FollowUp.order_id == order.id, FollowUp.reason == R.bad_rating,
         FollowUp.done_at.is_(None))).first()
@@ -101,8 +72,8 @@ def record(session: Session, *, actor: Actor, order_id: int, outcome: str,
           is None):
         reason = R.unrated
         if level is not None:  # the rating settles the unrated follow-up (after_rating)
-            orders.record_rating(session, order, by=actor, level=level, comment="",
-                                 channel=RatingChannel.call, now=now)
+            ratings.record(session, order, by=actor, level=level, comment="",
+                           channel=RatingChannel.call, now=now)
             session.flush()
             session.exec(update(FollowUp).where(FollowUp.order_id == order.id,
                                                 FollowUp.reason == R.unrated)
@@ -115,7 +86,8 @@ def record(session: Session, *, actor: Actor, order_id: int, outcome: str,
         session.rollback()
         raise NothingToFollowUp(code=order.code)
     status = session.exec(select(WorkOrder.status).where(WorkOrder.id == order.id)).one()
-    session.add(OrderEvent(order_id=order.id, at=now, actor_id=actor.id, action="follow_up",
+    session.add(OrderEvent(order_id=order.id, at=now, actor_id=actor.id,
+                           action=OrderAction.follow_up.value,
                            from_status=status, to_status=status, note=outcome))
     session.commit()
     return reason
@@ -126,7 +98,7 @@ def record(session: Session, *, actor: Actor, order_id: int, outcome: str,
 
 def _unrated_open(session: Session, actor: Actor, now: datetime, values: dict, state: str):
     """Conditions on WorkOrder for the open 未评价 follow-ups, due or overdue."""
-    needed_after, late_after = _windows(values)
+    needed_after, late_after = sla.follow_up_windows(values)
     unsettled = not_(exists().where(FollowUp.order_id == WorkOrder.id,
                                     FollowUp.reason == R.unrated))
     when = (WorkOrder.completed_at >= now - late_after if state == "due"
@@ -186,7 +158,7 @@ def page(session: Session, *, actor: Actor, state: str = "due", offset: int = 0,
     wanted = offset + limit
     rows = [as_dict(*r) for r in session.exec(
         rows_q.order_by(FollowUp.due_at, FollowUp.id).limit(wanted)).all()]
-    _needed, late_after = _windows(values)
+    _needed, late_after = sla.follow_up_windows(values)
     conds = _unrated_open(session, actor, now, values, state)
     n_unrated = session.exec(select(func.count()).select_from(WorkOrder).where(*conds)).one()
     unrated = session.exec(
@@ -257,7 +229,7 @@ def rates(session: Session, *, actor: Actor, start: date, end: date,
                func.coalesce(func.sum(case((FollowUp.done_at <= FollowUp.due_at, 1), else_=0)), 0))
         .select_from(FollowUp).join(WorkOrder, WorkOrder.id == FollowUp.order_id)
         .where(*mine, FollowUp.due_at >= lo, FollowUp.due_at < hi, judged)).one()
-    _needed, late_after = _windows(values)
+    _needed, late_after = sla.follow_up_windows(values)
     late_unrated = session.exec(select(func.count()).select_from(WorkOrder).where(
         *_unrated_open(session, actor, now, values, "overdue"),
         WorkOrder.completed_at >= lo - late_after, WorkOrder.completed_at < hi - late_after)).one()

@@ -17,16 +17,14 @@ from datetime import date, datetime
 from sqlalchemy import case, func
 from sqlmodel import Session, select
 
-from core.db import utcnow
-from models import (Need, OrderStatus, Rating, ServiceCategory, ServiceItem, ServiceItemTeam, Team,
-                    WorkOrder)
+from core.db import count_where, utcnow
+from models import (DONE, Need, Rating, ServiceCategory, ServiceItem, ServiceItemTeam, Team,
+                    WorkOrder, good_rating)
 from services import needs, scope
+from services.formats import NAME_SEP
 from services import settings as settings_service
 from services.clock import local_today
 from services.permissions import Action, Actor, ensure_allowed
-
-DONE = (OrderStatus.completed, OrderStatus.rated)
-
 
 def months_before(day: date, months: int) -> date:
     """The same day `months` calendar months earlier (the 31st falls back to the month's end)."""
@@ -63,7 +61,7 @@ def review(session: Session, *, actor: Actor, now: datetime | None = None) -> li
         teams.setdefault(item_id, []).append(name)
     asked = _by_item(session, needs.query(
         session, actor, Need.item_id, func.count(),
-        func.coalesce(func.sum(case((needs.is_open(), 1), else_=0)), 0))
+        count_where(needs.is_open()))
         .group_by(Need.item_id))
     ordered = _by_item(session, select(
         WorkOrder.item_id, func.count(),
@@ -73,7 +71,7 @@ def review(session: Session, *, actor: Actor, now: datetime | None = None) -> li
         .where(*mine, WorkOrder.item_id.is_not(None)).group_by(WorkOrder.item_id))
     rated = _by_item(session, select(
         WorkOrder.item_id, func.count(Rating.id), func.avg(Rating.level),
-        func.coalesce(func.sum(case((Rating.level >= 4, 1), else_=0)), 0))
+        count_where(good_rating()))
         .select_from(Rating).join(WorkOrder, WorkOrder.id == Rating.order_id)
         .where(*mine, WorkOrder.item_id.is_not(None)).group_by(WorkOrder.item_id))
     out = []
@@ -84,7 +82,7 @@ def review(session: Session, *, actor: Actor, now: datetime | None = None) -> li
         last_day = local_today(_aware(last), values["timezone"]) if last else None
         row = {"id": item.id, "title": item.title, "category_id": item.category_id,
                "category": category, "description": item.description, "active": item.active,
-               "retired_reason": item.retired_reason, "teams": "、".join(teams.get(item.id, [])),
+               "retired_reason": item.retired_reason, "teams": NAME_SEP.join(teams.get(item.id, [])),
                "needs": n_needs, "open_needs": int(n_open), "orders": n_orders,
                "beneficiaries": int(beneficiaries), "ratings": n_ratings,
                "average": round(float(average), 2) if average is not None else None,

@@ -22,6 +22,7 @@ from models import (Need, NeedPriority, NeedStatus, OrderSource, OrderStatus, Se
                     ServiceItem, Site, Survey, WorkOrder)
 from services import orders, validate
 from services.errors import Invalid, NotFound
+from services.formats import LABEL_SEP, NAME_SEP
 from services.permissions import Action, Actor, ensure_allowed
 from services.surveys import of_actor
 
@@ -174,8 +175,8 @@ def draft(session: Session, *, actor: Actor, need_ids) -> dict:
     texts = list(dict.fromkeys(n.text for n, _ in chosen if n.text))
     title = item.title if item else (texts[0] if texts else "")
     surveys = {sv.id: sv for _n, sv in chosen}
-    respondents = "、".join(dict.fromkeys(sv.respondent for sv in surveys.values()))
-    lines = [f"{sv.surveyed_on.isoformat()} {sv.respondent}：{n.text}" if n.text
+    respondents = NAME_SEP.join(dict.fromkeys(sv.respondent for sv in surveys.values()))
+    lines = [f"{sv.surveyed_on.isoformat()} {sv.respondent}{LABEL_SEP}{n.text}" if n.text
              else f"{sv.surveyed_on.isoformat()} {sv.respondent}" for n, sv in chosen]
     return {"need_ids": tuple(n.id for n, _ in chosen), "site_id": survey.site_id,
             "category_id": first.category_id, "item_id": item_id, "title": title[:80],

@@ -1,15 +1,21 @@
-"""Who may do what, as data: an Action → roles table, and one check that also looks at the site."""
+"""Who may do what, as data: an Action → roles table (`PERMISSIONS`), how far each role reaches
+among the orders (`ORDER_REACH`), and one check that also looks at the site (`ensure_allowed`).
+
+The reach, in words: a team lead reaches only the orders dispatched to their own team, wherever
+the order's site is; everyone else reaches what belongs to their site and the sites below it.
+`sees_order` is that rule for one order, `services/scope.orders_of` the same rule as SQL.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from models import Role
 from services.errors import Forbidden
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     VIEW_OVERVIEW = "view_overview"
     VIEW_ORDERS = "view_orders"
     PLACE_ORDER = "place_order"
@@ -60,6 +66,18 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
 }
 
 
+class Reach(StrEnum):
+    SUBTREE = "subtree"    # what belongs to the actor's site and the sites below it
+    OWN_TEAM = "own_team"  # the orders dispatched to the actor's own team, and nothing else
+
+ORDER_REACH: dict[Role, Reach] = {
+    M: Reach.SUBTREE,
+    O: Reach.SUBTREE,
+    L: Reach.OWN_TEAM,
+    R: Reach.SUBTREE,
+}
+
+
 @dataclass(frozen=True)
 class Actor:
     """The signed-in user as the services see them: ids and scope, no ORM object."""
@@ -81,13 +99,22 @@ def in_scope(actor: Actor, site_path: str) -> bool:
     return site_path.startswith(actor.site_path)
 
 
-def ensure_allowed(actor: Actor, action: Action, *, site_path: str | None = None,
-                   team_id: int | None = None) -> None:
-    """Refuse unless the role may do this, the site is in the actor's subtree and, for a team
-    lead, the team is their own."""
+def own_team_only(actor: Actor) -> bool:
+    """True when the actor reaches only their own team's orders (ORDER_REACH)."""
+    return ORDER_REACH[actor.role] is Reach.OWN_TEAM
+
+
+def sees_order(actor: Actor, *, site_path: str, team_id: int | None) -> bool:
+    """Whether an order (of this site, dispatched to this team) is within the actor's reach."""
+    if own_team_only(actor):
+        return actor.team_id is not None and team_id == actor.team_id
+    return in_scope(actor, site_path)
+
+
+def ensure_allowed(actor: Actor, action: Action, *, site_path: str | None = None) -> None:
+    """Refuse unless the role may do this and, when a site is given, it is in the actor's
+    subtree. For an order, services/scope.ensure_order also applies the reach."""
     if not allowed(actor.role, action):
         raise Forbidden(action=action.value)
     if site_path is not None and not in_scope(actor, site_path):
-        raise Forbidden(action=action.value)
-    if actor.role == Role.team_lead and team_id is not None and team_id != actor.team_id:
         raise Forbidden(action=action.value)

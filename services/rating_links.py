@@ -21,12 +21,12 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from core.db import utcnow
-from models import AuditLog, OrderStatus, RatingChannel, RatingToken, Role, Site, Team, WorkOrder
-from services import orders
+from models import AuditAction, OrderStatus, RatingChannel, RatingToken, Team, WorkOrder
+from services import audit, orders, ratings
 from services import settings as settings_service
 from services.clock import local_today
-from services.errors import DomainError, Invalid, NotFound, OrderNotInState
-from services.permissions import Action, Actor, ensure_allowed
+from services.errors import DomainError, Invalid, OrderNotInState
+from services.permissions import Action, Actor
 
 TOKEN_BYTES = 32
 _MAX_TOKEN_CHARS = 64      # token_urlsafe(32) is 43 characters
@@ -66,16 +66,7 @@ def _well_formed(token: str | None) -> bool:
 
 
 def _issuable(session: Session, actor: Actor, order_id: int) -> WorkOrder:
-    ensure_allowed(actor, Action.RATING_LINK)
-    order = session.get(WorkOrder, order_id, populate_existing=True)
-    if order is None:
-        raise NotFound(what="order")
-    if actor.role == Role.team_lead:
-        ensure_allowed(actor, Action.RATING_LINK, team_id=order.team_id or -1)
-    else:
-        ensure_allowed(actor, Action.RATING_LINK,
-                       site_path=session.get(Site, order.site_id).path)
-    return order
+    return orders.load_for(session, actor, Action.RATING_LINK, order_id)
 
 
 def issue(session: Session, *, actor: Actor, order_id: int,
@@ -96,8 +87,8 @@ def issue(session: Session, *, actor: Actor, order_id: int,
     expires = now + timedelta(days=days)
     session.add(RatingToken(order_id=order.id, token_hash=token_hash(token), created_at=now,
                             expires_at=expires))
-    session.add(AuditLog(at=now, actor_id=actor.id, action="rating_link.issue",
-                         target=order.code or str(order.id)))
+    audit.record(session, AuditAction.rating_link_issue, actor_id=actor.id,
+                 target=order.code or str(order.id), at=now)
     session.commit()
     return Issued(token=token, order_id=order.id, expires_at=expires)
 
@@ -149,7 +140,7 @@ def rate(session: Session, *, token: str | None, order_id: int, level, comment: 
     used (compare-and-set on unused and unexpired), the rating written and the order moved to
     已评价, all in one transaction. A bad link, or a link of another order, changes nothing."""
     now = now or utcnow()
-    level, comment, channel = orders.clean_rating(level, comment, RatingChannel.qr)
+    level, comment, channel = ratings.clean(level, comment, RatingChannel.qr)
     row = _live_token(session, token, now)
     if row is None or row.order_id != order_id:
         session.rollback()
@@ -163,8 +154,8 @@ def rate(session: Session, *, token: str | None, order_id: int, level, comment: 
         raise LinkNotValid()
     order = session.get(WorkOrder, row.order_id, populate_existing=True)
     try:
-        orders.record_rating(session, order, by=None, level=level, comment=comment,
-                             channel=channel, now=now, token_id=row.id)
+        ratings.record(session, order, by=None, level=level, comment=comment,
+                       channel=channel, now=now, token_id=row.id)
     except OrderNotInState:
         # Rated meanwhile by a call: the first rating stands (the refusal rolled back).
         raise LinkNotValid() from None

@@ -5,19 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pandas as pd
-from sqlalchemy import and_, case, distinct, func
+from sqlalchemy import and_, distinct, func
 from sqlmodel import Session, select
 
-from core.db import dialect_of, local_month, utcnow
-from models import (Need, OrderStatus, Rating, ServiceCategory, ServiceRecord, Survey,
-                    WorkOrder)
+from core.db import count_where, dialect_of, local_month, utcnow
+from models import (DONE, Need, Rating, ServiceCategory, ServiceRecord, Survey, WorkOrder,
+                    good_rating, satisfied)
 from services import settings as settings_service
 from services import scope, sla, surveys
 from services.clock import day_range_utc
 from services.permissions import Action, Actor, ensure_allowed
-
-S = OrderStatus
-DONE = (S.completed, S.rated)
 
 
 def overview(session: Session, *, actor: Actor, start: date, end: date,
@@ -39,13 +36,11 @@ def overview(session: Session, *, actor: Actor, start: date, end: date,
         .select_from(WorkOrder).where(*mine, done_in_period)).one()
     overdue = session.exec(select(func.count()).select_from(WorkOrder)
                            .where(*mine, sla.is_overdue(now, values))).one()
-    ratings = (select(func.count(),
-                      func.coalesce(func.sum(case((Rating.level >= 4, 1), else_=0)), 0),
-                      func.coalesce(func.sum(case((Rating.level >= 3, 1), else_=0)), 0))
+    ratings = (select(func.count(), count_where(good_rating()), count_where(satisfied()))
                .select_from(Rating).where(Rating.at >= lo, Rating.at < hi))
     if mine:  # the whole tree needs no join: every rating counts
         ratings = ratings.join(WorkOrder, WorkOrder.id == Rating.order_id).where(*mine)
-    rated, good, satisfied = session.exec(ratings).one()
+    rated, good, n_satisfied = session.exec(ratings).one()
     hours, volunteers = session.exec(
         select(func.coalesce(func.sum(ServiceRecord.hours), 0.0),
                func.count(distinct(ServiceRecord.volunteer_id)))
@@ -56,7 +51,7 @@ def overview(session: Session, *, actor: Actor, start: date, end: date,
         "completion_rate": (done / placed) if placed else None,
         "ratings": rated,
         "good_rate": (good / rated) if rated else None,
-        "satisfied_rate": (satisfied / rated) if rated else None,
+        "satisfied_rate": (n_satisfied / rated) if rated else None,
         "beneficiaries": int(beneficiaries), "hours": round(float(hours), 1),
         "active_volunteers": volunteers,
     }

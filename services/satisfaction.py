@@ -10,11 +10,12 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import case, func, or_
+from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
-from core.db import dialect_of, local_month
-from models import Rating, ServiceCategory, ServiceItem, Site, Team, WorkOrder
+from core.db import count_where, dialect_of, local_month
+from models import (Rating, ServiceCategory, ServiceItem, Site, Team, WorkOrder, good_rating,
+                    satisfied)
 from services import scope
 from services import settings as settings_service
 from services.clock import day_range_utc
@@ -26,9 +27,7 @@ COLUMNS = ["key", "name", "ratings", "good_rate", "satisfied_rate", "average"]
 
 def _figures():
     n = func.count(Rating.id)
-    good = func.sum(case((Rating.level >= 4, 1), else_=0))
-    satisfied = func.sum(case((Rating.level >= 3, 1), else_=0))
-    return n, good, satisfied, func.avg(Rating.level)
+    return n, count_where(good_rating()), count_where(satisfied()), func.avg(Rating.level)
 
 
 def _period(session: Session, actor: Actor, start: date, end: date) -> tuple[list, dict]:

@@ -1,4 +1,5 @@
-"""Which orders an actor may see, as conditions on WorkOrder alone.
+"""Which orders an actor may see, as conditions on WorkOrder alone, and the same rule for one
+order (`sees`, `ensure_order`). The rule itself is data: permissions.ORDER_REACH.
 
 `site_id IN (SELECT id FROM site WHERE path LIKE '/1/4/%')` rather than a join on site: the join
 makes SQLite visit a site row for every order it considers and hides the order's own columns
@@ -10,8 +11,9 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from models import Role, Site, WorkOrder
-from services.permissions import Actor
+from models import Site, WorkOrder
+from services.errors import Forbidden
+from services.permissions import Action, Actor, ensure_allowed, own_team_only, sees_order
 
 
 def sites_under(path: str):
@@ -20,7 +22,7 @@ def sites_under(path: str):
 
 def whole_tree(session: Session, actor: Actor) -> bool:
     """True when the actor's site is the root of the only site tree."""
-    if actor.role == Role.team_lead or actor.site_path.count("/") != 2:
+    if own_team_only(actor) or actor.site_path.count("/") != 2:
         return False
     roots = session.exec(select(Site.path).where(Site.parent_id.is_(None)).limit(2)).all()
     return roots == [actor.site_path]
@@ -28,8 +30,21 @@ def whole_tree(session: Session, actor: Actor) -> bool:
 
 def orders_of(session: Session, actor: Actor) -> list:
     """The actor's orders as a list of conditions ([] for the whole tree)."""
-    if actor.role == Role.team_lead:
+    if own_team_only(actor):
         return [WorkOrder.team_id == (actor.team_id or -1)]
     if whole_tree(session, actor):
         return []
     return [WorkOrder.site_id.in_(sites_under(actor.site_path))]
+
+
+def sees(session: Session, actor: Actor, order: WorkOrder) -> bool:
+    """Whether this order is within the actor's reach (permissions.sees_order)."""
+    path = "" if own_team_only(actor) else session.get(Site, order.site_id).path
+    return sees_order(actor, site_path=path, team_id=order.team_id)
+
+
+def ensure_order(session: Session, actor: Actor, action: Action, order: WorkOrder) -> None:
+    """Refuse unless the role may do this and the order is within the actor's reach."""
+    ensure_allowed(actor, action)
+    if not sees(session, actor, order):
+        raise Forbidden(action=action.value)

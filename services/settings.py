@@ -9,7 +9,8 @@ from sqlmodel import Session, select
 
 from core.config import BUSINESS_DEFAULTS, BUSINESS_SETTINGS
 from core.db import utcnow
-from models import AuditLog, Setting
+from models import AuditAction, Setting
+from services import audit
 from services.errors import Invalid
 from services.permissions import Action, Actor, ensure_allowed
 
@@ -92,7 +93,8 @@ def update(session: Session, *, actor: Actor, values: dict) -> dict:
         session.add(row)
         changed.append(f"{key}={value}")
     if changed:
-        session.add(AuditLog(actor_id=actor.id, action="settings.update", detail="; ".join(changed)))
+        audit.record(session, AuditAction.settings_update, actor_id=actor.id,
+                     detail="; ".join(changed))
     result = current(session)
     session.commit()
     return result

@@ -5,6 +5,9 @@ An order is overdue when it waits longer than allowed at its current step:
 - 已派单 longer than `accept_days` after dispatch;
 - not done (待派单/已派单/已接单) after its due date (local calendar day);
 - 已完成 but not rated longer than `rate_days` after completion.
+
+A 回访 is due `follow_up_days` after it becomes needed: after a 差评, or `rate_days` after an
+unrated completion (`follow_up_windows`).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, case
 
-from models import OrderStatus, WorkOrder
+from models import CAN_BE_OVERDUE, OPEN, OrderStatus, WorkOrder
 from services.clock import local_midnight_utc, local_today
 
 S = OrderStatus
@@ -28,15 +31,11 @@ def overdue_kind(now: datetime, values: dict):
               WorkOrder.submitted_at < now - timedelta(days=values["dispatch_days"])), "dispatch"),
         (and_(WorkOrder.status == S.dispatched,
               WorkOrder.dispatched_at < now - timedelta(days=values["accept_days"])), "accept"),
-        (and_(WorkOrder.status.in_((S.submitted, S.dispatched, S.accepted)),
-              WorkOrder.due_on < today), "due"),
+        (and_(WorkOrder.status.in_(OPEN), WorkOrder.due_on < today), "due"),
         (and_(WorkOrder.status == S.completed,
               WorkOrder.completed_at < now - timedelta(days=values["rate_days"])), "rate"),
         else_=None,
     )
-
-
-CAN_BE_OVERDUE = (S.submitted, S.dispatched, S.accepted, S.completed)
 
 
 def is_overdue(now: datetime, values: dict):
@@ -54,3 +53,10 @@ def deadline(order: WorkOrder, kind: str, values: dict) -> datetime:
     if kind == "rate":
         return order.completed_at + timedelta(days=values["rate_days"])
     return local_midnight_utc(order.due_on + timedelta(days=1), values["timezone"])
+
+
+def follow_up_windows(values: dict) -> tuple[timedelta, timedelta]:
+    """For an unrated order, counted from its completion: (when it needs a follow-up, when that
+    follow-up is late)."""
+    rate = timedelta(days=values["rate_days"])
+    return rate, rate + timedelta(days=values["follow_up_days"])

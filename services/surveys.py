@@ -15,6 +15,7 @@ from services import scope, validate
 from services import settings as settings_service
 from services.clock import local_today
 from services.errors import Invalid
+from services.formats import NAME_SEP
 from services.permissions import Action, Actor, ensure_allowed
 
 MAX_NEEDS = 20          # per survey: a visit, not a census
@@ -184,7 +185,7 @@ def rows_for(session: Session, ids: list[int]) -> list[dict]:
         out.append({"id": sv.id, "surveyed_on": sv.surveyed_on, "site": site,
                     "respondent": sv.respondent, "people_covered": sv.people_covered,
                     "officer": officer, "needs": counts.get(sid, 0),
-                    "categories": "、".join(sorted(cats.get(sid, [])))})
+                    "categories": NAME_SEP.join(sorted(cats.get(sid, [])))})
     return out
 
 

@@ -9,15 +9,14 @@ from sqlmodel import Session, select
 
 from core import db
 from core.db import utcnow
-from models import (OrderStatus, Rating, ServiceCategory, ServiceRecord, Site, Team, TeamCategory,
-                    TeamTier, Volunteer, VolunteerTeam, WorkOrder)
+from models import (DONE, WITH_TEAM, Rating, ServiceCategory, ServiceRecord, Site, Team,
+                    TeamCategory, TeamTier, Volunteer, VolunteerTeam, WorkOrder)
 from services import settings as settings_service
 from services import validate
 from services.errors import Duplicate, Invalid, NotFound
+from services.formats import NAME_SEP
 from services.permissions import Action, Actor, ensure_allowed
 
-OPEN_STATUSES = (OrderStatus.dispatched, OrderStatus.accepted)
-DONE = (OrderStatus.completed, OrderStatus.rated)
 _PARENT_TIER = {TeamTier.detachment: TeamTier.corps, TeamTier.squad: TeamTier.detachment}
 
 
@@ -111,7 +110,7 @@ def overview(session: Session, *, actor: Actor) -> list[dict]:
                .join(Volunteer, Volunteer.id == VolunteerTeam.volunteer_id)
                .where(Volunteer.active).group_by(VolunteerTeam.team_id).subquery())
     open_orders = (select(WorkOrder.team_id, func.count().label("n"))
-                   .where(WorkOrder.status.in_(OPEN_STATUSES))
+                   .where(WorkOrder.status.in_(WITH_TEAM))
                    .group_by(WorkOrder.team_id).subquery())
     parent = select(Team.id, Team.name).subquery()
     rows = session.exec(
@@ -128,7 +127,7 @@ def overview(session: Session, *, actor: Actor) -> list[dict]:
              "parent": parent_name or "", "parent_id": t.parent_id, "lead_name": t.lead_name,
              "phone": t.phone, "active": t.active, "members": n_members, "open_orders": n_open,
              "category_ids": [c for c, _ in cats.get(t.id, [])],
-             "categories": "、".join(n for _, n in cats.get(t.id, []))}
+             "categories": NAME_SEP.join(n for _, n in cats.get(t.id, []))}
             for t, site, parent_name, n_members, n_open in rows]
 
 
@@ -153,7 +152,8 @@ def roster(session: Session, *, team_id: int) -> list[Volunteer]:
 
 def helpers(session: Session, *, team_id: int, limit: int = 2000) -> list[Volunteer]:
     """Active volunteers who may be recorded on the team's orders without being on its roster:
-    those of the team's site and the sites below it (the rule of orders._may_serve), by name."""
+    those of the team's site and the sites below it (the rule of completions.may_serve), by
+    name."""
     team = get(session, team_id)
     path = session.get(Site, team.site_id).path
     members = select(VolunteerTeam.volunteer_id).where(VolunteerTeam.team_id == team_id)
@@ -175,7 +175,7 @@ def finished_record(session: Session, team_ids: list[int], since: datetime) -> d
                <= cast(WorkOrder.due_on, String))
     rows = session.exec(
         select(WorkOrder.team_id, func.count(WorkOrder.id),
-               func.sum(case((in_time, 1), else_=0)), func.count(Rating.id),
+               db.count_where(in_time), func.count(Rating.id),
                func.avg(Rating.level))
         .join(Rating, Rating.order_id == WorkOrder.id, isouter=True)
         .where(finished_since(team_ids, since)).group_by(WorkOrder.team_id)).all()
@@ -201,7 +201,7 @@ def detail(session: Session, *, actor: Actor, team_id: int, now: datetime | None
     mine = WorkOrder.team_id == team_id
     done_since = finished_since([team_id], since)
     open_now = session.exec(select(func.count()).select_from(WorkOrder)
-                            .where(mine, WorkOrder.status.in_(OPEN_STATUSES))).one()
+                            .where(mine, WorkOrder.status.in_(WITH_TEAM))).one()
     done, beneficiaries = session.exec(
         select(func.count(), func.coalesce(func.sum(WorkOrder.actual_beneficiaries), 0))
         .select_from(WorkOrder).where(done_since)).one()

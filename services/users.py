@@ -11,8 +11,8 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from core.db import utcnow
-from models import AuditLog, LoginLockout, Role, Site, SiteLevel, Team, User
-from services import sites
+from models import AuditAction, LoginLockout, Role, Site, SiteLevel, Team, User
+from services import audit, sites
 from services.errors import Duplicate, Forbidden, Invalid, LoginRefused, NotFound
 from services.permissions import Action, Actor, ensure_allowed, in_scope
 
@@ -109,7 +109,7 @@ def verify_login(session: Session, *, username: str, password: str,
     if ok:
         if lock is not None:
             session.delete(lock)
-        session.add(AuditLog(actor_id=user.id, action="login", target=user.username))
+        audit.record(session, AuditAction.login, actor_id=user.id, target=user.username)
         session.commit()
         return user
     if name:
@@ -119,8 +119,8 @@ def verify_login(session: Session, *, username: str, password: str,
         if lock.failures >= MAX_FAILURES:
             lock.locked_until = now + LOCKOUT
         session.add(lock)
-        session.add(AuditLog(actor_id=user.id if user else None, action="login_failed",
-                             target=name))
+        audit.record(session, AuditAction.login_failed, actor_id=user.id if user else None,
+                     target=name)
         session.commit()
     raise LoginRefused()
 
@@ -146,7 +146,7 @@ def logout(session: Session, *, user_id: int, now: datetime | None = None) -> No
         return
     user.sessions_valid_after = now or utcnow()
     session.add(user)
-    session.add(AuditLog(actor_id=user.id, action="logout", target=user.username))
+    audit.record(session, AuditAction.logout, actor_id=user.id, target=user.username)
     session.commit()
 
 
@@ -164,7 +164,7 @@ def change_password(session: Session, *, user_id: int, old_password: str, new_pa
     user.must_change_password = False
     user.sessions_valid_after = now or utcnow()
     session.add(user)
-    session.add(AuditLog(actor_id=user.id, action="password.change", target=user.username))
+    audit.record(session, AuditAction.password_change, actor_id=user.id, target=user.username)
     session.commit()
 
 
@@ -218,7 +218,7 @@ def create_first_manager(session: Session, *, centre_name: str, level: SiteLevel
                 site_id=site.id, password_hash=hash_password(password))
     session.add(user)
     session.flush()
-    session.add(AuditLog(actor_id=user.id, action="setup", target=username))
+    audit.record(session, AuditAction.setup, actor_id=user.id, target=username)
     session.commit()
     return user
 
@@ -237,8 +237,8 @@ def create(session: Session, *, actor: Actor, username: str, display_name: str, 
                 password_hash=hash_password(temp), must_change_password=password is None)
     session.add(user)
     session.flush()
-    session.add(AuditLog(actor_id=actor.id, action="user.create", target=username,
-                         detail=f"role={role.value} site={site_id}"))
+    audit.record(session, AuditAction.user_create, actor_id=actor.id, target=username,
+                 detail=f"role={role.value} site={site_id}")
     session.commit()
     return user, temp
 
@@ -265,8 +265,8 @@ def update(session: Session, *, actor: Actor, user_id: int, display_name: str, r
     user.phone = (phone or "").strip()
     user.sessions_valid_after = utcnow()  # a new role or site means a new login
     session.add(user)
-    session.add(AuditLog(actor_id=actor.id, action="user.update", target=user.username,
-                         detail=f"role={role.value} site={site_id} team={team_id}"))
+    audit.record(session, AuditAction.user_update, actor_id=actor.id, target=user.username,
+                 detail=f"role={role.value} site={site_id} team={team_id}")
     session.commit()
     return user
 
@@ -280,8 +280,8 @@ def set_active(session: Session, *, actor: Actor, user_id: int, active: bool) ->
     if not active:
         user.sessions_valid_after = utcnow()
     session.add(user)
-    session.add(AuditLog(actor_id=actor.id, action="user.activate" if active else "user.deactivate",
-                         target=user.username))
+    audit.record(session, AuditAction.user_activate if active else AuditAction.user_deactivate,
+                 actor_id=actor.id, target=user.username)
     session.commit()
     return user
 
@@ -294,7 +294,7 @@ def reset_password(session: Session, *, actor: Actor, user_id: int) -> str:
     user.must_change_password = True
     user.sessions_valid_after = utcnow()
     session.add(user)
-    session.add(AuditLog(actor_id=actor.id, action="user.reset_password", target=user.username))
+    audit.record(session, AuditAction.user_reset_password, actor_id=actor.id, target=user.username)
     session.commit()
     return temp
 

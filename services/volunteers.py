@@ -11,6 +11,7 @@ from models import Gender, PointsEntry, ServiceRecord, Site, Team, Volunteer, Vo
 from services import settings as settings_service
 from services import validate
 from services.errors import Duplicate, Invalid, NotFound
+from services.formats import NAME_SEP
 from services.permissions import Action, Actor, ensure_allowed
 
 
@@ -118,7 +119,7 @@ def page(session: Session, *, actor: Actor, search: str = "", team_id: int | Non
                     "site": site, "site_id": v.site_id, "party_member": v.party_member,
                     "skills": v.skills, "registered_on": v.registered_on, "active": v.active,
                     "team_ids": [t for t, _ in teams.get(vid, [])],
-                    "teams": "、".join(n for _, n in teams.get(vid, [])),
+                    "teams": NAME_SEP.join(n for _, n in teams.get(vid, [])),
                     "hours": round(h, 1), "stars": settings_service.star_level(h, values),
                     "points": int(points.get(vid) or 0)})
     return out, total

@@ -9,7 +9,7 @@ from datetime import date
 from sqlmodel import Session
 
 from models import Gender, OrderSource, Role, SiteLevel, TeamTier
-from services import catalog, orders, sites, teams, users, volunteers
+from services import catalog, completions, orders, sites, teams, users, volunteers
 from services.permissions import Actor
 
 PASSWORD = "correct horse"
@@ -86,6 +86,6 @@ def completed_order(session: Session, town: Town, **overrides):
     order = place(session, town, **overrides)
     orders.dispatch(session, actor=town.manager, order_id=order.id, team_id=town.team_a)
     orders.accept(session, actor=town.lead_a, order_id=order.id)
-    return orders.complete(session, actor=town.lead_a, order_id=order.id, done=orders.Completion(
+    return completions.complete(session, actor=town.lead_a, order_id=order.id, done=completions.Completion(
         beneficiaries={"elderly": 10, "general": 5},
         hours={town.volunteers_a[0]: 2, town.volunteers_a[1]: 3}, note="顺利完成"))

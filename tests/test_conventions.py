@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 
 from core.config import BUSINESS_SETTINGS, ENV_SETTINGS
-from models import (BeneficiaryGroup, Gender, NeedPriority, OrderSource, OrderStatus,
-                    RatingChannel, Role, SiteLevel, TeamTier)
+from models import (BeneficiaryGroup, Gender, NeedPriority, OrderAction, OrderSource,
+                    OrderStatus, RatingChannel, Role, SiteLevel, TeamTier)
 from services.needs import STATES as NEED_STATES
-from services.orders import ALLOWED_TRANSITIONS
 from services.permissions import Action
 from services.sla import KINDS
 from ui.i18n import _flatten
@@ -77,7 +76,7 @@ def test_every_field_name_in_a_validation_message_exists():
     ("priority", [p.value for p in NeedPriority]),
     ("need_state", list(NEED_STATES)),
     ("overdue", list(KINDS)),
-    ("action", ["place", *ALLOWED_TRANSITIONS]),
+    ("action", [a.value for a in OrderAction]),
     ("settings.label", [s.key for s in BUSINESS_SETTINGS]),
     ("settings.help", [s.key for s in BUSINESS_SETTINGS]),
 ])

@@ -19,7 +19,8 @@ from models import (BeneficiaryGroup, FollowUp, Need, NeedStatus, OrderBeneficia
                     VolunteerTeam, WorkOrder)
 from seed import data, town
 from seed.__main__ import main as seed_main
-from services import follow_ups, menu, needs, orders, settings as settings_service, sla, users
+from services import (follow_ups, menu, needs, order_queries, settings as settings_service, sla,
+                     users)
 from services import sites as sites_service
 from services.errors import LoginRefused
 
@@ -243,11 +244,11 @@ def test_the_demo_lead_has_orders_in_every_state_and_some_waiting_now(built):
         statuses = Counter(session.exec(select(WorkOrder.status)
                                         .where(WorkOrder.team_id == lead.team_id)).all())
         assert {S.dispatched, S.accepted, S.completed, S.rated, S.cancelled} <= set(statuses)
-        assert orders.waiting_count(session, actor=lead) >= 2
+        assert order_queries.waiting_count(session, actor=lead) >= 2
         declined_by_lead = session.exec(select(func.count()).select_from(OrderEvent).where(
             OrderEvent.action == "decline", OrderEvent.actor_id == lead.id)).one()
         assert declined_by_lead >= 1
-        rows, total = orders.page(session, actor=lead, now=built[1].now)
+        rows, total = order_queries.page(session, actor=lead, now=built[1].now)
         assert total == sum(statuses.values()) and rows
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from models import STATUS_ORDER
 from ui.i18n import label, t
 
-STATUS_ORDER = ("submitted", "dispatched", "accepted", "completed", "rated", "cancelled")
 STATUS_COLOURS = ("#9e9e9e", "#f4a261", "#2a9d8f", "#457b9d", "#1d3557", "#e76f51")
 
 

@@ -8,14 +8,14 @@ import streamlit as st
 
 from core import db
 from models import BeneficiaryGroup
-from services import orders, teams
+from services import completions, teams
 from services.permissions import Actor
 from ui.i18n import label, t
 from ui.widgets import empty
 
 
 def completion_form(actor: Actor, key: str,
-                    initial: dict | None = None) -> tuple[orders.Completion, str] | None:
+                    initial: dict | None = None) -> tuple[completions.Completion, str] | None:
     """Draw the form; on submit return what was entered and, when correcting (`initial` is the
     order's detail), the reason. The service validates everything."""
     with db.session() as s:
@@ -70,6 +70,6 @@ def completion_form(actor: Actor, key: str,
         return None
     hours = {int(vid): (row["hours"] if pd.notna(row["hours"]) else default_hours)
              for vid, row in edited.iterrows() if row["take_part"]}
-    done = orders.Completion(beneficiaries={g: int(n) for g, n in counts.items() if n},
+    done = completions.Completion(beneficiaries={g: int(n) for g, n in counts.items() if n},
                              hours=hours, note=note)
     return done, reason

@@ -8,7 +8,7 @@ import streamlit as st
 
 from core import config, db
 from models import OrderSource
-from services import dispatch, orders
+from services import dispatch, order_queries
 from services.permissions import Actor
 from ui.i18n import label, t
 from ui.widgets import empty, flash, percent, reporting_errors
@@ -16,7 +16,7 @@ from ui.widgets import empty, flash, percent, reporting_errors
 TOP = 5
 
 
-def queue_filters(names: dict) -> orders.OrderFilter:
+def queue_filters(names: dict) -> order_queries.OrderFilter:
     """Village, category and source, side by side above the queue."""
     c = st.columns(3)
     site_id = c[0].selectbox(t("orders.village"), [None, *names["sites"]], key="desk_site",
@@ -27,7 +27,7 @@ def queue_filters(names: dict) -> orders.OrderFilter:
     source = c[2].selectbox(t("orders.source"), [None, *(s.value for s in OrderSource)],
                             key="desk_source",
                             format_func=lambda v: label("source", v) if v else t("common.all"))
-    return orders.OrderFilter(statuses=("submitted",), site_id=site_id, category_id=category_id,
+    return order_queries.OrderFilter(statuses=("submitted",), site_id=site_id, category_id=category_id,
                               source=source)
 
 

@@ -46,9 +46,16 @@ class _Keep(dict):
         return "{" + key + "}"
 
 
+def words_in(lang: str):
+    """t() for one fixed language, for code that runs without a session (tests, commands)."""
+    def words(key: str, **params) -> str:
+        text = catalog(lang).get(key) or catalog("zh").get(key) or key
+        return text.format_map(_Keep(params)) if params else text
+    return words
+
+
 def t(key: str, **params) -> str:
-    text = catalog(language()).get(key) or catalog("zh").get(key) or key
-    return text.format_map(_Keep(params)) if params else text
+    return words_in(language())(key, **params)
 
 
 def error_text(err) -> str:

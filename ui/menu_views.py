@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from core import db
-from services import catalog, survey_io
+from services import catalog, exports, xlsx
 from services.permissions import Actor
 from ui.i18n import t
 from ui.widgets import confirmed_reason, day, empty, flash, percent, reporting_errors
@@ -52,10 +52,10 @@ def unserved_table(rows: list[dict]) -> None:
 def export_button(actor: Actor) -> None:
     def build() -> bytes:  # only when clicked: an export is audited
         with db.write_session() as s:
-            return survey_io.export_menu(s, actor=actor)
+            return exports.export_menu(s, actor=actor, words=t)
 
     st.download_button(t("menu.export"), data=build, file_name="服务菜单.xlsx",
-                       mime=survey_io.XLSX_MIME, key="menu_export", on_click="ignore",
+                       mime=xlsx.MIME, key="menu_export", on_click="ignore",
                        icon=":material/download:")
 
 

@@ -6,14 +6,14 @@ import pandas as pd
 import streamlit as st
 
 from core import db
-from models import OrderSource, Role
-from services import catalog, needs, orders, sites, teams
-from services.permissions import Actor
+from models import STATUS_ORDER, OrderAction, OrderSource
+from services import catalog, needs, order_queries, orders, sites, teams
+from services.permissions import Actor, own_team_only
 from ui.i18n import label, t
 from ui.widgets import (confirmed_reason, day, empty, flash, local_time, local_today,
                         overdue_column, paged, reporting_errors, status_column, table_key)
 
-STATUSES = ("submitted", "dispatched", "accepted", "completed", "rated", "cancelled")
+STATUSES = tuple(s.value for s in STATUS_ORDER)
 
 
 def lookups(actor: Actor) -> dict:
@@ -24,13 +24,13 @@ def lookups(actor: Actor) -> dict:
             "sites": {p.id: p.name for p in places},
             "villages": {p.id: p.name for p in places if p.level.value == "point"},
             "teams": {tm.id: tm.name for tm in teams.in_scope(s, actor=actor)}
-            if actor.role != Role.team_lead else {},
+            if not own_team_only(actor) else {},
             "categories": {c.id: c.name for c in catalog.categories(s)},
             "items": [(i.id, i.category_id, i.title) for i in catalog.items(s)],
         }
 
 
-def filters(actor: Actor, names: dict, key: str) -> orders.OrderFilter:
+def filters(actor: Actor, names: dict, key: str) -> order_queries.OrderFilter:
     with st.expander(t("orders.filters"), expanded=False, icon=":material/search:"):
         c = st.columns(3)
         statuses = c[0].multiselect(t("orders.status"), STATUSES, key=f"{key}_status",
@@ -49,17 +49,17 @@ def filters(actor: Actor, names: dict, key: str) -> orders.OrderFilter:
         search = c[2].text_input(t("orders.search"), key=f"{key}_search", max_chars=40)
         overdue = st.toggle(t("orders.overdue_only"), key=f"{key}_overdue")
     start, end = (dates if isinstance(dates, tuple) and len(dates) == 2 else (None, None))
-    return orders.OrderFilter(statuses=tuple(statuses), site_id=site_id, team_id=team_id,
+    return order_queries.OrderFilter(statuses=tuple(statuses), site_id=site_id, team_id=team_id,
                               category_id=category_id, date_from=start, date_to=end,
                               overdue_only=overdue, search=search)
 
 
-def order_page(actor: Actor, flt: orders.OrderFilter, key: str, *, sort: str = "newest",
+def order_page(actor: Actor, flt: order_queries.OrderFilter, key: str, *, sort: str = "newest",
                per_page: int = 50) -> list[dict]:
     """One page of the orders the actor may see, with the page control; the page number lives
     in session state under `key`."""
     with db.session() as s:
-        return paged(lambda offset, limit: orders.page(s, actor=actor, flt=flt, offset=offset,
+        return paged(lambda offset, limit: order_queries.page(s, actor=actor, flt=flt, offset=offset,
                                                        limit=limit, sort=sort),
                      key=key, per_page=per_page)
 
@@ -114,7 +114,7 @@ def _picked_ids(tkey: str, event, ids_now: list[int]) -> list[int]:
 
 def load(actor: Actor, order_id: int) -> dict:
     with db.session() as s, reporting_errors():
-        info = orders.detail(s, actor=actor, order_id=order_id)
+        info = order_queries.detail(s, actor=actor, order_id=order_id)
         info["needs"] = needs.of_order(s, order_id=order_id)
     return info
 
@@ -201,6 +201,7 @@ def history(events: list[dict]) -> None:
     # A rating with no actor came from the resident, through a rating link.
     df["actor"] = [name or (t("orders.resident") if a == "rate" else "")
                    for name, a in zip(df["actor"], df["action"])]
+    df["note"] = [_note(e) for e in events]
     df["action"] = df["action"].map(lambda a: label("action", a))
     df["change"] = [f"{label('status', f) if f else '—'} → {label('status', to)}"
                     for f, to in zip(df["from_status"], df["to_status"])]
@@ -208,6 +209,17 @@ def history(events: list[dict]) -> None:
                  width="stretch",
                  column_config={c: t(f"orders.hist.{c}") for c in
                                 ("at", "actor", "action", "change", "team", "note")})
+
+
+def _note(event: dict) -> str:
+    """The event's note, worded with its figures where it has them (a correction's totals)."""
+    figures = event.get("detail") or {}
+    if event["action"] == OrderAction.correct and figures:
+        (pb, pa), (hb, ha), (vb, va) = figures["people"], figures["hours"], figures["volunteers"]
+        return t("orders.correction_note", reason=event["note"], people_before=pb,
+                 people_after=pa, hours_before=f"{hb:g}", hours_after=f"{ha:g}",
+                 volunteers_before=vb, volunteers_after=va)
+    return event["note"]
 
 
 def place_form(actor: Actor, names: dict) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from services import orders, sla
+from services import order_queries, sla
 from services.permissions import Actor
 from ui.i18n import label, t
 from ui.order_views import order_page
@@ -31,7 +31,7 @@ def overdue_list(actor: Actor) -> None:
     kind = st.segmented_control(t("overdue.col.overdue"), sla.KINDS, key="overdue_kind",
                                 format_func=lambda k: label("overdue", k),
                                 help=t("overdue.kind_help"))
-    late_only = orders.OrderFilter(overdue_only=True, overdue_kind=kind)
+    late_only = order_queries.OrderFilter(overdue_only=True, overdue_kind=kind)
     rows = order_page(actor, late_only, "overdue_page", sort="urgent", per_page=25)
     if not rows:
         empty("overdue.none")

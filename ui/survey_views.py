@@ -8,7 +8,7 @@ import streamlit as st
 
 from core import db
 from models import NeedPriority
-from services import survey_io, surveys
+from services import exports, survey_import, surveys, xlsx
 from services.errors import DomainError
 from services.permissions import Actor
 from ui.i18n import error_text, label, t
@@ -128,22 +128,22 @@ def survey_table(rows: list[dict]) -> None:
 def export_button(actor: Actor, flt: surveys.SurveyFilter) -> None:
     def build() -> bytes:  # only when clicked: an export is audited
         with db.write_session() as s:
-            return survey_io.export_surveys(s, actor=actor, flt=flt)
+            return exports.export_surveys(s, actor=actor, words=t, flt=flt)
 
     st.download_button(t("surveys.export"), data=build, file_name="需求调查.xlsx",
-                       mime=survey_io.XLSX_MIME, key="surveys_export", on_click="ignore",
+                       mime=xlsx.MIME, key="surveys_export", on_click="ignore",
                        icon=":material/download:")
 
 
 def import_panel(actor: Actor) -> None:
     def template() -> bytes:
         with db.session() as s:
-            return survey_io.template(s, actor=actor)
+            return survey_import.template(s, actor=actor, words=t)
 
-    st.caption(t("surveys.import_hint", mb=survey_io.MAX_BYTES // (1024 * 1024),
-                 rows=survey_io.MAX_ROWS))
+    st.caption(t("surveys.import_hint", mb=xlsx.MAX_BYTES // (1024 * 1024),
+                 rows=survey_import.MAX_ROWS))
     st.download_button(t("surveys.template"), data=template, file_name="需求调查导入模板.xlsx",
-                       mime=survey_io.XLSX_MIME, key="surveys_template", on_click="ignore",
+                       mime=xlsx.MIME, key="surveys_template", on_click="ignore",
                        icon=":material/download:")
     upload = st.file_uploader(t("surveys.upload"), type=["xlsx"],
                               key=f"sv_upload_{st.session_state.get('sv_import_gen', 0)}")
@@ -152,7 +152,7 @@ def import_panel(actor: Actor) -> None:
     content = upload.getvalue()
     try:
         with db.session() as s:
-            result = survey_io.preview(s, actor=actor, content=content)
+            result = survey_import.preview(s, actor=actor, content=content)
     except DomainError as err:
         st.error(error_text(err))
         return
@@ -170,7 +170,7 @@ def import_panel(actor: Actor) -> None:
     rows = pd.DataFrame(result.rows)
     st.dataframe(rows, key="sv_import_rows", hide_index=True, width="stretch",
                  column_config={"row": t("surveys.err.row"),
-                                **{code: header for code, header in survey_io.COLUMNS}})
+                                **{code: header for code, header in survey_import.COLUMNS}})
     if not result.ok:
         return
     with st.form("sv_import_form"):
@@ -182,7 +182,7 @@ def import_panel(actor: Actor) -> None:
             st.warning(t("common.confirm_first"))
             return
         with db.write_session() as s, reporting_errors():
-            done = survey_io.import_file(s, actor=actor, content=content,
+            done = survey_import.import_file(s, actor=actor, content=content,
                                          file_name=upload.name)
         st.session_state["sv_import_gen"] = st.session_state.get("sv_import_gen", 0) + 1
         flash(t("surveys.imported", surveys=done.surveys, needs=done.needs))

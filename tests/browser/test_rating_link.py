@@ -14,7 +14,7 @@ from playwright.sync_api import expect  # noqa: E402
 
 from core import db  # noqa: E402
 from models import OrderSource, Rating, VolunteerTeam  # noqa: E402
-from services import catalog, orders, rating_links, users  # noqa: E402
+from services import catalog, completions, orders, rating_links, users  # noqa: E402
 
 PHONE = {"width": 390, "height": 844}
 TITLE = "手机扫码评价测试"
@@ -35,7 +35,7 @@ def _completed_order_link(db_url: str) -> tuple[int, str]:
         orders.accept(s, actor=lead, order_id=order.id)
         crew = s.exec(select(VolunteerTeam.volunteer_id)
                       .where(VolunteerTeam.team_id == lead.team_id)).all()
-        orders.complete(s, actor=lead, order_id=order.id, done=orders.Completion(
+        completions.complete(s, actor=lead, order_id=order.id, done=completions.Completion(
             beneficiaries={"elderly": 3}, hours={crew[0]: 2}))
         issued = rating_links.issue(s, actor=lead, order_id=order.id)
     return order.id, issued.token

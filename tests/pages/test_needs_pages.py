@@ -219,7 +219,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _upload(world, rows):
-    from tests.services.test_survey_io import xlsx
+    from tests.services.test_survey_import import xlsx
 
     at = _page(world, "manager", "surveys.py")
     at.file_uploader(key="sv_upload_0").set_value(("三月.xlsx", xlsx(rows), XLSX))

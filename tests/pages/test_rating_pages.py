@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from core import db
 from models import FollowUp, Rating, RatingToken, WorkOrder
-from services import orders, rating_links
+from services import rating_links, ratings
 from tests.pages.conftest import (APP, _new_app, goto, open_app, run, select_code, sign_in,
                                   submit, table, values, zh)
 from ui import rating_page
@@ -174,7 +174,7 @@ def test_officers_see_no_qr_code(world):
 def _poorly_rated(world):
     order_id, code = world.orders.completed_a
     with db.write_session(world.url) as s:
-        orders.rate(s, actor=world.town.officer, order_id=order_id, level=1, comment="没人来")
+        ratings.rate(s, actor=world.town.officer, order_id=order_id, level=1, comment="没人来")
     return order_id, code
 
 

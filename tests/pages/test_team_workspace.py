@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from core import db
 from models import Gender, OrderEvent, OrderStatus, ServiceRecord, WorkOrder
-from services import orders, volunteers
+from services import completions, volunteers
 from tests.pages.conftest import goto, open_app, run, select_code, submit, values, zh
 
 
@@ -76,7 +76,7 @@ def test_the_lead_corrects_a_completion_the_same_day(world):
 def test_another_lead_is_not_offered_a_correction(world):
     order_id, _ = world.orders.completed_a
     with db.write_session(world.url) as s:   # team B's lead cannot even open team A's order
-        assert orders.correctable_until(s, actor=world.town.lead_b, order_id=order_id) is None
+        assert completions.correctable_until(s, actor=world.town.lead_b, order_id=order_id) is None
     at = goto(open_app(world.town.lead_b), "my_orders.py")
     at.segmented_control(key="my_orders_tab").set_value("completed")
     run(at)

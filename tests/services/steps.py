@@ -9,7 +9,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from models import OrderStatus, RatingChannel
-from services import orders
+from services import completions, orders, ratings
 from tests.factories import Town, place
 
 S = OrderStatus
@@ -20,8 +20,8 @@ def count(session: Session, model) -> int:
     return session.exec(select(func.count()).select_from(model)).one()
 
 
-def good_completion(town: Town) -> orders.Completion:
-    return orders.Completion(beneficiaries={"elderly": 10, "general": 5},
+def good_completion(town: Town) -> completions.Completion:
+    return completions.Completion(beneficiaries={"elderly": 10, "general": 5},
                              hours={town.volunteers_a[0]: 2, town.volunteers_a[1]: 3.5},
                              note="顺利完成")
 
@@ -46,11 +46,11 @@ def order_in(session: Session, town: Town, status: OrderStatus, *, at: datetime 
     if status == S.cancelled:
         return orders.cancel(session, actor=town.manager, order_id=order.id, reason="居民搬走",
                              now=at + 3 * step)
-    order = orders.complete(session, actor=town.lead_a, order_id=order.id,
+    order = completions.complete(session, actor=town.lead_a, order_id=order.id,
                             done=good_completion(town), now=at + 3 * step)
     if status == S.completed:
         return order
-    return orders.rate(session, actor=town.officer, order_id=order.id, level=5,
+    return ratings.rate(session, actor=town.officer, order_id=order.id, level=5,
                        channel=RatingChannel.call, now=at + 4 * step)
 
 

@@ -11,7 +11,7 @@ from sqlmodel import select
 from core import db
 from models import (OrderBeneficiary, OrderEvent, PointsEntry, PointsReason, ServiceRecord,
                     WorkOrder)
-from services import orders, settings
+from services import completions, order_queries, points, settings
 from services.errors import Invalid
 from tests.services.steps import S, T0, order_in
 
@@ -68,11 +68,11 @@ def test_a_bad_completion_writes_nothing(session, town, db_url, case):
         hours = {}
     else:
         hours = {good: 2, other: spec["hours"]}
-    done = orders.Completion(beneficiaries=spec["beneficiaries"], hours=hours,
+    done = completions.Completion(beneficiaries=spec["beneficiaries"], hours=hours,
                              note=spec.get("note", ""))
 
     with pytest.raises(Invalid) as err:
-        orders.complete(session, actor=town.lead_a, order_id=order.id, done=done, now=NOW)
+        completions.complete(session, actor=town.lead_a, order_id=order.id, done=done, now=NOW)
 
     assert err.value.key == key
     session.commit()  # even a caller that commits after the error finds nothing to write
@@ -88,8 +88,8 @@ def test_an_inactive_volunteer_cannot_be_credited(session, town, db_url):
     session.commit()
     order = order_in(session, town, S.accepted)
     with pytest.raises(Invalid) as err:
-        orders.complete(session, actor=town.lead_a, order_id=order.id, now=NOW,
-                        done=orders.Completion(hours={vol.id: 2}))
+        completions.complete(session, actor=town.lead_a, order_id=order.id, now=NOW,
+                        done=completions.Completion(hours={vol.id: 2}))
     assert err.value.key == "error.volunteer_unknown"
     assert _written(db_url, order.id)["records"] == 0
 
@@ -107,11 +107,11 @@ def test_a_failure_midway_through_completion_writes_nothing(db_url, monkeypatch)
         def __init__(self, **_):
             raise RuntimeError("disk full")
 
-    monkeypatch.setattr(orders, "PointsEntry", ExplodingPoints)
+    monkeypatch.setattr(points, "PointsEntry", ExplodingPoints)
     with db.write_session(db_url) as s:
         with pytest.raises(RuntimeError, match="disk full"):
-            orders.complete(s, actor=town.lead_a, order_id=order.id, now=NOW,
-                            done=orders.Completion(beneficiaries={"elderly": 4},
+            completions.complete(s, actor=town.lead_a, order_id=order.id, now=NOW,
+                            done=completions.Completion(beneficiaries={"elderly": 4},
                                                    hours={town.volunteers_a[0]: 2}))
         # Midway: the status change and the event are flushed inside the open transaction.
         assert s.exec(select(func.count()).select_from(OrderEvent)
@@ -123,8 +123,8 @@ def test_a_failure_midway_through_completion_writes_nothing(db_url, monkeypatch)
 def test_a_good_completion_records_service_points_and_beneficiaries(session, town, db_url):
     order = order_in(session, town, S.accepted)
     v0, v1 = town.volunteers_a[0], town.volunteers_a[1]
-    done = orders.complete(session, actor=town.lead_a, order_id=order.id, now=NOW,
-                           done=orders.Completion(
+    done = completions.complete(session, actor=town.lead_a, order_id=order.id, now=NOW,
+                           done=completions.Completion(
                                beneficiaries={"elderly": 10, "children": 4, "general": 5},
                                hours={v0: 2, v1: 3.5}, note=" 顺利完成 "))
 
@@ -150,8 +150,8 @@ def test_a_good_completion_records_service_points_and_beneficiaries(session, tow
 def test_points_follow_the_points_per_hour_setting(session, town):
     settings.update(session, actor=town.manager, values={"points_per_hour": 4})
     order = order_in(session, town, S.accepted)
-    orders.complete(session, actor=town.lead_a, order_id=order.id, now=NOW,
-                    done=orders.Completion(hours={town.volunteers_a[0]: 2.5}))
+    completions.complete(session, actor=town.lead_a, order_id=order.id, now=NOW,
+                    done=completions.Completion(hours={town.volunteers_a[0]: 2.5}))
     assert session.exec(select(PointsEntry.points)
                         .where(PointsEntry.order_id == order.id)).all() == [10]
 
@@ -159,8 +159,8 @@ def test_points_follow_the_points_per_hour_setting(session, town):
 def test_no_points_are_written_when_points_per_hour_is_zero(session, town):
     settings.update(session, actor=town.manager, values={"points_per_hour": 0})
     order = order_in(session, town, S.accepted)
-    orders.complete(session, actor=town.lead_a, order_id=order.id, now=NOW,
-                    done=orders.Completion(hours={town.volunteers_a[0]: 2}))
+    completions.complete(session, actor=town.lead_a, order_id=order.id, now=NOW,
+                    done=completions.Completion(hours={town.volunteers_a[0]: 2}))
     assert session.exec(select(func.count()).select_from(PointsEntry)
                         .where(PointsEntry.order_id == order.id)).one() == 0
     assert session.exec(select(func.count()).select_from(ServiceRecord)
@@ -169,7 +169,7 @@ def test_no_points_are_written_when_points_per_hour_is_zero(session, town):
 
 def test_the_detail_of_a_completed_order_shows_its_service_record(session, town):
     order = order_in(session, town, S.completed)
-    detail = orders.detail(session, actor=town.manager, order_id=order.id, now=NOW)
+    detail = order_queries.detail(session, actor=town.manager, order_id=order.id, now=NOW)
     assert detail["beneficiaries"] == {"elderly": 10, "general": 5}
     assert sorted((r["volunteer_id"], r["hours"]) for r in detail["service"]) == [
         (town.volunteers_a[0], 2.0), (town.volunteers_a[1], 3.5)]
@@ -189,8 +189,8 @@ def test_a_volunteer_from_outside_the_team_and_its_sites_cannot_be_recorded(sess
     order = order_in(session, town, S.accepted)
     events = _written(db_url, order.id)["events"]
     with pytest.raises(Invalid) as err:
-        orders.complete(session, actor=town.lead_a, order_id=order.id, now=NOW,
-                        done=orders.Completion(hours={stranger.id: 2}))
+        completions.complete(session, actor=town.lead_a, order_id=order.id, now=NOW,
+                        done=completions.Completion(hours={stranger.id: 2}))
     assert err.value.key == "error.volunteer_unknown"
     assert _written(db_url, order.id) == _untouched(events)
 
@@ -205,6 +205,6 @@ def test_a_volunteer_of_the_teams_sites_who_is_not_in_the_team_may_be_recorded(s
                                phone="13900000098", gender=Gender.female,
                                site_id=town.village_b, registered_on=date(2025, 1, 1))
     order = order_in(session, town, S.accepted)
-    done = orders.complete(session, actor=town.lead_a, order_id=order.id, now=NOW,
-                           done=orders.Completion(hours={helper.id: 1.5}))
+    done = completions.complete(session, actor=town.lead_a, order_id=order.id, now=NOW,
+                           done=completions.Completion(hours={helper.id: 1.5}))
     assert done.status == S.completed

@@ -86,7 +86,7 @@ def test_a_stale_dispatch_from_an_old_read_is_refused_by_the_compare_and_set(db_
     with db.write_session(db_url) as s:
         s.add(old)  # the stale copy, status submitted and version 0, as a page may hold it
         with pytest.raises(OrderNotInState) as err:
-            orders._transition(s, old, actor=town.manager, action="dispatch",
+            orders.transition(s, old, actor=town.manager, action="dispatch",
                                now=db.utcnow(), values={"team_id": town.team_b})
         assert err.value.params["status"] == "dispatched"
         assert err.value.params["by"] == "MGR"

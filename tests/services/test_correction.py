@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from models import (Gender, OrderBeneficiary, OrderEvent, OrderStatus, PointsEntry,
                     ServiceRecord, WorkOrder)
-from services import orders, teams, volunteers
+from services import completions, teams, volunteers
 from services.errors import DomainError, Invalid
 from tests.services.steps import T0, order_in
 
@@ -21,7 +21,7 @@ DONE_AT = T0 + timedelta(hours=3)   # when order_in marks an order done
 
 
 def _fixed(town, **hours):
-    return orders.Completion(beneficiaries={"children": 20},
+    return completions.Completion(beneficiaries={"children": 20},
                              hours={town.volunteers_a[0]: 4, town.volunteers_a[2]: 1.5},
                              note="更正后的情况")
 
@@ -42,7 +42,7 @@ def test_the_lead_corrects_within_a_day(session, town):
     v0, v1, v2 = town.volunteers_a
     assert _records(session, order.id) == {v0: 2, v1: 3.5}
     version = order.version
-    fixed = orders.correct(session, actor=town.lead_a, order_id=order.id, done=_fixed(town),
+    fixed = completions.correct(session, actor=town.lead_a, order_id=order.id, done=_fixed(town),
                            reason="漏记了一名志愿者", now=DONE_AT + timedelta(hours=23))
     assert fixed.status == S.completed and fixed.version == version + 1
     assert fixed.actual_beneficiaries == 20 and fixed.completion_note == "更正后的情况"
@@ -57,13 +57,13 @@ def test_the_lead_corrects_within_a_day(session, town):
     event = session.exec(select(OrderEvent).order_by(OrderEvent.id.desc())).first()
     assert (event.action, event.from_status, event.to_status, event.actor_id) == (
         "correct", S.completed, S.completed, town.lead_a.id)
-    assert event.note.startswith("漏记了一名志愿者")
-    assert "15→20" in event.note and "5.5→5.5" in event.note
+    assert event.note == "漏记了一名志愿者"
+    assert event.detail == {"people": [15, 20], "hours": [5.5, 5.5], "volunteers": [2, 2]}
 
 
 def test_a_rated_order_may_be_corrected_and_stays_rated(session, town):
     order = order_in(session, town, S.rated)
-    fixed = orders.correct(session, actor=town.lead_a, order_id=order.id, done=_fixed(town),
+    fixed = completions.correct(session, actor=town.lead_a, order_id=order.id, done=_fixed(town),
                            reason="人数记错", now=DONE_AT + timedelta(hours=2))
     assert fixed.status == S.rated
 
@@ -89,11 +89,11 @@ def test_a_correction_that_may_not_be_made_changes_nothing(session, town, case):
     elif case == "manager":
         actor = town.manager
     elif case == "hours_25":
-        done = orders.Completion(beneficiaries={}, hours={town.volunteers_a[0]: 25})
+        done = completions.Completion(beneficiaries={}, hours={town.volunteers_a[0]: 25})
     elif case == "no_reason":
         reason = "  "
     with pytest.raises(DomainError) as err:
-        orders.correct(session, actor=actor, order_id=order.id, done=done, reason=reason,
+        completions.correct(session, actor=actor, order_id=order.id, done=done, reason=reason,
                        now=now)
     if case in ("too_late", "not_done"):
         assert err.value.key == "error.correct_window"
@@ -102,10 +102,10 @@ def test_a_correction_that_may_not_be_made_changes_nothing(session, town, case):
 
 def test_only_the_lead_who_marked_it_done_may_correct(session, town):
     order = order_in(session, town, S.completed)
-    assert orders.correctable_until(session, actor=town.lead_a, order_id=order.id) == \
+    assert completions.correctable_until(session, actor=town.lead_a, order_id=order.id) == \
         DONE_AT + timedelta(hours=24)
-    assert orders.correctable_until(session, actor=town.lead_b, order_id=order.id) is None
-    assert orders.correctable_until(session, actor=town.manager, order_id=order.id) is None
+    assert completions.correctable_until(session, actor=town.lead_b, order_id=order.id) is None
+    assert completions.correctable_until(session, actor=town.manager, order_id=order.id) is None
 
 
 def test_volunteers_outside_the_roster_may_help(session, town):
@@ -117,9 +117,9 @@ def test_volunteers_outside_the_roster_may_help(session, town):
     helpers = {v.id for v in teams.helpers(session, team_id=town.team_a)}
     assert near.id in helpers and not helpers & set(town.volunteers_a)
     order = order_in(session, town, S.accepted)
-    done = orders.Completion(beneficiaries={"general": 3},
+    done = completions.Completion(beneficiaries={"general": 3},
                              hours={town.volunteers_a[0]: 2, near.id: 2})
-    orders.complete(session, actor=town.lead_a, order_id=order.id, done=done, now=DONE_AT)
+    completions.complete(session, actor=town.lead_a, order_id=order.id, done=done, now=DONE_AT)
     assert set(_records(session, order.id)) == {town.volunteers_a[0], near.id}
 
 
@@ -131,7 +131,7 @@ def test_a_correction_with_a_stranger_is_refused(session, town):
                             registered_on=date(2025, 1, 1))
     order = order_in(session, town, S.completed)
     with pytest.raises(Invalid) as err:
-        orders.correct(session, actor=town.lead_a, order_id=order.id, reason="加人",
-                       done=orders.Completion(hours={far.id: 2}), now=DONE_AT)
+        completions.correct(session, actor=town.lead_a, order_id=order.id, reason="加人",
+                       done=completions.Completion(hours={far.id: 2}), now=DONE_AT)
     assert err.value.key == "error.volunteer_unknown"
     assert set(_records(session, order.id)) == set(town.volunteers_a[:2])

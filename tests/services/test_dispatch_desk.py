@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from core.config import BUSINESS_DEFAULTS
 from models import OrderEvent, OrderStatus, SiteLevel, TeamTier, WorkOrder
-from services import dispatch, orders, settings, sites, teams, users
+from services import completions, dispatch, orders, ratings, settings, sites, teams, users
 from services.dispatch import TeamRecord, score
 from services.errors import Forbidden, Invalid, OrderNotInState
 from tests.services.steps import T0, count, good_completion, order_in
@@ -92,10 +92,10 @@ def test_team_numbers_are_measured_over_the_last_twelve_months(session, town):
         orders.accept(session, actor=town.lead_a, order_id=o.id,
                       now=at + timedelta(hours=wait))
         done_at = at + timedelta(days=5 if i == 2 else 0, hours=wait + 1)
-        orders.complete(session, actor=town.lead_a, order_id=o.id, done=good_completion(town),
+        completions.complete(session, actor=town.lead_a, order_id=o.id, done=good_completion(town),
                         now=done_at)
         if i < 2:
-            orders.rate(session, actor=town.officer, order_id=o.id, level=(4, 2)[i],
+            ratings.rate(session, actor=town.officer, order_id=o.id, level=(4, 2)[i],
                         now=done_at + timedelta(hours=1))
     # One open order of team A now; team B has never worked.
     order_in(session, town, S.dispatched, at=now - timedelta(days=1))
@@ -117,7 +117,7 @@ def test_median_of_an_even_number_of_waits_is_the_mean_of_the_middle_two(session
         orders.dispatch(session, actor=town.manager, order_id=o.id, team_id=town.team_a, now=at)
         orders.accept(session, actor=town.lead_a, order_id=o.id,
                       now=at + timedelta(hours=wait))
-        orders.complete(session, actor=town.lead_a, order_id=o.id, done=good_completion(town),
+        completions.complete(session, actor=town.lead_a, order_id=o.id, done=good_completion(town),
                         now=at + timedelta(hours=wait + 1))
     # Accepted but not finished: not part of the record yet.
     order_in(session, town, S.accepted, at=T0 + timedelta(days=5))
@@ -136,7 +136,7 @@ def test_on_time_is_judged_by_the_local_calendar_day(session, town):
         orders.dispatch(session, actor=town.manager, order_id=o.id, team_id=town.team_a, now=T0)
         orders.accept(session, actor=town.lead_a, order_id=o.id, now=T0)
         done_at = T0.replace(hour=0, minute=0) + timedelta(days=1, minutes=minutes)
-        orders.complete(session, actor=town.lead_a, order_id=o.id, done=good_completion(town),
+        completions.complete(session, actor=town.lead_a, order_id=o.id, done=good_completion(town),
                         now=done_at)
     assert _stats(session, town, T0 + timedelta(days=5))["宣讲支队"]["on_time_rate"] == 0.5
 

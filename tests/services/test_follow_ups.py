@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import select
 
 from models import FollowUp, OrderEvent, Rating, RatingChannel, WorkOrder
-from services import follow_ups, orders, rating_links, settings
+from services import follow_ups, rating_links, ratings, settings
 from services.errors import Forbidden, Invalid
 from services.follow_ups import NothingToFollowUp
 from tests.services.steps import S, T0, count, order_in
@@ -24,7 +24,7 @@ def _completed(session, town, **kw):
 
 def _poorly_rated(session, town, level=2, at=DONE + DAY, placed=T0):
     order = _completed(session, town, at=placed)
-    orders.rate(session, actor=town.officer, order_id=order.id, level=level, comment="没解决问题",
+    ratings.rate(session, actor=town.officer, order_id=order.id, level=level, comment="没解决问题",
                 now=at)
     return order
 
@@ -159,7 +159,7 @@ def test_a_late_rating_by_qr_settles_the_unrated_follow_up(session, town):
 
 def test_a_rating_in_time_needs_no_follow_up(session, town):
     order = _completed(session, town)
-    orders.rate(session, actor=town.officer, order_id=order.id, level=4, now=DONE + 6 * DAY)
+    ratings.rate(session, actor=town.officer, order_id=order.id, level=4, now=DONE + 6 * DAY)
     assert count(session, FollowUp) == 0
 
 

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from services import catalog, menu, needs, orders, settings, surveys
+from services import catalog, menu, needs, ratings, settings, surveys
 from services.errors import Forbidden, Invalid
 from services.surveys import NeedInput
 from tests.services.steps import S, T0, order_in
@@ -26,7 +26,7 @@ def item(session, town, title="防诈骗讲座", category=None, added=T0 - timed
 def rated(session, town, item_id, levels, at=T0 - timedelta(days=30)):
     for level in levels:
         order = order_in(session, town, S.completed, at=at, item_id=item_id)
-        orders.rate(session, actor=town.officer, order_id=order.id, level=level,
+        ratings.rate(session, actor=town.officer, order_id=order.id, level=level,
                     now=at + timedelta(hours=5))
 
 

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from models import Need, NeedStatus, OrderSource, Survey, WorkOrder
-from services import catalog, needs, orders, surveys
+from services import catalog, completions, needs, orders, ratings, surveys
 from services.errors import Forbidden, Invalid, NotFound
 from services.surveys import NeedInput
 from tests.services.steps import S, T0, count, good_completion
@@ -178,10 +178,10 @@ def test_the_needs_state_follows_its_order_to_done_and_rated(session, town):
     orders.dispatch(session, actor=town.manager, order_id=order.id, team_id=town.team_a, now=T0)
     orders.accept(session, actor=town.lead_a, order_id=order.id, now=T0)
     assert shown_state(session, town, need_id) == "ordered"
-    orders.complete(session, actor=town.lead_a, order_id=order.id, done=good_completion(town),
+    completions.complete(session, actor=town.lead_a, order_id=order.id, done=good_completion(town),
                     now=T0)
     assert shown_state(session, town, need_id) == "done"
-    orders.rate(session, actor=town.officer, order_id=order.id, level=5, now=T0)
+    ratings.rate(session, actor=town.officer, order_id=order.id, level=5, now=T0)
     assert shown_state(session, town, need_id) == "rated"
     assert session.get(Need, need_id).status == NeedStatus.ordered  # stored once, never rewritten
 

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 
 from models import WorkOrder
-from services import orders, sla
+from services import order_queries, sla
 from services import settings as settings_service
 from tests.services.steps import S, T0, order_in
 
@@ -45,7 +45,7 @@ def test_the_urgent_sort_pages_through_overdue_orders_first_then_by_due_date(ses
     assert any(k for k in want)  # some orders exist
     got = []
     for offset in range(0, len(want) + limit, limit):
-        rows, total = orders.page(session, actor=mixed.manager, offset=offset, limit=limit,
+        rows, total = order_queries.page(session, actor=mixed.manager, offset=offset, limit=limit,
                                   sort="urgent", now=NOW)
         assert total == len(want)
         got += [r["id"] for r in rows]
@@ -57,32 +57,32 @@ def test_the_overdue_filter_finds_exactly_the_orders_with_an_overdue_kind(sessio
     kind = sla.overdue_kind(NOW, values)
     want = {i for i, k in session.exec(select(WorkOrder.id, kind)).all() if k}
     assert want
-    rows, total = orders.page(session, actor=mixed.manager, limit=100, now=NOW,
-                              flt=orders.OrderFilter(overdue_only=True))
+    rows, total = order_queries.page(session, actor=mixed.manager, limit=100, now=NOW,
+                              flt=order_queries.OrderFilter(overdue_only=True))
     assert {r["id"] for r in rows} == want and total == len(want)
 
 
 def test_a_whole_code_finds_its_order_and_a_fragment_finds_all_that_contain_it(session, mixed):
     one = session.exec(select(WorkOrder).order_by(WorkOrder.id).limit(1)).one()
-    rows, total = orders.page(session, actor=mixed.manager, now=NOW,
-                              flt=orders.OrderFilter(search=one.code.lower()))
+    rows, total = order_queries.page(session, actor=mixed.manager, now=NOW,
+                              flt=order_queries.OrderFilter(search=one.code.lower()))
     assert total == 1 and rows[0]["id"] == one.id
-    rows, total = orders.page(session, actor=mixed.manager, limit=100, now=NOW,
-                              flt=orders.OrderFilter(search="工单1"))
+    rows, total = order_queries.page(session, actor=mixed.manager, limit=100, now=NOW,
+                              flt=order_queries.OrderFilter(search="工单1"))
     assert total == 11  # 工单1 and 工单10 … 工单19
 
 
 def test_a_village_filter_and_the_station_scope_agree_with_the_site_tree(session, mixed):
-    all_rows, total = orders.page(session, actor=mixed.manager, limit=100, now=NOW)
-    a, n_a = orders.page(session, actor=mixed.manager, limit=100, now=NOW,
-                         flt=orders.OrderFilter(site_id=mixed.village_a))
-    b, n_b = orders.page(session, actor=mixed.manager, limit=100, now=NOW,
-                         flt=orders.OrderFilter(site_id=mixed.village_b))
+    all_rows, total = order_queries.page(session, actor=mixed.manager, limit=100, now=NOW)
+    a, n_a = order_queries.page(session, actor=mixed.manager, limit=100, now=NOW,
+                         flt=order_queries.OrderFilter(site_id=mixed.village_a))
+    b, n_b = order_queries.page(session, actor=mixed.manager, limit=100, now=NOW,
+                         flt=order_queries.OrderFilter(site_id=mixed.village_b))
     assert n_a and n_b and n_a + n_b == total == 30
     assert {r["site"] for r in a} == {"东村"} and {r["site"] for r in b} == {"西村"}
-    assert orders.page(session, actor=mixed.outsider, now=NOW)[1] == 0
+    assert order_queries.page(session, actor=mixed.outsider, now=NOW)[1] == 0
     stray = replace(mixed.manager, site_path="/999/")  # a top-level path that is not the root
-    assert orders.page(session, actor=stray, now=NOW)[1] == 0
+    assert order_queries.page(session, actor=stray, now=NOW)[1] == 0
 
 
 def test_the_manager_at_the_root_sees_every_station_and_the_overview_counts_them(session, mixed):
@@ -92,8 +92,8 @@ def test_the_manager_at_the_root_sees_every_station_and_the_overview_counts_them
     place(session, mixed, actor=mixed.outsider, site_id=mixed.other_station, now=NOW)
     boss = users.to_actor(session, users.by_username(session, "boss"))
     assert boss.site_path.count("/") == 2
-    assert orders.page(session, actor=boss, now=NOW)[1] == 31
-    assert orders.page(session, actor=mixed.manager, now=NOW)[1] == 30
+    assert order_queries.page(session, actor=boss, now=NOW)[1] == 31
+    assert order_queries.page(session, actor=mixed.manager, now=NOW)[1] == 30
     day = NOW.date()
     assert reports.overview(session, actor=boss, start=day, end=day, now=NOW)["placed"] == 1
     assert reports.overview(session, actor=mixed.manager, start=day, end=day,
@@ -109,8 +109,8 @@ def test_the_overdue_list_narrows_to_one_step(session, town):
     now = T0 + timedelta(days=3, hours=12)   # 1 day to dispatch, 2 to accept; due in 7
 
     def codes(kind):
-        rows, _ = orders.page(session, actor=town.manager, now=now,
-                              flt=orders.OrderFilter(overdue_only=True, overdue_kind=kind))
+        rows, _ = order_queries.page(session, actor=town.manager, now=now,
+                              flt=order_queries.OrderFilter(overdue_only=True, overdue_kind=kind))
         return {r["code"] for r in rows}
 
     assert codes(None) == {late_dispatch.code, late_accept.code}

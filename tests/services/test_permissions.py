@@ -11,7 +11,8 @@ from sqlmodel import select
 from core import db
 from models import (AuditLog, Gender, Need, OrderEvent, Role, ServiceItem, Setting, Survey, Team,
                     TeamTier, User, Volunteer, WorkOrder)
-from services import orders, reports, settings, teams, users, volunteers
+from services import (completions, order_queries, orders, ratings, reports, settings, teams, users,
+                     volunteers)
 from services.errors import Forbidden, NotFound
 from services.permissions import PERMISSIONS, Action, ensure_allowed
 from tests.factories import place
@@ -59,14 +60,14 @@ def call_decline(session, town, actor, ready=lambda: None):
 def call_complete(session, town, actor, ready=lambda: None):
     order = order_in(session, town, S.accepted)
     ready()
-    orders.complete(session, actor=actor, order_id=order.id, done=good_completion(town))
+    completions.complete(session, actor=actor, order_id=order.id, done=good_completion(town))
     return OrderEvent
 
 
 def call_rate(session, town, actor, ready=lambda: None):
     order = order_in(session, town, S.completed)
     ready()
-    orders.rate(session, actor=actor, order_id=order.id, level=5)
+    ratings.rate(session, actor=actor, order_id=order.id, level=5)
     return OrderEvent
 
 
@@ -111,7 +112,7 @@ def call_reports_overview(session, town, actor, ready=lambda: None):
 
 def call_orders_page(session, town, actor, ready=lambda: None):
     ready()
-    orders.page(session, actor=actor)
+    order_queries.page(session, actor=actor)
     return None
 
 
@@ -165,11 +166,11 @@ def call_menu_review(session, town, actor, ready=lambda: None):
 
 
 def call_surveys_import(session, town, actor, ready=lambda: None):
-    from tests.services.test_survey_io import GOOD, xlsx
-    from services import survey_io
+    from tests.services.test_survey_import import GOOD, xlsx
+    from services import survey_import
 
     ready()
-    survey_io.import_file(session, actor=actor, content=xlsx(GOOD[:1]), now=T0)
+    survey_import.import_file(session, actor=actor, content=xlsx(GOOD[:1]), now=T0)
     return Survey
 
 
@@ -266,16 +267,16 @@ def test_outsider_manager_cannot_cancel_the_towns_order(session, town):
 def test_outsider_manager_cannot_rate_the_towns_order(session, town):
     order = order_in(session, town, S.completed)
     with pytest.raises(Forbidden):
-        orders.rate(session, actor=town.outsider, order_id=order.id, level=1)
+        ratings.rate(session, actor=town.outsider, order_id=order.id, level=1)
     assert session.get(WorkOrder, order.id).status == S.completed
 
 
 def test_outsider_manager_does_not_see_the_towns_orders(session, town):
     order = order_in(session, town, S.submitted)
-    assert orders.page(session, actor=town.outsider) == ([], 0)
+    assert order_queries.page(session, actor=town.outsider) == ([], 0)
     with pytest.raises(NotFound):
-        orders.detail(session, actor=town.outsider, order_id=order.id)
-    rows, total = orders.page(session, actor=town.manager)
+        order_queries.detail(session, actor=town.outsider, order_id=order.id)
+    rows, total = order_queries.page(session, actor=town.manager)
     assert total == 1 and rows[0]["id"] == order.id
 
 
@@ -342,15 +343,15 @@ def test_team_lead_cannot_decline_another_teams_order(session, town):
 def test_team_lead_cannot_complete_another_teams_order(session, town):
     order = order_in(session, town, S.accepted)
     with pytest.raises(Forbidden):
-        orders.complete(session, actor=town.lead_b, order_id=order.id, done=good_completion(town))
+        completions.complete(session, actor=town.lead_b, order_id=order.id, done=good_completion(town))
     assert session.get(WorkOrder, order.id).status == S.accepted
 
 
 def test_team_lead_cannot_open_another_teams_order(session, town):
     order = order_in(session, town, S.accepted)
     with pytest.raises(NotFound):
-        orders.detail(session, actor=town.lead_b, order_id=order.id)
-    assert orders.detail(session, actor=town.lead_a, order_id=order.id)["order"]["id"] == order.id
+        order_queries.detail(session, actor=town.lead_b, order_id=order.id)
+    assert order_queries.detail(session, actor=town.lead_a, order_id=order.id)["order"]["id"] == order.id
 
 
 def test_team_lead_lists_only_their_own_teams_orders(session, town):
@@ -359,18 +360,18 @@ def test_team_lead_lists_only_their_own_teams_orders(session, town):
     orders.dispatch(session, actor=town.manager, order_id=theirs.id, team_id=town.team_b)
     order_in(session, town, S.submitted)  # nobody's yet
 
-    rows, total = orders.page(session, actor=town.lead_a)
+    rows, total = order_queries.page(session, actor=town.lead_a)
     assert total == 1 and [r["id"] for r in rows] == [mine.id]
-    rows, total = orders.page(session, actor=town.lead_b)
+    rows, total = order_queries.page(session, actor=town.lead_b)
     assert total == 1 and [r["id"] for r in rows] == [theirs.id]
-    assert orders.waiting_count(session, actor=town.lead_a) == 1
-    assert orders.waiting_count(session, actor=town.lead_b) == 1
+    assert order_queries.waiting_count(session, actor=town.lead_a) == 1
+    assert order_queries.waiting_count(session, actor=town.lead_b) == 1
 
 
 def test_team_lead_cannot_widen_their_list_with_a_filter(session, town):
     order_in(session, town, S.dispatched)  # team A
-    flt = orders.OrderFilter(team_id=town.team_a)
-    assert orders.page(session, actor=town.lead_b, flt=flt) == ([], 0)
+    flt = order_queries.OrderFilter(team_id=town.team_a)
+    assert order_queries.page(session, actor=town.lead_b, flt=flt) == ([], 0)
 
 
 def test_team_lead_cannot_touch_an_order_that_was_declined_by_their_team(session, town):
@@ -378,4 +379,4 @@ def test_team_lead_cannot_touch_an_order_that_was_declined_by_their_team(session
     orders.decline(session, actor=town.lead_a, order_id=order.id, reason="人手不足")
     with pytest.raises(Forbidden):
         orders.accept(session, actor=town.lead_a, order_id=order.id)
-    assert orders.page(session, actor=town.lead_a) == ([], 0)
+    assert order_queries.page(session, actor=town.lead_a) == ([], 0)

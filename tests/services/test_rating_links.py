@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from core import db
 from models import (FollowUp, OrderEvent, Rating, RatingChannel, RatingToken, WorkOrder)
-from services import orders, rating_links, settings
+from services import rating_links, ratings, settings
 from services.errors import Forbidden, Invalid, OrderNotInState
 from services.rating_links import LinkNotValid
 from tests.factories import build_town
@@ -229,7 +229,7 @@ def test_whichever_rating_comes_first_stands(session, town, first):
     issued = _issue(session, town, order)
 
     def by_call():
-        orders.rate(session, actor=town.officer, order_id=order.id, level=5, now=LATER)
+        ratings.rate(session, actor=town.officer, order_id=order.id, level=5, now=LATER)
 
     def by_link():
         rating_links.rate(session, token=issued.token, order_id=order.id, level=2, now=LATER)

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from models import OrderSource
-from services import orders, reports
+from services import completions, orders, ratings, reports
 from services.errors import Forbidden
 from tests.factories import place
 from tests.services.steps import S, order_in
@@ -39,10 +39,10 @@ def history(session, town):
 
     def finish(at, beneficiaries, hours, rating, rated_at):
         order = order_in(session, town, S.accepted, at=at)
-        orders.complete(session, actor=lead, order_id=order.id, now=at + 3 * H,
-                        done=orders.Completion(beneficiaries=beneficiaries, hours=hours))
+        completions.complete(session, actor=lead, order_id=order.id, now=at + 3 * H,
+                        done=completions.Completion(beneficiaries=beneficiaries, hours=hours))
         if rating:
-            orders.rate(session, actor=town.officer, order_id=order.id, level=rating,
+            ratings.rate(session, actor=town.officer, order_id=order.id, level=rating,
                         now=rated_at)
         return order
 
@@ -155,10 +155,10 @@ def test_months_follow_a_half_hour_timezone_too(session, town):
 
 
 def test_an_unknown_site_in_the_order_filter_finds_nothing_instead_of_crashing(session, town):
-    from services import orders as order_service
+    from services import order_queries
     from tests.factories import place
 
     place(session, town)
-    rows, total = order_service.page(session, actor=town.manager,
-                                     flt=order_service.OrderFilter(site_id=999_999))
+    rows, total = order_queries.page(session, actor=town.manager,
+                                     flt=order_queries.OrderFilter(site_id=999_999))
     assert (rows, total) == ([], 0)

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from services import catalog, orders, satisfaction
+from services import catalog, ratings, satisfaction
 from services.errors import Forbidden
 from tests.services.steps import S, T0, order_in
 
@@ -15,7 +15,7 @@ MARCH = (date(2026, 3, 1), date(2026, 3, 31))
 
 def _rated(session, town, level, *, comment="", at=T0 + timedelta(hours=4), **kw):
     order = order_in(session, town, S.completed, at=at - timedelta(hours=4), **kw)
-    orders.rate(session, actor=town.officer, order_id=order.id, level=level, comment=comment,
+    ratings.rate(session, actor=town.officer, order_id=order.id, level=level, comment=comment,
                 now=at)
     return order
 

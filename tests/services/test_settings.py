@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from core.config import BUSINESS_SETTINGS
-from models import AuditLog, Setting
+from models import AuditAction, AuditLog, Setting
 from services import settings
 
 
@@ -43,7 +43,7 @@ def test_an_update_is_stored_returned_and_audited(session, town):
     assert settings.current(session) == values
     row = session.get(Setting, "points_per_hour")
     assert (row.value, row.updated_by_id) == ("12", town.manager.id)
-    audit = session.exec(select(AuditLog).where(AuditLog.action == "settings.update")).one()
+    audit = session.exec(select(AuditLog).where(AuditLog.action == AuditAction.settings_update)).one()
     assert audit.actor_id == town.manager.id
     assert set(audit.detail.split("; ")) == {"points_per_hour=12", "timezone=Asia/Urumqi",
                                              "satisfaction_threshold=4.0"}
@@ -52,7 +52,7 @@ def test_an_update_is_stored_returned_and_audited(session, town):
 def test_saving_an_unchanged_value_writes_no_audit_row(session, town):
     settings.update(session, actor=town.manager, values={"rate_days": 5})
     settings.update(session, actor=town.manager, values={"rate_days": 5})
-    audits = session.exec(select(AuditLog).where(AuditLog.action == "settings.update")).all()
+    audits = session.exec(select(AuditLog).where(AuditLog.action == AuditAction.settings_update)).all()
     assert [a.detail for a in audits] == ["rate_days=5"]
 
 
@@ -87,14 +87,14 @@ def test_star_level_follows_changed_thresholds(session, town):
 
 
 def test_volunteer_list_shows_hours_stars_and_points(session, town):
-    from services import orders, volunteers
+    from services import completions, volunteers
     from tests.services.steps import S, order_in
 
     settings.update(session, actor=town.manager, values={"star_1_hours": 5})
     for _ in range(2):  # 2 h + 2 h of service for volunteer 0
         order = order_in(session, town, S.accepted)
-        orders.complete(session, actor=town.lead_a, order_id=order.id,
-                        done=orders.Completion(hours={town.volunteers_a[0]: 2.5}))
+        completions.complete(session, actor=town.lead_a, order_id=order.id,
+                        done=completions.Completion(hours={town.volunteers_a[0]: 2.5}))
     rows, total = volunteers.page(session, actor=town.manager)
     first = next(r for r in rows if r["id"] == town.volunteers_a[0])
     assert (first["hours"], first["stars"], first["points"]) == (5.0, 1, 50)

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from models import WorkOrder
-from services import orders, settings, sla
+from services import order_queries, settings, sla
 from tests.services.steps import S, T0, order_in
 
 SECOND = timedelta(seconds=1)
@@ -83,13 +83,13 @@ def test_the_order_list_marks_and_filters_overdue_orders(session, town):
     late = order_in(session, town, S.submitted)
     fresh = order_in(session, town, S.submitted, at=T0 + DAY)
     now = T0 + DAY + HOUR
-    rows, total = orders.page(session, actor=town.manager, now=now)
+    rows, total = order_queries.page(session, actor=town.manager, now=now)
     assert total == 2
     assert {r["id"]: r["overdue"] for r in rows} == {late.id: "dispatch", fresh.id: ""}
-    rows, total = orders.page(session, actor=town.manager, now=now,
-                              flt=orders.OrderFilter(overdue_only=True))
+    rows, total = order_queries.page(session, actor=town.manager, now=now,
+                              flt=order_queries.OrderFilter(overdue_only=True))
     assert (total, [r["id"] for r in rows]) == (1, [late.id])
-    assert orders.detail(session, actor=town.manager, order_id=late.id, now=now)["overdue"] == \
+    assert order_queries.detail(session, actor=town.manager, order_id=late.id, now=now)["overdue"] == \
         "dispatch"
 
 
@@ -97,10 +97,10 @@ def test_each_overdue_row_says_by_how_much_it_is_late(session, town):
     waiting = order_in(session, town, S.submitted, at=T0)                      # limit: 1 day
     sent = order_in(session, town, S.dispatched, at=T0)                        # dispatched T0+1h
     now = T0 + timedelta(days=2, hours=5)
-    rows, _ = orders.page(session, actor=town.manager, now=now,
-                                 flt=orders.OrderFilter(overdue_only=True))
+    rows, _ = order_queries.page(session, actor=town.manager, now=now,
+                                 flt=order_queries.OrderFilter(overdue_only=True))
     late = {r["id"]: (r["overdue"], r["late_hours"]) for r in rows}
     assert late[waiting.id] == ("dispatch", 29.0)   # 2 d 5 h after placing, 1 d allowed
     assert late[sent.id] == ("accept", 4.0)         # 2 d 4 h after dispatch, 2 d allowed
-    fresh, _ = orders.page(session, actor=town.manager, now=T0 + timedelta(hours=2))
+    fresh, _ = order_queries.page(session, actor=town.manager, now=T0 + timedelta(hours=2))
     assert all(r["late_hours"] is None for r in fresh)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from services import orders, teams
+from services import completions, teams
 from services.errors import Forbidden
 from tests.services.steps import S, T0, good_completion, order_in
 
@@ -18,7 +18,7 @@ def test_a_teams_record_counts_its_own_orders_only(session, town):
     order_in(session, town, S.accepted, at=T0)
     order_in(session, town, S.rated, at=T0)                      # due in 7 days: on time
     late = order_in(session, town, S.accepted, at=T0, due_on=T0.date())
-    orders.complete(session, actor=town.lead_a, order_id=late.id, done=good_completion(town),
+    completions.complete(session, actor=town.lead_a, order_id=late.id, done=good_completion(town),
                     now=T0 + timedelta(days=3))                  # done 3 days after its due day
     order_in(session, town, S.cancelled, at=T0)
     info = teams.detail(session, actor=town.manager, team_id=town.team_a, now=NOW)

@@ -12,7 +12,7 @@ from sqlmodel import select
 from core import db
 from models import (AuditLog, OrderEvent, Rating, Role, Setting, Team, TeamTier, User,
                     WorkOrder)
-from services import orders, settings, teams, users, validate
+from services import orders, ratings, settings, teams, users, validate
 from services.errors import Duplicate, Invalid
 from tests.factories import place
 from tests.services.steps import S, T0, order_in
@@ -121,7 +121,7 @@ def test_a_rating_outside_one_to_five_is_refused(session, town, nothing_written,
     snapshot, check = nothing_written
     snapshot()
     with pytest.raises(Invalid) as err:
-        orders.rate(session, actor=town.officer, order_id=order.id, level=level)
+        ratings.rate(session, actor=town.officer, order_id=order.id, level=level)
     assert err.value.key == key
     check()
     assert session.get(WorkOrder, order.id).status == S.completed
@@ -130,7 +130,7 @@ def test_a_rating_outside_one_to_five_is_refused(session, town, nothing_written,
 def test_a_rating_with_an_unknown_channel_is_refused(session, town):
     order = order_in(session, town, S.completed)
     with pytest.raises(Invalid) as err:
-        orders.rate(session, actor=town.officer, order_id=order.id, level=5, channel="fax")
+        ratings.rate(session, actor=town.officer, order_id=order.id, level=5, channel="fax")
     assert err.value.key == "error.channel"
 
 
@@ -139,7 +139,7 @@ def test_a_poor_rating_opens_a_follow_up_due_in_follow_up_days(session, town):
 
     order = order_in(session, town, S.completed)
     now = T0 + timedelta(days=2)
-    orders.rate(session, actor=town.officer, order_id=order.id, level=2, comment="没人来", now=now)
+    ratings.rate(session, actor=town.officer, order_id=order.id, level=2, comment="没人来", now=now)
     follow = session.exec(select(FollowUp).where(FollowUp.order_id == order.id)).one()
     assert (follow.reason.value, follow.due_at, follow.done_at) == (
         "bad_rating", now + timedelta(days=15), None)

@@ -1,6 +1,5 @@
-"""Surveys from and to Excel: a valid file is imported whole; a bad row, a wrong column, an
-oversized or non-spreadsheet file is refused with the row and column named, and nothing is
-written; exports keep user text as text."""
+"""Surveys from Excel: a valid file is imported whole; a bad row, a wrong column, an oversized
+or non-spreadsheet file is refused with the row and column named, and nothing is written."""
 
 from __future__ import annotations
 
@@ -12,13 +11,15 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlmodel import select
 
-from models import AuditLog, Need, Survey
-from services import catalog, needs, survey_io, surveys
+from models import AuditAction, AuditLog, Need, Survey
+from services import catalog, survey_import
 from services.errors import Forbidden, Invalid
-from services.surveys import NeedInput
 from tests.services.steps import T0, count
+from ui.i18n import words_in
 
-HEAD = list(survey_io.HEADERS)
+ZH = words_in("zh")
+
+HEAD = list(survey_import.HEADERS)
 GOOD = [
     ["东村", "2026-03-01", "李大娘家", 3, "理论宣讲", "", "想听防诈骗讲座", "最想听"],
     ["东村", datetime(2026, 3, 1), "李大娘家", 3, "健康促进与体育服务", "", "量血压", "最想要"],
@@ -50,12 +51,12 @@ def nothing_written(session):
 def test_a_valid_file_is_previewed_then_imported_as_two_surveys_with_three_needs(
         session, town, menu_item):
     content = xlsx(GOOD)
-    shown = survey_io.preview(session, actor=town.manager, content=content, now=T0)
+    shown = survey_import.preview(session, actor=town.manager, content=content, now=T0)
     assert shown.ok and (shown.surveys, shown.needs) == (2, 3)
     assert [r["row"] for r in shown.rows] == [2, 3, 4]
     nothing_written(session)  # a preview writes nothing
 
-    survey_io.import_file(session, actor=town.manager, content=content, file_name="三月.xlsx",
+    survey_import.import_file(session, actor=town.manager, content=content, file_name="三月.xlsx",
                           now=T0)
     saved = session.exec(select(Survey).order_by(Survey.id)).all()
     assert [(s.site_id, s.surveyed_on, s.respondent, s.people_covered) for s in saved] == [
@@ -65,7 +66,7 @@ def test_a_valid_file_is_previewed_then_imported_as_two_surveys_with_three_needs
     assert [(n.survey_id, n.text, n.priority.value, n.item_id) for n in lines] == [
         (saved[0].id, "想听防诈骗讲座", "hear", None), (saved[0].id, "量血压", "get", None),
         (saved[1].id, "", "see", menu_item.id)]
-    audit = session.exec(select(AuditLog).where(AuditLog.action == "import.surveys")).one()
+    audit = session.exec(select(AuditLog).where(AuditLog.action == AuditAction.surveys_import)).one()
     assert (audit.actor_id, audit.target, audit.detail) == (town.manager.id, "三月.xlsx",
                                                             "surveys=2 needs=3")
 
@@ -90,11 +91,11 @@ def test_each_kind_of_bad_row_is_named_by_row_and_column_and_nothing_is_written(
     rows[1][column] = value
     rows[1][5] = "" if column != 5 else value
     content = xlsx(rows)
-    shown = survey_io.preview(session, actor=town.manager, content=content, now=T0)
+    shown = survey_import.preview(session, actor=town.manager, content=content, now=T0)
     assert not shown.ok
     assert [(e.row, e.column, e.key) for e in shown.errors] == [(3, header, key)]
     with pytest.raises(Invalid) as err:
-        survey_io.import_file(session, actor=town.manager, content=content, now=T0)
+        survey_import.import_file(session, actor=town.manager, content=content, now=T0)
     assert err.value.key == "error.import_has_errors"
     session.rollback()
     nothing_written(session)
@@ -102,7 +103,7 @@ def test_each_kind_of_bad_row_is_named_by_row_and_column_and_nothing_is_written(
 
 def test_a_village_outside_the_managers_sites_is_unknown(session, town):
     rows = [["东村", "2026-03-01", "李家", 3, "理论宣讲", "", "讲座", "最想听"]]
-    shown = survey_io.preview(session, actor=town.outsider, content=xlsx(rows), now=T0)
+    shown = survey_import.preview(session, actor=town.outsider, content=xlsx(rows), now=T0)
     assert [(e.row, e.column, e.key) for e in shown.errors] == [(2, "村（站）", "error.import_site")]
 
 
@@ -114,7 +115,7 @@ def test_a_village_outside_the_managers_sites_is_unknown(session, town):
 def test_a_wrong_column_refuses_the_whole_file_naming_the_column(session, town, head, column,
                                                                  found):
     with pytest.raises(Invalid) as err:
-        survey_io.preview(session, actor=town.manager, content=xlsx(GOOD[:1], head=head), now=T0)
+        survey_import.preview(session, actor=town.manager, content=xlsx(GOOD[:1], head=head), now=T0)
     assert err.value.key == "error.import_column"
     assert (err.value.params["column"], err.value.params["found"]) == (column, found)
 
@@ -125,7 +126,7 @@ def test_a_50_mb_file_is_refused_before_it_is_read(session, town, monkeypatch):
 
     monkeypatch.setattr("openpyxl.load_workbook", never)
     big = b"PK\x03\x04" + b"\0" * (50 * 1024 * 1024)
-    for call in (survey_io.preview, survey_io.import_file):
+    for call in (survey_import.preview, survey_import.import_file):
         with pytest.raises(Invalid) as err:
             call(session, actor=town.manager, content=big, now=T0)
         assert (err.value.key, err.value.params["maximum"]) == ("error.import_too_big", 5)
@@ -152,55 +153,20 @@ def zipped(files: dict[str, bytes]) -> bytes:
 ])
 def test_a_file_that_is_not_a_usable_spreadsheet_is_refused(session, town, content, key):
     with pytest.raises(Invalid) as err:
-        survey_io.import_file(session, actor=town.manager, content=content, now=T0)
+        survey_import.import_file(session, actor=town.manager, content=content, now=T0)
     assert err.value.key == key
     nothing_written(session)
 
 
 def test_only_managers_import(session, town):
     with pytest.raises(Forbidden):
-        survey_io.preview(session, actor=town.officer, content=xlsx(GOOD), now=T0)
+        survey_import.preview(session, actor=town.officer, content=xlsx(GOOD), now=T0)
 
 
 def test_the_template_has_the_import_header_and_imports_nothing_as_it_is(session, town):
-    content = survey_io.template(session, actor=town.manager)
+    content = survey_import.template(session, actor=town.manager, words=ZH)
     sheet = load_workbook(io.BytesIO(content)).worksheets[0]
     assert [c.value for c in sheet[1]] == HEAD
     with pytest.raises(Invalid) as err:
-        survey_io.preview(session, actor=town.manager, content=content, now=T0)
+        survey_import.preview(session, actor=town.manager, content=content, now=T0)
     assert err.value.key == "error.import_empty"
-
-
-def _sheet_xml(content: bytes) -> str:
-    with zipfile.ZipFile(io.BytesIO(content)) as archive:
-        return archive.read("xl/worksheets/sheet1.xml").decode()
-
-
-def test_the_survey_export_writes_user_text_as_text_never_a_formula(session, town):
-    evil = '=HYPERLINK("http://evil.example","点我")'
-    surveys.record(session, actor=town.officer, site_id=town.village_a,
-                   surveyed_on=date(2026, 3, 1), respondent="+1 王家", people_covered=2,
-                   needs=[NeedInput(category_id=town.category, priority="hear", text=evil)],
-                   now=T0)
-    content = survey_io.export_surveys(session, actor=town.manager)
-    assert "<f>" not in _sheet_xml(content)
-    sheet = load_workbook(io.BytesIO(content)).worksheets[0]
-    values = [c.value for c in sheet[2]]
-    assert values[:8] == ["东村", "2026-03-01", "+1 王家", 2, "理论宣讲", None, evil, "最想听"]
-    assert values[9:] == ["待处理", None]
-    assert session.exec(select(AuditLog.detail).where(AuditLog.action == "export.surveys")).one() \
-        == "rows=1"
-    # the export's own columns (officer, state, order) are not part of an import
-    with pytest.raises(Invalid) as err:
-        survey_io.preview(session, actor=town.manager, content=content, now=T0)
-    assert (err.value.key, err.value.params["column"]) == ("error.import_column", "I")
-
-
-def test_the_menu_export_has_the_figures_and_flags(session, town):
-    catalog.create_item(session, actor=town.manager, title="=1+1", category_id=town.category)
-    content = survey_io.export_menu(session, actor=town.leader)
-    assert "<f>" not in _sheet_xml(content)
-    sheet = load_workbook(io.BytesIO(content)).worksheets[0]
-    assert [c.value for c in sheet[1]][:3] == ["服务类别", "服务项目", "状态"]
-    assert [c.value for c in sheet[2]][:3] == ["理论宣讲", "=1+1", "在用"]
-    assert needs.heat(session, actor=town.leader).empty

@@ -1,0 +1,181 @@
+"""The order (工单) and its lifecycle: the states, the transitions between them, the named groups
+of states every module uses, and what an order records — its events, beneficiaries and the
+volunteers' service.
+
+```
+submitted ──dispatch──▶ dispatched ──accept──▶ accepted ──complete──▶ completed ──rate──▶ rated
+    ▲                       │
+    └──────decline (reason)─┘        submitted / dispatched / accepted ──cancel (reason)──▶ cancelled
+```
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, CheckConstraint, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.base import utc_now
+
+
+class OrderStatus(StrEnum):
+    submitted = "submitted"    # 待派单
+    dispatched = "dispatched"  # 已派单
+    accepted = "accepted"      # 已接单
+    completed = "completed"    # 已完成
+    rated = "rated"            # 已评价
+    cancelled = "cancelled"    # 已取消
+
+
+class OrderAction(StrEnum):
+    """What an OrderEvent records: the six transitions, placing, and the two events that leave
+    the status as it is (a correction of a completion, a follow-up call)."""
+
+    place = "place"
+    dispatch = "dispatch"
+    accept = "accept"
+    decline = "decline"
+    complete = "complete"
+    rate = "rate"
+    cancel = "cancel"
+    correct = "correct"
+    follow_up = "follow_up"
+
+
+S, A = OrderStatus, OrderAction
+
+# The state machine: action → (the states it may start from, the state it leads to).
+ALLOWED_TRANSITIONS: dict[OrderAction, tuple[tuple[OrderStatus, ...], OrderStatus]] = {
+    A.dispatch: ((S.submitted,), S.dispatched),
+    A.accept: ((S.dispatched,), S.accepted),
+    A.decline: ((S.dispatched,), S.submitted),
+    A.complete: ((S.accepted,), S.completed),
+    A.rate: ((S.completed,), S.rated),
+    A.cancel: ((S.submitted, S.dispatched, S.accepted), S.cancelled),
+}
+
+# The named groups of states (tuples, in lifecycle order, so SQL `IN (…)` is always the same).
+STATUS_ORDER: tuple[OrderStatus, ...] = tuple(OrderStatus)           # how lists and charts sort
+OPEN: tuple[OrderStatus, ...] = (S.submitted, S.dispatched, S.accepted)  # not done, not cancelled
+CANCELLABLE: tuple[OrderStatus, ...] = ALLOWED_TRANSITIONS[A.cancel][0]
+WITH_TEAM: tuple[OrderStatus, ...] = (S.dispatched, S.accepted)      # a team holds it now
+DONE: tuple[OrderStatus, ...] = (S.completed, S.rated)               # the service happened
+CAN_BE_OVERDUE: tuple[OrderStatus, ...] = (*OPEN, S.completed)       # can be 超时 (services/sla.py)
+
+
+def next_status(current: OrderStatus, action: OrderAction | str) -> OrderStatus | None:
+    """Where an action leads from the current state, or None when it may not start there."""
+    sources, target = ALLOWED_TRANSITIONS[OrderAction(action)]
+    return target if current in sources else None
+
+
+class OrderSource(StrEnum):
+    survey = "survey"
+    walk_in = "walk_in"
+    phone = "phone"
+    letter = "letter"
+    online = "online"
+    activity = "activity"
+
+
+class BeneficiaryGroup(StrEnum):
+    elderly = "elderly"        # 老人
+    children = "children"      # 儿童
+    disabled = "disabled"      # 残障人士
+    low_income = "low_income"  # 困难家庭
+    women = "women"            # 妇女
+    general = "general"        # 一般群众
+
+
+class WorkOrder(SQLModel, table=True):
+    """工单: one resident need on its way through the loop. Not called `order`, a reserved word
+    in SQL."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str | None = Field(default=None, max_length=20, unique=True)
+    source: OrderSource
+    site_id: int = Field(foreign_key="site.id")
+    category_id: int = Field(foreign_key="servicecategory.id", index=True)
+    item_id: int | None = Field(default=None, foreign_key="serviceitem.id", index=True)
+    title: str = Field(max_length=80)
+    description: str = Field(default="", max_length=2000)
+    requester_name: str = Field(default="", max_length=40)
+    requester_phone: str = Field(default="", max_length=20)
+    due_on: date
+    expected_beneficiaries: int = 0
+    status: OrderStatus = Field(default=OrderStatus.submitted)
+    team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
+    created_by_id: int = Field(foreign_key="user.id", index=True)
+    submitted_at: datetime = Field(default_factory=utc_now, index=True)
+    dispatched_at: datetime | None = Field(default=None, index=True)
+    accepted_at: datetime | None = None
+    planned_on: date | None = None
+    completed_at: datetime | None = None
+    rated_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    decline_count: int = 0
+    last_decline_reason: str = Field(default="", max_length=500)
+    cancel_reason: str = Field(default="", max_length=500)
+    actual_beneficiaries: int | None = None
+    completion_note: str = Field(default="", max_length=2000)
+    version: int = 0
+
+    __table_args__ = (
+        CheckConstraint("expected_beneficiaries >= 0", name="expected_nonneg"),
+        CheckConstraint("actual_beneficiaries IS NULL OR actual_beneficiaries >= 0",
+                        name="actual_nonneg"),
+        # Measured at county scale (bench/README.md): each serves a list or a tile from the
+        # index alone, or returns rows already in the order the page wants.
+        Index("ix_workorder_site_status", "site_id", "status"),
+        Index("ix_workorder_site_submitted", "site_id", "submitted_at"),
+        Index("ix_workorder_team_status", "team_id", "status"),
+        Index("ix_workorder_status_submitted", "status", "submitted_at"),
+        Index("ix_workorder_status_completed", "status", "completed_at", "site_id",
+              "actual_beneficiaries"),
+        Index("ix_workorder_due_submitted", "due_on", "submitted_at"),
+    )
+
+
+class OrderBeneficiary(SQLModel, table=True):
+    """How many people of each group a completed order served."""
+
+    order_id: int = Field(foreign_key="workorder.id", primary_key=True)
+    group: BeneficiaryGroup = Field(primary_key=True)
+    count: int
+
+    __table_args__ = (CheckConstraint("count >= 0", name="count_nonneg"),)
+
+
+class OrderEvent(SQLModel, table=True):
+    """The audit trail of an order: one row per event (OrderAction), never updated."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="workorder.id", index=True)
+    at: datetime = Field(default_factory=utc_now)
+    actor_id: int | None = Field(default=None, foreign_key="user.id")
+    action: str = Field(max_length=20)
+    from_status: OrderStatus | None = None
+    to_status: OrderStatus
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    note: str = Field(default="", max_length=2000)  # the user's words (a reason, an outcome)
+    # Figures of the change, as data: the UI words them (a correction's totals before and
+    # after). NULL for most events.
+    detail: dict | None = Field(default=None, sa_type=JSON)
+
+
+class ServiceRecord(SQLModel, table=True):
+    """志愿服务记录: who served on which order, for how long (actual service, travel excluded)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="workorder.id")
+    volunteer_id: int = Field(foreign_key="volunteer.id", index=True)
+    hours: float
+    served_at: datetime = Field(default_factory=utc_now)
+
+    __table_args__ = (
+        UniqueConstraint("order_id", "volunteer_id", name="order_volunteer"),
+        Index("ix_servicerecord_order_hours", "order_id", "volunteer_id", "hours"),
+        CheckConstraint("hours > 0 AND hours <= 24", name="hours_range"),
+    )

@@ -1,0 +1,150 @@
+"""完成: a team lead marks an accepted order done — beneficiaries by group, each volunteer's hours
+(the 志愿服务记录, "谁组织谁记录"), a note — and may correct that report for 24 hours.
+
+The points the hours earn are credited by services/points.py in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from core.db import utcnow
+from models import (DONE, BeneficiaryGroup, OrderAction, OrderBeneficiary, OrderEvent,
+                    ServiceRecord, Site, Team, Volunteer, VolunteerTeam, WorkOrder)
+from services import orders, points, scope, validate
+from services.errors import Invalid
+from services.permissions import Action, Actor, allowed
+
+MAX_HOURS = 24.0
+CORRECT_HOURS = 24
+
+
+@dataclass
+class Completion:
+    """What a team lead reports when an order is done."""
+
+    beneficiaries: dict[str, int] = field(default_factory=dict)  # group → people
+    hours: dict[int, float] = field(default_factory=dict)         # volunteer id → hours
+    note: str = ""
+
+
+def clean(session: Session, done: Completion, team_id: int) -> tuple[dict, dict, str]:
+    """The report checked: known groups with whole numbers of people, at least one volunteer
+    who may serve on the team's orders, each with more than 0 and at most 24 hours."""
+    groups: dict[BeneficiaryGroup, int] = {}
+    for group, count in done.beneficiaries.items():
+        try:
+            key = BeneficiaryGroup(group)
+        except ValueError:
+            raise Invalid("error.beneficiary_group") from None
+        groups[key] = validate.whole(count, key="beneficiaries",
+                                     maximum=orders.MAX_BENEFICIARIES)
+    if not done.hours:
+        raise Invalid("error.volunteers_required")
+    hours: dict[int, float] = {}
+    for volunteer_id, value in done.hours.items():
+        try:
+            h = float(value)
+        except (TypeError, ValueError):
+            raise Invalid("error.hours_range", maximum=MAX_HOURS) from None
+        if not (0 < h <= MAX_HOURS):
+            raise Invalid("error.hours_range", maximum=MAX_HOURS)
+        vol = session.get(Volunteer, volunteer_id)
+        if vol is None or not vol.active or not may_serve(session, vol, team_id):
+            raise Invalid("error.volunteer_unknown")
+        hours[vol.id] = round(h, 2)
+    note = validate.text(done.note, key="note", maximum=2000, required=False)
+    return groups, hours, note
+
+
+def may_serve(session: Session, volunteer: Volunteer, team_id: int) -> bool:
+    """A volunteer may be recorded on a team's order when in the team or in its site's subtree
+    (teams.helpers lists the latter)."""
+    if session.get(VolunteerTeam, (volunteer.id, team_id)) is not None:
+        return True
+    team_site = session.get(Site, session.get(Team, team_id).site_id).path
+    return session.get(Site, volunteer.site_id).path.startswith(team_site)
+
+
+def _write_report(session: Session, order: WorkOrder, groups: dict, hours: dict,
+                  served_at: datetime) -> None:
+    for group, count in groups.items():
+        session.add(OrderBeneficiary(order_id=order.id, group=group, count=count))
+    for volunteer_id, h in hours.items():
+        session.add(ServiceRecord(order_id=order.id, volunteer_id=volunteer_id, hours=h,
+                                  served_at=served_at))
+
+
+def complete(session: Session, *, actor: Actor, order_id: int, done: Completion,
+             now: datetime | None = None) -> WorkOrder:
+    """Mark an accepted order done with beneficiaries, volunteers' hours and points, all in one
+    transaction; the lead of its team only."""
+    now = now or utcnow()
+    order = orders.load_for(session, actor, Action.WORK_ORDERS, order_id)
+    groups, hours, note = clean(session, done, order.team_id)
+    total = sum(groups.values())
+    orders.transition(session, order, actor=actor, action=OrderAction.complete, now=now,
+                      note=note, values={"completed_at": now, "actual_beneficiaries": total,
+                                         "completion_note": note})
+    _write_report(session, order, groups, hours, served_at=now)
+    points.credit_service(session, order=order, hours=hours, now=now)
+    return orders.commit(session, order.id)
+
+
+def correctable_until(session: Session, *, actor: Actor, order_id: int) -> datetime | None:
+    """Until when the actor may correct the order's completion: 24 hours after it was marked
+    done, by the team lead who marked it. None when they may not (any more)."""
+    order = session.get(WorkOrder, order_id)
+    if order is None or order.status not in DONE or order.completed_at is None:
+        return None
+    done_by = session.exec(select(OrderEvent.actor_id).where(
+        OrderEvent.order_id == order_id, OrderEvent.action == OrderAction.complete.value)
+        .order_by(OrderEvent.id.desc()).limit(1)).first()
+    if (done_by != actor.id or not allowed(actor.role, Action.WORK_ORDERS)
+            or not scope.sees(session, actor, order)):
+        return None
+    return order.completed_at + timedelta(hours=CORRECT_HOURS)
+
+
+def correct(session: Session, *, actor: Actor, order_id: int, done: Completion, reason: str,
+            now: datetime | None = None) -> WorkOrder:
+    """Correct a completion within 24 hours, by the lead who marked it done: the beneficiaries,
+    the service records and the note are replaced; each volunteer's points move by the
+    difference (services/points.py); the history gets a 'correct' event with the reason as its
+    note and the totals before and after as its detail. One transaction."""
+    now = now or utcnow()
+    reason = validate.text(reason, key="reason", maximum=300)
+    order = orders.load_for(session, actor, Action.WORK_ORDERS, order_id)
+    until = correctable_until(session, actor=actor, order_id=order.id)
+    if until is None or now > until:
+        session.rollback()
+        raise Invalid("error.correct_window", hours=CORRECT_HOURS)
+    groups, hours, note = clean(session, done, order.team_id)
+    old_hours = dict(session.exec(select(ServiceRecord.volunteer_id, ServiceRecord.hours)
+                                  .where(ServiceRecord.order_id == order.id)).all())
+    total = sum(groups.values())
+    detail = {"people": [order.actual_beneficiaries or 0, total],
+              "hours": [round(sum(old_hours.values()), 2), round(sum(hours.values()), 2)],
+              "volunteers": [len(old_hours), len(hours)]}
+    result = session.exec(
+        update(WorkOrder).where(WorkOrder.id == order.id, WorkOrder.status == order.status,
+                                WorkOrder.version == order.version)
+        .values(version=WorkOrder.version + 1, actual_beneficiaries=total,
+                completion_note=note))
+    if result.rowcount != 1:
+        raise orders.refuse(session, orders.load(session, order.id), OrderAction.correct)
+    for model in (OrderBeneficiary, ServiceRecord):
+        for row in session.exec(select(model).where(model.order_id == order.id)):
+            session.delete(row)
+    session.flush()
+    _write_report(session, order, groups, hours, served_at=order.completed_at)
+    points.settle_correction(session, order=order, hours=hours, now=now)
+    session.add(OrderEvent(order_id=order.id, at=now, actor_id=actor.id,
+                           action=OrderAction.correct.value, from_status=order.status,
+                           to_status=order.status, team_id=order.team_id, note=reason,
+                           detail=detail))
+    return orders.commit(session, order.id)

@@ -1,0 +1,201 @@
+"""The read side of orders: the filtered, paginated lists (filter, sort and page in SQL), one
+order's detail with its history, and a team lead's waiting count. Nothing here writes.
+
+Who sees which orders is one rule (permissions.ORDER_REACH), applied as SQL by
+scope.orders_of and for one order by scope.sees.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, not_, or_
+from sqlmodel import Session, select
+
+from core.db import utcnow
+from models import (CAN_BE_OVERDUE, OrderBeneficiary, OrderEvent, OrderSource, OrderStatus,
+                    Rating, ServiceCategory, ServiceItem, ServiceRecord, Site, Team, User,
+                    Volunteer, WorkOrder)
+from services import scope, sla
+from services import settings as settings_service
+from services.clock import day_range_utc
+from services.errors import Forbidden, Invalid, NotFound
+from services.orders import load
+from services.permissions import Action, Actor, allowed
+
+# Either may list orders: the desk's and officers' view, or a team lead's inbox; what each
+# sees is their reach.
+LIST_ACTIONS = (Action.VIEW_ORDERS, Action.WORK_ORDERS)
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    statuses: tuple[str, ...] = ()
+    site_id: int | None = None
+    team_id: int | None = None
+    category_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    overdue_only: bool = False
+    search: str = ""
+    source: str | None = None
+    overdue_kind: str | None = None   # only the orders late at this step (sla.KINDS)
+
+
+SORTS = ("newest", "urgent", "oldest")
+CODE = re.compile(r"^DD-\d{4}-\d{6,}$", re.IGNORECASE)  # what place() writes
+
+
+def _conditions(session: Session, actor: Actor, flt: OrderFilter, now: datetime,
+                values: dict) -> list:
+    conds = scope.orders_of(session, actor)
+    if flt.statuses:
+        conds.append(WorkOrder.status.in_([OrderStatus(x) for x in flt.statuses]))
+    if flt.site_id:
+        chosen = session.get(Site, flt.site_id)
+        conds.append(WorkOrder.site_id.in_(scope.sites_under(chosen.path if chosen else "-")))
+    if flt.team_id:
+        conds.append(WorkOrder.team_id == flt.team_id)
+    if flt.category_id:
+        conds.append(WorkOrder.category_id == flt.category_id)
+    if flt.source:
+        conds.append(WorkOrder.source == OrderSource(flt.source))
+    if flt.date_from or flt.date_to:
+        start, end = day_range_utc(flt.date_from or date(2000, 1, 1),
+                                   flt.date_to or date(2100, 1, 1), values["timezone"])
+        conds += [WorkOrder.submitted_at >= start, WorkOrder.submitted_at < end]
+    if flt.overdue_only:
+        conds.append(sla.is_overdue(now, values))
+    if flt.overdue_kind:
+        if flt.overdue_kind not in sla.KINDS:
+            raise Invalid("error.overdue_kind")
+        conds += [WorkOrder.status.in_(CAN_BE_OVERDUE),
+                  sla.overdue_kind(now, values) == flt.overdue_kind]
+    text = flt.search.strip()
+    if CODE.match(text):
+        conds.append(WorkOrder.code == text.upper())  # a whole code: the unique index
+    elif text:
+        like = f"%{text}%"
+        conds.append(or_(WorkOrder.code.like(like), WorkOrder.title.like(like)))
+    return conds
+
+
+def _page_ids(session: Session, conds: list, *, offset: int, limit: int, sort: str,
+              now: datetime, values: dict) -> list[int]:
+    by_due = (WorkOrder.due_on, WorkOrder.submitted_at, WorkOrder.id)
+    if sort != "urgent":
+        order = ((WorkOrder.submitted_at, WorkOrder.id) if sort == "oldest" else
+                 (WorkOrder.submitted_at.desc(), WorkOrder.id.desc()))
+        return list(session.exec(select(WorkOrder.id).where(*conds).order_by(*order)
+                                 .offset(offset).limit(limit)))
+    # Most urgent first, in two indexed steps instead of sorting the whole scope: the overdue
+    # orders by due date, then all the others by due date.
+    late = sla.is_overdue(now, values)
+    late_ids = list(session.exec(select(WorkOrder.id).where(*conds, late).order_by(*by_due)
+                                 .offset(offset).limit(limit)))
+    if len(late_ids) == limit:
+        return late_ids
+    skip = 0
+    if not late_ids:  # the page starts after the overdue ones
+        n_late = session.exec(select(func.count()).select_from(WorkOrder)
+                              .where(*conds, late)).one()
+        skip = max(0, offset - n_late)
+    rest = session.exec(select(WorkOrder.id).where(*conds, not_(late)).order_by(*by_due)
+                        .offset(skip).limit(limit - len(late_ids)))
+    return late_ids + list(rest)
+
+
+def page(session: Session, *, actor: Actor, flt: OrderFilter = OrderFilter(), offset: int = 0,
+         limit: int = 50, sort: str = "newest",
+         now: datetime | None = None) -> tuple[list[dict], int]:
+    """Orders the actor may see, one page at a time, filtered and sorted in SQL: newest first,
+    oldest first, or most urgent first (overdue, then nearest due date)."""
+    if not any(allowed(actor.role, action) for action in LIST_ACTIONS):
+        raise Forbidden(action=Action.VIEW_ORDERS.value)
+    now = now or utcnow()
+    values = settings_service.current(session)
+    conds = _conditions(session, actor, flt, now, values)
+    total = session.exec(select(func.count()).select_from(WorkOrder).where(*conds)).one()
+    ids = _page_ids(session, conds, offset=offset, limit=limit, sort=sort, now=now,
+                    values=values)
+    return rows_for(session, ids, now=now, values=values), total
+
+
+def rows_for(session: Session, ids: list[int], *, now: datetime, values: dict) -> list[dict]:
+    """The list rows of these orders, in this order, with names and the overdue kind."""
+    if not ids:
+        return []
+    late = sla.overdue_kind(now, values).label("overdue")
+    rows = session.exec(
+        select(WorkOrder, Site.name, ServiceCategory.name, Team.name, late)
+        .join(Site, Site.id == WorkOrder.site_id)
+        .join(ServiceCategory, ServiceCategory.id == WorkOrder.category_id)
+        .join(Team, Team.id == WorkOrder.team_id, isouter=True)
+        .where(WorkOrder.id.in_(ids))).all()
+    by_id = {o.id: (o, site, cat, team, kind) for o, site, cat, team, kind in rows}
+    out = []
+    for oid in ids:
+        o, site, cat, team, kind = by_id[oid]
+        late = (now - sla.deadline(o, kind, values)) if kind else None
+        out.append({"id": o.id, "code": o.code, "title": o.title, "status": o.status.value,
+                    "site": site, "category": cat, "team": team or "", "source": o.source.value,
+                    "submitted_at": o.submitted_at, "due_on": o.due_on, "overdue": kind or "",
+                    "late_hours": round(late.total_seconds() / 3600, 1) if late else None,
+                    "last_decline_reason": o.last_decline_reason,
+                    "expected_beneficiaries": o.expected_beneficiaries,
+                    "actual_beneficiaries": o.actual_beneficiaries})
+    return out
+
+
+def detail(session: Session, *, actor: Actor, order_id: int, now: datetime | None = None) -> dict:
+    """One order with its names, beneficiaries, service record, rating and full history."""
+    now = now or utcnow()
+    order = load(session, order_id)
+    if not scope.sees(session, actor, order):
+        raise NotFound(what="order")  # not "forbidden": the order's existence is not told
+    site = session.get(Site, order.site_id)
+    values = settings_service.current(session)
+    kind = session.exec(select(sla.overdue_kind(now, values)).where(WorkOrder.id == order.id)).one()
+    team = session.get(Team, order.team_id) if order.team_id else None
+    item = session.get(ServiceItem, order.item_id) if order.item_id else None
+    service = session.exec(select(Volunteer.name, ServiceRecord.hours, Volunteer.id)
+                           .join(Volunteer, Volunteer.id == ServiceRecord.volunteer_id)
+                           .where(ServiceRecord.order_id == order.id)
+                           .order_by(Volunteer.name)).all()
+    groups = session.exec(select(OrderBeneficiary.group, OrderBeneficiary.count)
+                          .where(OrderBeneficiary.order_id == order.id)).all()
+    rating = session.exec(select(Rating).where(Rating.order_id == order.id)).first()
+    return {
+        "order": order.model_dump(), "site": site.name,
+        "category": session.get(ServiceCategory, order.category_id).name,
+        "item": item.title if item else "", "team": team.name if team else "",
+        "overdue": kind or "",
+        "service": [{"volunteer": n, "hours": h, "volunteer_id": v} for n, h, v in service],
+        "beneficiaries": {g.value: c for g, c in groups},
+        "rating": rating.model_dump() if rating else None,
+        "history": history(session, order_id=order.id),
+    }
+
+
+def history(session: Session, *, order_id: int) -> list[dict]:
+    """Every event of an order, oldest first, with who did it and the team it concerned."""
+    rows = session.exec(select(OrderEvent, User.display_name, Team.name)
+                        .join(User, User.id == OrderEvent.actor_id, isouter=True)
+                        .join(Team, Team.id == OrderEvent.team_id, isouter=True)
+                        .where(OrderEvent.order_id == order_id)
+                        .order_by(OrderEvent.at, OrderEvent.id)).all()
+    return [{"at": e.at, "actor": name or "", "action": e.action,
+             "from_status": e.from_status.value if e.from_status else "",
+             "to_status": e.to_status.value, "team": team or "", "note": e.note,
+             "detail": e.detail}
+            for e, name, team in rows]
+
+
+def waiting_count(session: Session, *, actor: Actor) -> int:
+    """Orders dispatched to the team lead's team and not yet accepted."""
+    if not allowed(actor.role, Action.WORK_ORDERS) or actor.team_id is None:
+        return 0
+    return session.exec(select(func.count()).select_from(WorkOrder).where(
+        *scope.orders_of(session, actor), WorkOrder.status == OrderStatus.dispatched)).one()

@@ -1,0 +1,277 @@
+"""Surveys from Excel: the import format, its template, and the importer.
+
+Import, in this order, so that a bad file costs nothing: the file checks of services/xlsx.py
+(size, a real .xlsx, unpacked size), the header row, then every row validated before any is
+written. `preview` reports each bad cell by row number and column name; `import_file` checks the
+same again and writes all surveys in one transaction, or nothing. Rows with the same village,
+date, respondent and people covered are one survey with several needs.
+
+**The file format is data, not screen text**: the column headers (`COLUMNS`) and the priority
+words (`PRIORITY_WORDS`) are what a county's spreadsheets say, in Chinese, whatever the
+language of the screen; the template's other sheets are worded by the caller's `words`.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlmodel import Session, select
+
+from core.db import utcnow
+from models import AuditAction, NeedPriority, ServiceCategory, ServiceItem, Site
+from services import audit, sites, surveys, validate, xlsx
+from services.errors import DomainError, Invalid
+from services.formats import NAME_SEP
+from services.permissions import Action, Actor, ensure_allowed
+
+Words = Callable[..., str]  # the UI's t(key, **params): services choose keys, the UI words them
+
+MAX_ROWS = 2000
+SHEET = "需求调查"  # the first sheet's name in the template (the importer reads the first sheet)
+
+# The file format: (code, header) of the import columns, in order; the survey export starts
+# the same way, so an export shows the same columns.
+COLUMNS = (("site", "村（站）"), ("surveyed_on", "调查日期"), ("respondent", "受访对象"),
+           ("people_covered", "覆盖人数"), ("category", "服务类别"), ("item", "服务项目"),
+           ("text", "需求内容"), ("priority", "需求类型"))
+HEADERS = tuple(h for _c, h in COLUMNS)
+PRIORITY_WORDS = {"最想听": NeedPriority.hear, "最想看": NeedPriority.see,
+                  "最想要": NeedPriority.get}
+PRIORITY_NAMES = {v: k for k, v in PRIORITY_WORDS.items()}
+TEMPLATE_NOTES = tuple(f"survey_template.note_{i}" for i in range(1, 6))
+
+
+@dataclass
+class RowError:
+    row: int          # as Excel numbers it: the header is row 1
+    column: str       # the header of the column
+    key: str
+    params: dict = field(default_factory=dict)
+
+
+@dataclass
+class Preview:
+    rows: list[dict]
+    errors: list[RowError]
+    surveys: int
+    needs: int
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.rows) and not self.errors
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _header(row: tuple) -> None:
+    found = [("" if v is None else str(v).strip()) for v in row]
+    while found and not found[-1]:
+        found.pop()
+    for i, expected in enumerate(HEADERS):
+        got = found[i] if i < len(found) else ""
+        if got != expected:
+            raise Invalid("error.import_column", column=xlsx.column_letter(i), expected=expected, found=got)
+    if len(found) > len(HEADERS):
+        raise Invalid("error.import_column", column=xlsx.column_letter(len(HEADERS)), expected="",
+                      found=found[len(HEADERS)])
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _date(value) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = _text(value).replace("/", "-").replace(".", "-")
+    try:
+        return date.fromisoformat(text) if len(text) == 10 else datetime.strptime(
+            text, "%Y-%m-%d").date()
+    except ValueError:
+        raise Invalid("error.import_date") from None
+
+
+class _Lookups:
+    """Names in the file resolved against the actor's sites and the active menu."""
+
+    def __init__(self, session: Session, actor: Actor):
+        self.sites: dict[str, list[Site]] = {}
+        for site in sites.subtree(session, actor.site_path):
+            self.sites.setdefault(site.name, []).append(site)
+        self.categories = {c.name: c for c in session.exec(
+            select(ServiceCategory).where(ServiceCategory.active))}
+        self.items = {(i.category_id, i.title): i for i in session.exec(
+            select(ServiceItem).where(ServiceItem.active))}
+        self.by_id_categories = {c.id: c for c in self.categories.values()}
+        self.by_id_items = {i.id: i for i in self.items.values()}
+
+
+def _clean_row(session: Session, actor: Actor, raw: dict, names: _Lookups, now: datetime,
+               errors: list[RowError], row_number: int) -> dict | None:
+    header = dict(COLUMNS)
+
+    def check(column: str, fn):
+        try:
+            return fn()
+        except DomainError as err:
+            errors.append(RowError(row_number, header[column], err.key, dict(err.params)))
+            return None
+
+    def site():
+        found = names.sites.get(_text(raw["site"]), [])
+        if not _text(raw["site"]):
+            raise Invalid("error.required", field="site")
+        if not found:
+            raise Invalid("error.import_site", name=_text(raw["site"]))
+        if len(found) > 1:
+            raise Invalid("error.import_site_ambiguous", name=_text(raw["site"]))
+        return found[0]
+
+    def category():
+        found = names.categories.get(_text(raw["category"]))
+        if found is None:
+            raise Invalid("error.import_category", name=_text(raw["category"]))
+        return found
+
+    def priority():
+        word = _text(raw["priority"])
+        if word in PRIORITY_WORDS:
+            return PRIORITY_WORDS[word]
+        raise Invalid("error.import_priority", value=word)
+
+    place = check("site", site)
+    day = check("surveyed_on", lambda: surveys.check_day(session, _date(raw["surveyed_on"]), now))
+    respondent = check("respondent", lambda: validate.text(
+        _text(raw["respondent"]), key="respondent", maximum=60))
+    people = check("people_covered", lambda: validate.whole(
+        raw["people_covered"] if raw["people_covered"] is not None else "", key="people_covered",
+        minimum=1, maximum=surveys.MAX_PEOPLE))
+    cat = check("category", category)
+    item = None
+    if cat is not None and _text(raw["item"]):
+        item = names.items.get((cat.id, _text(raw["item"])))
+        if item is None:
+            errors.append(RowError(row_number, header["item"], "error.import_item",
+                                   {"name": _text(raw["item"]), "category": cat.name}))
+    level = check("priority", priority)
+    need = None
+    if cat is not None and level is not None:
+        need = check("text", lambda: surveys.clean_need(
+            session, surveys.NeedInput(category_id=cat.id, priority=level.value,
+                                       text=_text(raw["text"]),
+                                       item_id=item.id if item else None),
+            categories=names.by_id_categories, items=names.by_id_items))
+    if None in (place, day, respondent, people, need):
+        return None
+    return {"site_id": place.id, "surveyed_on": day, "respondent": respondent,
+            "people_covered": people, "need": need}
+
+
+def _validate(session: Session, actor: Actor, content: bytes,
+              now: datetime) -> tuple[Preview, list[dict]]:
+    rows = xlsx.first_sheet_rows(content, max_rows=MAX_ROWS)
+    if not rows:
+        raise Invalid("error.import_empty")
+    _header(rows[0])
+    body = [(n, r) for n, r in enumerate(rows[1:], start=2) if not all(_blank(v) for v in r)]
+    if not body:
+        raise Invalid("error.import_empty")
+    names = _Lookups(session, actor)
+    errors: list[RowError] = []
+    shown, clean = [], []
+    for n, row in body:
+        row = tuple(row) + (None,) * (len(HEADERS) - len(row))
+        extra = [v for v in row[len(HEADERS):] if not _blank(v)]
+        raw = {code: row[i] for i, (code, _h) in enumerate(COLUMNS)}
+        shown.append({"row": n, **{code: _text(v) if not isinstance(v, (date, datetime))
+                                   else _date(v).isoformat() for code, v in raw.items()}})
+        if extra:
+            errors.append(RowError(n, xlsx.column_letter(len(HEADERS)), "error.import_extra_cell", {}))
+        good = _clean_row(session, actor, raw, names, now, errors, n)
+        if good is not None:
+            clean.append(good)
+    groups = {(c["site_id"], c["surveyed_on"], c["respondent"], c["people_covered"])
+              for c in clean}
+    return Preview(rows=shown, errors=errors, surveys=len(groups), needs=len(clean)), clean
+
+
+def preview(session: Session, *, actor: Actor, content: bytes,
+            now: datetime | None = None) -> Preview:
+    """Check a file without writing: every row, with each bad cell named by row and column.
+    File-level faults (size, format, header) raise Invalid instead."""
+    ensure_allowed(actor, Action.IMPORT_SURVEYS)
+    return _validate(session, actor, content, now or utcnow())[0]
+
+
+def import_file(session: Session, *, actor: Actor, content: bytes, file_name: str = "",
+                now: datetime | None = None) -> Preview:
+    """Write the surveys of a fully valid file in one transaction; managers only. Any bad row
+    and nothing is written."""
+    ensure_allowed(actor, Action.IMPORT_SURVEYS)
+    now = now or utcnow()
+    result, clean = _validate(session, actor, content, now)
+    if not result.ok:
+        raise Invalid("error.import_has_errors", count=len(result.errors))
+    grouped: dict[tuple, list] = {}
+    for c in clean:
+        key = (c["site_id"], c["surveyed_on"], c["respondent"], c["people_covered"])
+        grouped.setdefault(key, []).append(c["need"])
+    for (site_id, day, respondent, people), group in grouped.items():
+        for start in range(0, len(group), surveys.MAX_NEEDS):
+            surveys.write(session, actor=actor, site_id=site_id, surveyed_on=day,
+                          respondent=respondent, people_covered=people,
+                          needs=group[start:start + surveys.MAX_NEEDS], now=now)
+    audit.record(session, AuditAction.surveys_import, actor_id=actor.id, target=file_name,
+                 detail=f"surveys={result.surveys} needs={result.needs}", at=now)
+    session.commit()
+    return result
+
+
+
+# --- the template -------------------------------------------------------------------------
+
+
+def template(session: Session, *, actor: Actor, words: Words) -> bytes:
+    """An empty import sheet with the header row and drop-down lists, a sheet of the allowed
+    villages, categories, items and priorities, and a sheet of instructions. The header row and
+    the priority words are the file format; the other sheets are in the reader's language."""
+    ensure_allowed(actor, Action.IMPORT_SURVEYS)
+    names = _Lookups(session, actor)
+    villages = [s.name for s in sites.villages(session, actor.site_path)]
+    lists_sheet = words("survey_template.lists_sheet")
+    buffer = io.BytesIO()
+    book, bold = xlsx.workbook(buffer)
+    xlsx.write_sheet(book, bold, SHEET, HEADERS, [], (14, 12, 16, 10, 18, 22, 40, 10))
+    sheet = book.get_worksheet_by_name(SHEET)
+    sheet.data_validation(1, 7, MAX_ROWS, 7, {"validate": "list",
+                                              "source": list(PRIORITY_WORDS)})
+    sheet.data_validation(1, 4, MAX_ROWS, 4, {"validate": "list",
+                                              "source": f"='{lists_sheet}'!$B$2:$B$"
+                                                        f"{len(names.categories) + 1}"})
+    cats = {c.id: c.name for c in names.categories.values()}
+    lists = [villages, list(cats.values()),
+             [f"{cats.get(c, '')} · {t}" for c, t in sorted(names.items)], list(PRIORITY_WORDS)]
+    longest = max(len(x) for x in lists)
+    rows = [[lst[i] if i < len(lst) else "" for lst in lists] for i in range(longest)]
+    header = dict(COLUMNS)
+    xlsx.write_sheet(book, bold, lists_sheet,
+                     (header["site"], header["category"], f"{header['category']} · {header['item']}",
+                      header["priority"]), rows, (16, 18, 36, 10))
+    notes = book.add_worksheet(words("survey_template.notes_sheet"))
+    for r, key in enumerate(TEMPLATE_NOTES):
+        notes.write_string(r, 0, words(key, mb=xlsx.MAX_BYTES // (1024 * 1024), rows=MAX_ROWS,
+                                       priorities=NAME_SEP.join(PRIORITY_WORDS)))
+    notes.set_column(0, 0, 100)
+    book.close()
+    return buffer.getvalue()

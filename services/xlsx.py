@@ -1,0 +1,107 @@
+"""Excel files in and out, safely, for every import and export.
+
+Reading, in this order, so that a bad file costs nothing: the size (before anything is read),
+the zip signature and the unpacked size of an .xlsx (a small file can unpack to gigabytes), then
+the first sheet through openpyxl (XML through defusedxml) in read-only mode, up to a number of
+rows.
+
+Writing: xlsxwriter with strings_to_formulas, strings_to_urls and strings_to_numbers off, and
+user text written with write_string, so a cell typed as "=HYPERLINK(...)" stays text in Excel.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import date
+
+import xlsxwriter
+
+from services.errors import Invalid
+
+MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_BYTES = 5 * 1024 * 1024          # refused before parsing
+MAX_UNPACKED = 50 * 1024 * 1024      # what the zip may unpack to
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def check_file(content: bytes) -> None:
+    """Refuse what is too big or not an .xlsx, before it is parsed."""
+    if len(content) > MAX_BYTES:
+        raise Invalid("error.import_too_big", maximum=MAX_BYTES // (1024 * 1024),
+                      size=round(len(content) / (1024 * 1024), 1))
+    if not content.startswith(b"PK\x03\x04"):
+        raise Invalid("error.import_not_xlsx")
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            names = archive.namelist()
+            unpacked = sum(i.file_size for i in archive.infolist())
+    except zipfile.BadZipFile:
+        raise Invalid("error.import_not_xlsx") from None
+    if "xl/workbook.xml" not in names:
+        raise Invalid("error.import_not_xlsx")
+    if unpacked > MAX_UNPACKED:
+        raise Invalid("error.import_too_big", maximum=MAX_BYTES // (1024 * 1024),
+                      size=round(unpacked / (1024 * 1024), 1))
+
+
+def first_sheet_rows(content: bytes, *, max_rows: int) -> list[tuple]:
+    """The first sheet's rows as values, header included; more than max_rows below the header
+    is refused."""
+    from openpyxl import load_workbook
+
+    check_file(content)
+    try:
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001 — whatever a broken file raises, it is unreadable
+        raise Invalid("error.import_unreadable") from None
+    try:
+        rows = []
+        for row in book.worksheets[0].iter_rows(values_only=True):
+            if len(rows) > max_rows + 1:
+                raise Invalid("error.import_too_many_rows", maximum=max_rows)
+            rows.append(tuple(row))
+        return rows
+    finally:
+        book.close()
+
+
+def column_letter(index: int) -> str:
+    """Excel's name of a 0-based column: 0 → A, 26 → AA."""
+    return xlsxwriter.utility.xl_col_to_name(index)
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def workbook(buffer: io.BytesIO):
+    """A workbook that never turns text into formulas, links or numbers, and its header format."""
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
+                                        "strings_to_urls": False, "strings_to_numbers": False})
+    return book, book.add_format({"bold": True, "bg_color": "#E8EEF4", "border": 1})
+
+
+def write_cell(sheet, row: int, col: int, value) -> None:
+    """Numbers as numbers, everything else as text; a yes/no must be worded by the caller."""
+    if isinstance(value, bool):
+        raise TypeError("word a yes/no before writing it")
+    if value is None or value == "":
+        sheet.write_blank(row, col, None)
+    elif isinstance(value, (int, float)):
+        sheet.write_number(row, col, value)
+    else:  # user text, dates as ISO text: never a formula
+        sheet.write_string(row, col, value.isoformat() if isinstance(value, date) else str(value))
+
+
+def write_sheet(book, bold, name: str, headers, rows, widths) -> None:
+    """One sheet: a bold, frozen header row, then the rows."""
+    sheet = book.add_worksheet(name)
+    for c, h in enumerate(headers):
+        sheet.write_string(0, c, h, bold)
+        sheet.set_column(c, c, widths[c] if c < len(widths) else 14)
+    for r, row in enumerate(rows, start=1):
+        for c, value in enumerate(row):
+            write_cell(sheet, r, c, value)
+    sheet.freeze_panes(1, 0)

@@ -1,0 +1,56 @@
+"""Exports to Excel: user text stays text (never a formula), the words are the reader's, and
+every export is audited."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import date
+
+import pytest
+from openpyxl import load_workbook
+from sqlmodel import select
+
+from models import AuditAction, AuditLog
+from services import catalog, exports, needs, survey_import, surveys
+from services.errors import Invalid
+from services.surveys import NeedInput
+from tests.services.steps import T0
+from ui.i18n import words_in
+
+ZH, EN = words_in("zh"), words_in("en")
+
+
+def _sheet_xml(content: bytes) -> str:
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        return archive.read("xl/worksheets/sheet1.xml").decode()
+
+
+def test_the_survey_export_writes_user_text_as_text_never_a_formula(session, town):
+    evil = '=HYPERLINK("http://evil.example","点我")'
+    surveys.record(session, actor=town.officer, site_id=town.village_a,
+                   surveyed_on=date(2026, 3, 1), respondent="+1 王家", people_covered=2,
+                   needs=[NeedInput(category_id=town.category, priority="hear", text=evil)],
+                   now=T0)
+    content = exports.export_surveys(session, actor=town.manager, words=ZH)
+    assert "<f>" not in _sheet_xml(content)
+    sheet = load_workbook(io.BytesIO(content)).worksheets[0]
+    values = [c.value for c in sheet[2]]
+    assert values[:8] == ["东村", "2026-03-01", "+1 王家", 2, "理论宣讲", None, evil, "最想听"]
+    assert values[9:] == ["待处理", None]
+    assert session.exec(select(AuditLog.detail)
+                        .where(AuditLog.action == AuditAction.surveys_export)).one() == "rows=1"
+    # the export's own columns (officer, state, order) are not part of an import
+    with pytest.raises(Invalid) as err:
+        survey_import.preview(session, actor=town.manager, content=content, now=T0)
+    assert (err.value.key, err.value.params["column"]) == ("error.import_column", "I")
+
+
+def test_the_menu_export_has_the_figures_and_flags(session, town):
+    catalog.create_item(session, actor=town.manager, title="=1+1", category_id=town.category)
+    content = exports.export_menu(session, actor=town.leader, words=ZH)
+    assert "<f>" not in _sheet_xml(content)
+    sheet = load_workbook(io.BytesIO(content)).worksheets[0]
+    assert [c.value for c in sheet[1]][:3] == ["服务类别", "服务项目", "状态"]
+    assert [c.value for c in sheet[2]][:3] == ["理论宣讲", "=1+1", "在用"]
+    assert needs.heat(session, actor=town.leader).empty
