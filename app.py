@@ -25,11 +25,11 @@ if actor is None:
     with db.session() as s:
         fresh = not users.any_exist(s) and not sites.any_exist(s)
     if fresh:
-        pages = [st.Page(setup_view, title=t("setup.title"), icon=":material/flag:", url_path="setup",
-                         default=True)]
+        pages = [st.Page(setup_view, title=t("setup.title"), icon=":material/flag:",
+                         url_path="setup", default=True)]
     else:
-        login = st.Page(session.login_form, title=t("auth.login"), icon=":material/key:", url_path="login",
-                        default=True)
+        login = st.Page(session.login_form, title=t("auth.login"), icon=":material/key:",
+                        url_path="login", default=True)
         pages = [login, *navigation.placeholders(session.login_form)]
     # Called on every run, logged out too: until it runs, Streamlit serves pages/ directly.
     page = st.navigation(pages, position="hidden")

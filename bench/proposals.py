@@ -19,11 +19,12 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from core.db import utcnow
-from models import Role, WorkOrder
+from models import WorkOrder
 from services import order_queries
 from services import settings as settings_service
+from services.errors import Forbidden
 from services.order_queries import CODE, OrderFilter
-from services.permissions import Action, Actor, ensure_allowed
+from services.permissions import Action, Actor, allowed
 
 
 def _order(sort: str):
@@ -42,16 +43,17 @@ def _search_page(session: Session, conds: list, offset: int, limit: int,
     return [], total
 
 
-def page(session: Session, *, actor: Actor, flt: OrderFilter = OrderFilter(), offset: int = 0,
+def page(session: Session, *, actor: Actor, flt: OrderFilter | None = None, offset: int = 0,
          limit: int = 50, sort: str = "newest",
          now: datetime | None = None) -> tuple[list[dict], int]:
-    """orders.page, with rewrite 5 for free-text searches."""
+    """order_queries.page, with rewrite 5 for free-text searches."""
+    flt = flt or OrderFilter()
     text = flt.search.strip()
     if sort == "urgent" or not text or CODE.match(text):
-        return order_queries.page(session, actor=actor, flt=flt, offset=offset, limit=limit, sort=sort,
-                           now=now)
-    if actor.role != Role.team_lead:
-        ensure_allowed(actor, Action.VIEW_ORDERS)
+        return order_queries.page(session, actor=actor, flt=flt, offset=offset, limit=limit,
+                                  sort=sort, now=now)
+    if not any(allowed(actor.role, action) for action in order_queries.LIST_ACTIONS):
+        raise Forbidden(action=Action.VIEW_ORDERS.value)
     now = now or utcnow()
     values = settings_service.current(session)
     conds = order_queries._conditions(session, actor, flt, now, values)

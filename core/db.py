@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, event, func

@@ -14,22 +14,58 @@ project. Every name is exported here, so `from models import WorkOrder` works wh
 from models.audit import AuditAction, AuditLog
 from models.base import utc_now
 from models.menu import ServiceCategory, ServiceItem, ServiceItemTeam
-from models.orders import (ALLOWED_TRANSITIONS, CANCELLABLE, DONE, CAN_BE_OVERDUE, OPEN,
-                           STATUS_ORDER, WITH_TEAM, BeneficiaryGroup, OrderAction,
-                           OrderBeneficiary, OrderEvent, OrderSource, OrderStatus, ServiceRecord,
-                           WorkOrder, next_status)
-from models.organisation import (Gender, LoginLockout, Role, Site, SiteLevel, Team, TeamCategory,
-                                 TeamTier, User, Volunteer, VolunteerTeam)
+from models.orders import (
+    ALLOWED_TRANSITIONS,
+    CAN_BE_OVERDUE,
+    CANCELLABLE,
+    DONE,
+    OPEN,
+    RATABLE,
+    STATUS_ORDER,
+    WITH_TEAM,
+    BeneficiaryGroup,
+    OrderAction,
+    OrderBeneficiary,
+    OrderEvent,
+    OrderSource,
+    OrderStatus,
+    ServiceRecord,
+    WorkOrder,
+    next_status,
+)
+from models.organisation import (
+    Gender,
+    LoginLockout,
+    Role,
+    Site,
+    SiteLevel,
+    Team,
+    TeamCategory,
+    TeamTier,
+    User,
+    Volunteer,
+    VolunteerTeam,
+)
 from models.points import PointsEntry, PointsReason, Redemption, Reward
-from models.ratings import (BAD_RATING_MAX, GOOD_RATING_MIN, SATISFIED_MIN, FollowUp,
-                            FollowUpReason, Rating, RatingChannel, RatingToken, bad_rating,
-                            good_rating, satisfied)
+from models.ratings import (
+    BAD_RATING_MAX,
+    GOOD_RATING_MIN,
+    SATISFIED_MIN,
+    FollowUp,
+    FollowUpReason,
+    Rating,
+    RatingChannel,
+    RatingToken,
+    bad_rating,
+    good_rating,
+    satisfied,
+)
 from models.settings import Setting
 from models.surveys import Need, NeedPriority, NeedStatus, Survey
 
 __all__ = [
     "ALLOWED_TRANSITIONS", "BAD_RATING_MAX", "CANCELLABLE", "DONE", "GOOD_RATING_MIN",
-    "CAN_BE_OVERDUE", "OPEN", "SATISFIED_MIN", "STATUS_ORDER", "WITH_TEAM",
+    "CAN_BE_OVERDUE", "OPEN", "RATABLE", "SATISFIED_MIN", "STATUS_ORDER", "WITH_TEAM",
     "AuditAction", "AuditLog", "BeneficiaryGroup", "FollowUp", "FollowUpReason", "Gender",
     "LoginLockout", "Need", "NeedPriority", "NeedStatus", "OrderAction", "OrderBeneficiary",
     "OrderEvent", "OrderSource", "OrderStatus", "PointsEntry", "PointsReason", "Rating",

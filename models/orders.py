@@ -5,7 +5,8 @@ volunteers' service.
 ```
 submitted ──dispatch──▶ dispatched ──accept──▶ accepted ──complete──▶ completed ──rate──▶ rated
     ▲                       │
-    └──────decline (reason)─┘        submitted / dispatched / accepted ──cancel (reason)──▶ cancelled
+    └──────decline (reason)─┘
+submitted / dispatched / accepted ──cancel (reason)──▶ cancelled
 ```
 """
 
@@ -60,6 +61,7 @@ ALLOWED_TRANSITIONS: dict[OrderAction, tuple[tuple[OrderStatus, ...], OrderStatu
 STATUS_ORDER: tuple[OrderStatus, ...] = tuple(OrderStatus)           # how lists and charts sort
 OPEN: tuple[OrderStatus, ...] = (S.submitted, S.dispatched, S.accepted)  # not done, not cancelled
 CANCELLABLE: tuple[OrderStatus, ...] = ALLOWED_TRANSITIONS[A.cancel][0]
+RATABLE: tuple[OrderStatus, ...] = ALLOWED_TRANSITIONS[A.rate][0]     # done, waiting for 评单
 WITH_TEAM: tuple[OrderStatus, ...] = (S.dispatched, S.accepted)      # a team holds it now
 DONE: tuple[OrderStatus, ...] = (S.completed, S.rated)               # the service happened
 CAN_BE_OVERDUE: tuple[OrderStatus, ...] = (*OPEN, S.completed)       # can be 超时 (services/sla.py)

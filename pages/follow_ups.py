@@ -1,4 +1,5 @@
-"""回访: the follow-up calls to make — every 差评, and every order left unrated — and their outcomes."""
+"""回访: the follow-up calls to make — every 差评, and every order left unrated — and their
+outcomes."""
 
 import streamlit as st
 

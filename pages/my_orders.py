@@ -1,4 +1,5 @@
-"""我的工单: the team lead's inbox — accept or decline what was dispatched, mark accepted work done."""
+"""我的工单: the team lead's inbox — accept or decline what was dispatched, mark accepted work
+done."""
 
 import streamlit as st
 
@@ -56,10 +57,11 @@ else:
     with db.session() as s:
         until = completions.correctable_until(s, actor=actor, order_id=picked)
     if until is not None and db.utcnow() <= until:
-        with st.expander(t("complete.correct_until", time=local_time(until)), icon=":material/edit:"):
+        with st.expander(t("complete.correct_until", time=local_time(until)),
+                         icon=":material/edit:"):
             entered = completion_form(actor, key=f"correct_{picked}", initial=info)
         if entered is not None:
             with db.write_session() as s, reporting_errors():
                 order = completions.correct(s, actor=actor, order_id=picked, done=entered[0],
-                                       reason=entered[1])
+                                            reason=entered[1])
             flash(t("my_orders.corrected", code=order.code))

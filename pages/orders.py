@@ -5,8 +5,8 @@ import streamlit as st
 from models import CANCELLABLE
 from services.permissions import Action, allowed
 from ui import order_views
-from ui.rating_card import rating_link_section
 from ui.i18n import t
+from ui.rating_card import rating_link_section
 from ui.session import require
 
 actor = require(Action.VIEW_ORDERS)
@@ -16,7 +16,7 @@ names = order_views.lookups(actor)
 browse, place = st.tabs([t("orders.list_tab"), t("orders.place_tab")])
 
 with browse:
-    flt = order_views.filters(actor, names, key="orders")
+    flt = order_views.filters(names, key="orders")
     rows = order_views.order_page(actor, flt, "orders_page")
     picked = order_views.order_table(rows, key="orders_table")
     if picked is None:

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core import db
-from models import RatingChannel
+from models import RATABLE, RatingChannel
 from services import order_queries, ratings
 from services.permissions import Action
 from ui import order_views
@@ -15,7 +15,7 @@ actor = require(Action.RATE)
 
 st.title(t("ratings.title"))
 st.caption(t("ratings.hint"))
-waiting = order_queries.OrderFilter(statuses=("completed",))
+waiting = order_queries.OrderFilter(statuses=RATABLE)
 rows = order_views.order_page(actor, waiting, "ratings_page", sort="oldest", per_page=25)
 picked = order_views.order_table(rows, key="ratings_table")
 if picked is None:
@@ -34,5 +34,5 @@ with st.form("rate_form"):
 if go:
     with db.write_session() as s, reporting_errors():
         order = ratings.rate(s, actor=actor, order_id=picked, level=level, comment=comment,
-                            channel=channel)
+                             channel=channel)
     flash(t("ratings.saved", code=order.code))

@@ -7,8 +7,8 @@ from core import db
 from models import TeamTier
 from services import catalog, sites, teams
 from services.permissions import Action
-from ui.i18n import label, t
 from ui import dispatch_views
+from ui.i18n import label, t
 from ui.session import require
 from ui.team_views import team_record
 from ui.widgets import empty, flash, reporting_errors
@@ -65,8 +65,8 @@ with st.form(f"team_form_{team_id}"):
                          key=f"team_active_{team_id}")
     go = st.form_submit_button(t("common.save"), type="primary")
 if go:
-    fields = dict(name=name, tier=TeamTier(tier), site_id=site_id, parent_id=parent_id,
-                  category_ids=tuple(cats), lead_name=lead, phone=phone)
+    fields = {"name": name, "tier": TeamTier(tier), "site_id": site_id, "parent_id": parent_id,
+                  "category_ids": tuple(cats), "lead_name": lead, "phone": phone}
     with db.write_session() as s, reporting_errors():
         if team_id is None:
             teams.create(s, actor=actor, **fields)

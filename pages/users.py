@@ -9,7 +9,7 @@ from services import sites, teams, users
 from services.permissions import Action
 from ui.i18n import label, t
 from ui.session import require
-from ui.widgets import table_key, flash, paged, reporting_errors
+from ui.widgets import flash, paged, reporting_errors, table_key
 
 actor = require(Action.MANAGE_USERS)
 

@@ -9,7 +9,7 @@ from services import sites, teams, volunteers
 from services.permissions import Action
 from ui.i18n import label, t
 from ui.session import require
-from ui.widgets import table_key, empty, flash, local_today, paged, reporting_errors
+from ui.widgets import empty, flash, local_today, paged, reporting_errors, table_key
 
 actor = require(Action.MANAGE_VOLUNTEERS)
 
@@ -68,8 +68,8 @@ with st.form(f"vol_form_{vid}"):
                            key=f"vol_active_{vid}")
     go = st.form_submit_button(t("common.save"), type="primary")
 if go:
-    fields = dict(name=name, phone=phone, gender=Gender(gender), site_id=site_id,
-                  party_member=party, skills=skills, team_ids=tuple(team_ids))
+    fields = {"name": name, "phone": phone, "gender": Gender(gender), "site_id": site_id,
+                  "party_member": party, "skills": skills, "team_ids": tuple(team_ids)}
     with db.write_session() as s, reporting_errors():
         if picked:
             volunteers.update(s, actor=actor, volunteer_id=picked["id"], active=active, **fields)

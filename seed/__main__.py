@@ -50,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{s}={c['orders_' + s]}" for s in STATUS_ORDER)
           + f"); events: {c['events']}")
     print(f"  演示账号 demo logins ({users.DEMO_PASSWORD}): " + ", ".join(users.DEMO_USERNAMES))
-    print(f"  县级管理员 county admin: admin / {result.admin_password}  (请妥善保存 / keep it safe)")
+    print(f"  县级管理员 county admin: admin / {result.admin_password}"
+          "  (请妥善保存 / keep it safe)")
     return 0
 
 

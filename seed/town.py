@@ -23,12 +23,37 @@ from sqlmodel import Session, SQLModel, select
 
 import models
 from core import config, db
-from models import (CANCELLABLE, Gender, OrderEvent, OrderSource, OrderStatus,
-                    RatingChannel, Role, Site, SiteLevel, TeamTier, User, Volunteer, WorkOrder,
-                    bad_rating)
+from models import (
+    CANCELLABLE,
+    Gender,
+    OrderEvent,
+    OrderSource,
+    OrderStatus,
+    RatingChannel,
+    Role,
+    Site,
+    SiteLevel,
+    TeamTier,
+    User,
+    Volunteer,
+    WorkOrder,
+    bad_rating,
+)
 from seed import data
-from services import (catalog, completions, follow_ups, needs, orders, rating_links, ratings,
-                     sites, surveys, teams, users, volunteers)
+from services import (
+    catalog,
+    completions,
+    follow_ups,
+    needs,
+    orders,
+    rating_links,
+    ratings,
+    sites,
+    surveys,
+    teams,
+    users,
+    volunteers,
+)
 from services import settings as settings_service
 from services.permissions import Actor
 
@@ -49,7 +74,8 @@ _TEAM_CATS = {t[0]: t[5] for t in data.TEAMS}
 class DatabaseNotEmpty(RuntimeError):
     """The target database already holds a town; building over it needs reset=True."""
 
-    message_zh = "数据库中已有数据，未生成演示数据。如需清空并重建，请使用 --reset（将删除全部现有数据）。"
+    message_zh = ("数据库中已有数据，未生成演示数据。"
+                  "如需清空并重建，请使用 --reset（将删除全部现有数据）。")
     message_en = ("The database is not empty; no demo data was written. Use --reset to wipe it "
                   "and build the demo town (all existing data will be lost).")
 
@@ -339,29 +365,13 @@ def _volunteers(session: Session, planner: _Planner, town: _Town, count: int) ->
     sites_ = [town.station, *town.villages]
     site_weights = [sum(town.village_weights) * 0.15, *town.village_weights]
     for i in range(count):
-        # The first volunteers give every team a crew that predates the history.
-        if i < len(keys) * MIN_ROSTER:
-            team_ids = [keys[i % len(keys)]]
-            early = True
-        else:
-            team_ids = [rng.choices(keys, weights)[0]]
-            early = rng.random() < 0.65
-        if rng.random() < 0.35:
-            second = rng.choices(keys, weights)[0]
-            if second not in team_ids:
-                team_ids.append(second)
+        team_ids, early = _volunteer_teams(rng, i, keys, weights)
         if early:
             registered = window_start - timedelta(days=rng.randrange(1, 3 * 365))
         else:
             registered = window_start + timedelta(days=rng.randrange(HISTORY_DAYS))
         name, gender = planner.name()
-        skills = []
-        for key in team_ids:
-            pool = data.SKILLS_BY_CATEGORY[rng.choice(_TEAM_CATS[key])]
-            skills += rng.sample(pool, k=rng.randint(1, 2))
-        if rng.random() < 0.3:
-            skills.append(rng.choice(data.GENERAL_SKILLS))
-        skills = list(dict.fromkeys(skills))
+        skills = _skills(rng, team_ids)
         # A village squad's members live in its village; the others anywhere in the town.
         home = town.teams[team_ids[0]].site_id
         if home == town.station.id:
@@ -380,6 +390,34 @@ def _volunteers(session: Session, planner: _Planner, town: _Town, count: int) ->
             town.keenness.setdefault(v.id, min(12.0, rng.paretovariate(1.6)))
         town.rosters[key] = roster
         town.keep += roster
+
+
+def _volunteer_teams(rng: random.Random, i: int, keys: list[str],
+                     weights: list[int]) -> tuple[list[str], bool]:
+    """The i-th volunteer's teams (one, sometimes two) and whether they joined before the
+    history starts."""
+    # The first volunteers give every team a crew that predates the history.
+    if i < len(keys) * MIN_ROSTER:
+        team_ids, early = [keys[i % len(keys)]], True
+    else:
+        team_ids = [rng.choices(keys, weights)[0]]
+        early = rng.random() < 0.65
+    if rng.random() < 0.35:
+        second = rng.choices(keys, weights)[0]
+        if second not in team_ids:
+            team_ids.append(second)
+    return team_ids, early
+
+
+def _skills(rng: random.Random, team_ids: list[str]) -> list[str]:
+    """A skill or two from each team's categories, sometimes a general one."""
+    skills = []
+    for key in team_ids:
+        pool = data.SKILLS_BY_CATEGORY[rng.choice(_TEAM_CATS[key])]
+        skills += rng.sample(pool, k=rng.randint(1, 2))
+    if rng.random() < 0.3:
+        skills.append(rng.choice(data.GENERAL_SKILLS))
+    return list(dict.fromkeys(skills))
 
 
 def _menu(session: Session, town: _Town, since: datetime) -> None:
@@ -437,7 +475,7 @@ def _content(planner: _Planner, town: _Town, submitted: datetime, *,
              category: int | None = None, source: str | None = None) -> Plan:
     """What is asked, where, by whom and by when."""
     rng = planner.rng
-    source = OrderSource(source or rng.choices(*zip(*data.SOURCE_WEIGHTS))[0])
+    source = OrderSource(source or rng.choices(*zip(*data.SOURCE_WEIGHTS, strict=False))[0])
     if category is None:
         category = rng.choices(range(len(data.CATEGORY_WEIGHTS)), data.CATEGORY_WEIGHTS)[0]
     local_day = planner.day(submitted)
@@ -558,7 +596,7 @@ def _accept_and_finish(planner: _Planner, town: _Town, plan: Plan, team: str,
     item_title = data.MENU[plan.item][1] if plan.item is not None else ""
     table = ((5, 10), (4, 20), (3, 25), (2, 25), (1, 20)) if item_title == _UNLOVED_ITEM \
         else data.RATING_WEIGHTS
-    level = rng.choices(*zip(*table))[0]
+    level = rng.choices(*zip(*table, strict=False))[0]
     plan.steps.append(Step("rate", at, team=team, level=level, channel=channel, actor=actor,
                            comment=rng.choice(data.RATING_COMMENTS[level]), issued_at=issued))
     if bad_rating(level):
@@ -610,7 +648,7 @@ def _completion(planner: _Planner, town: _Town, plan: Plan, team: str,
         if i not in keep and i != general:
             counts[general] += counts[i]
             counts[i] = 0
-    beneficiaries = {g: c for g, c in zip(groups, counts) if c > 0}
+    beneficiaries = {g: c for g, c in zip(groups, counts, strict=False) if c > 0}
     day = planner.day(at)
     crew = [v for v in town.rosters[team] if v.registered_on <= day]
     size = min(len(crew), rng.choices((2, 3, 4, 5, 6), (30, 30, 20, 12, 8))[0])
@@ -619,7 +657,7 @@ def _completion(planner: _Planner, town: _Town, plan: Plan, team: str,
     crew = sorted(crew, key=lambda v: rng.random() ** (1 / town.keenness[v.id]))[-size:]
     hours = {v.id: rng.choice((1, 1.5, 2, 2, 2.5, 3, 3, 3.5, 4)) for v in crew}
     return completions.Completion(beneficiaries=beneficiaries, hours=hours,
-                             note=rng.choice(data.COMPLETION_NOTES))
+                                  note=rng.choice(data.COMPLETION_NOTES))
 
 
 def _maybe_cancel_or_stall(planner: _Planner, plan: Plan) -> None:
@@ -765,36 +803,42 @@ def _play(session: Session, town: _Town, plans: list[Plan], anchor: datetime,
             now=plan.submitted_at)
         for step in plan.steps:
             assert step.at < anchor
-            if step.action == "dispatch":
-                orders.dispatch(session, actor=town.manager, order_id=order.id,
-                                team_id=town.teams[step.team].id, now=step.at)
-            elif step.action == "decline":
-                orders.decline(session, actor=town.leads[step.team], order_id=order.id,
-                               reason=step.reason, now=step.at)
-            elif step.action == "accept":
-                orders.accept(session, actor=town.leads[step.team], order_id=order.id,
-                              planned_on=step.planned_on, now=step.at)
-            elif step.action == "complete":
-                completions.complete(session, actor=town.leads[step.team], order_id=order.id,
-                                done=step.done, now=step.at)
-            elif step.action == "rate" and step.channel == RatingChannel.qr:
-                link = rating_links.issue(session, actor=town.leads[step.team],
-                                          order_id=order.id, now=step.issued_at)
-                rating_links.rate(session, token=link.token, order_id=order.id,
-                                  level=step.level, comment=step.comment, now=step.at)
-            elif step.action == "rate":
-                ratings.rate(session, actor=actors[step.actor], order_id=order.id,
-                            level=step.level, comment=step.comment, channel=step.channel,
-                            now=step.at)
-            elif step.action == "follow_up":
-                follow_ups.record(session, actor=actors[step.actor], order_id=order.id,
-                                  outcome=step.comment, level=step.level or None, now=step.at)
-            elif step.action == "cancel":
-                orders.cancel(session, actor=town.manager, order_id=order.id,
-                              reason=step.reason, now=step.at)
+            _take(session, town, actors, order.id, step)
         if n % every == 0:
             report(_ORDERS_FROM + (_ORDERS_TO - _ORDERS_FROM) * (n + 1) / len(plans),
                    f"生成工单 {n + 1}/{len(plans)}")
+
+
+def _take(session: Session, town: _Town, actors: dict, order_id: int, step: Step) -> None:
+    """One step of an order's history, through the service its user would call."""
+    if step.action == "rate" and step.channel == RatingChannel.qr:
+        link = rating_links.issue(session, actor=town.leads[step.team], order_id=order_id,
+                                  now=step.issued_at)
+        rating_links.rate(session, token=link.token, order_id=order_id, level=step.level,
+                          comment=step.comment, now=step.at)
+        return
+    def lead() -> Actor:
+        return town.leads[step.team]
+
+    calls = {
+        "dispatch": lambda: orders.dispatch(session, actor=town.manager, order_id=order_id,
+                                            team_id=town.teams[step.team].id, now=step.at),
+        "decline": lambda: orders.decline(session, actor=lead(), order_id=order_id,
+                                          reason=step.reason, now=step.at),
+        "accept": lambda: orders.accept(session, actor=lead(), order_id=order_id,
+                                        planned_on=step.planned_on, now=step.at),
+        "complete": lambda: completions.complete(session, actor=lead(), order_id=order_id,
+                                                 done=step.done, now=step.at),
+        "rate": lambda: ratings.rate(session, actor=actors[step.actor], order_id=order_id,
+                                     level=step.level, comment=step.comment,
+                                     channel=step.channel, now=step.at),
+        "follow_up": lambda: follow_ups.record(session, actor=actors[step.actor],
+                                               order_id=order_id, outcome=step.comment,
+                                               level=step.level or None, now=step.at),
+        "cancel": lambda: orders.cancel(session, actor=town.manager, order_id=order_id,
+                                        reason=step.reason, now=step.at),
+    }
+    calls[step.action]()
 
 
 # --- needs still waiting: the board --------------------------------------------------------

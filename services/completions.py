@@ -13,8 +13,19 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from core.db import utcnow
-from models import (DONE, BeneficiaryGroup, OrderAction, OrderBeneficiary, OrderEvent,
-                    ServiceRecord, Site, Team, Volunteer, VolunteerTeam, WorkOrder)
+from models import (
+    DONE,
+    BeneficiaryGroup,
+    OrderAction,
+    OrderBeneficiary,
+    OrderEvent,
+    ServiceRecord,
+    Site,
+    Team,
+    Volunteer,
+    VolunteerTeam,
+    WorkOrder,
+)
 from services import orders, points, scope, validate
 from services.errors import Invalid
 from services.permissions import Action, Actor, allowed

@@ -3,14 +3,14 @@
 Every active team the manager may dispatch to gets a score from 0 to 100, the weighted mean of
 six parts, each between 0 and 1:
 
-| part      | what it measures                         | value                                        |
-|-----------|------------------------------------------|----------------------------------------------|
-| category  | the team serves the order's category     | 1 if it does, else 0                         |
-| workload  | orders the team holds now (已派单/已接单) | 1 − open ÷ `team_full_load`, at least 0      |
-| rating    | average rating over the last 12 months   | (average − 1) ÷ 4                            |
-| on_time   | share done by the due date, 12 months    | the share                                    |
-| nearby    | where the team is based                  | 1 same 站 · 0.5 same 所 · 0 elsewhere         |
-| accept    | median hours from 派单 to 接单, 12 months  | 1 − median ÷ (`accept_days` × 24), at least 0 |
+| part     | what it measures                       | value                                  |
+|----------|----------------------------------------|----------------------------------------|
+| category | the team serves the order's category   | 1 if it does, else 0                   |
+| workload | orders it holds now (已派单/已接单)    | 1 − open ÷ `team_full_load`, ≥ 0       |
+| rating   | average rating, last 12 months         | (average − 1) ÷ 4                      |
+| on_time  | share done by the due date, 12 months  | the share                              |
+| nearby   | where the team is based                | 1 same 站 · 0.5 same 所 · 0 elsewhere  |
+| accept   | median hours 派单 → 接单, 12 months    | 1 − median ÷ (`accept_days` × 24), ≥ 0 |
 
 A part with no record yet (a new team: no ratings, nothing done, nothing accepted) counts 0.5,
 neither a reward nor a penalty. The weights are the business settings `weight_category`,
@@ -36,8 +36,8 @@ from core import db
 from core.db import utcnow
 from models import WITH_TEAM, Site, SiteLevel, Team, TeamCategory, WorkOrder
 from services import orders
-from services import teams as teams_service
 from services import settings as settings_service
+from services import teams as teams_service
 from services.errors import Invalid, NotFound
 from services.permissions import Action, Actor, ensure_allowed, in_scope
 

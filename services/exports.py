@@ -11,8 +11,7 @@ import io
 
 from sqlmodel import Session, select
 
-from models import (AuditAction, Need, ServiceCategory, ServiceItem, Site, Survey, User,
-                    WorkOrder)
+from models import AuditAction, Need, ServiceCategory, ServiceItem, Site, Survey, User, WorkOrder
 from services import audit, menu, needs, surveys, xlsx
 from services.permissions import Action, Actor, ensure_allowed
 from services.survey_import import HEADERS, PRIORITY_NAMES, SHEET, Words
@@ -26,10 +25,10 @@ def _audited(session: Session, actor: Actor, action: AuditAction, rows: int) -> 
 
 
 def export_surveys(session: Session, *, actor: Actor, words: Words,
-                   flt: surveys.SurveyFilter = surveys.SurveyFilter()) -> bytes:
+                   flt: surveys.SurveyFilter | None = None) -> bytes:
     """The filtered surveys, one row per need, with the need's state and order code."""
     ensure_allowed(actor, Action.RECORD_SURVEY)
-    conds = surveys.conditions(session, actor, flt)
+    conds = surveys.conditions(session, actor, flt or surveys.SurveyFilter())
     q = (select(Survey, Site.name, User.display_name, ServiceCategory.name, ServiceItem.title,
                 Need.text, Need.priority, needs.state(), WorkOrder.code)
          .select_from(Need).join(Survey, Survey.id == Need.survey_id)

@@ -18,18 +18,30 @@ services/sla.py (`follow_up_windows`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import and_, case, exists, func, not_, or_, update
 from sqlmodel import Session, select
 
 from core.db import utcnow
-from models import (FollowUp, FollowUpReason, OrderAction, OrderEvent, OrderStatus, Rating,
-                    RatingChannel, ServiceCategory, Site, Team, User, WorkOrder)
+from models import (
+    FollowUp,
+    FollowUpReason,
+    OrderAction,
+    OrderEvent,
+    OrderStatus,
+    Rating,
+    RatingChannel,
+    ServiceCategory,
+    Site,
+    Team,
+    User,
+    WorkOrder,
+)
 from services import orders, ratings, scope, sla, validate
 from services import settings as settings_service
 from services.clock import day_range_utc
-from services.errors import DomainError, Forbidden, NotFound
+from services.errors import DomainError, Forbidden
 from services.permissions import Action, Actor, allowed, ensure_allowed
 
 STATES = ("due", "overdue", "done")

@@ -18,13 +18,23 @@ from sqlalchemy import case, func
 from sqlmodel import Session, select
 
 from core.db import count_where, utcnow
-from models import (DONE, Need, Rating, ServiceCategory, ServiceItem, ServiceItemTeam, Team,
-                    WorkOrder, good_rating)
+from models import (
+    DONE,
+    Need,
+    Rating,
+    ServiceCategory,
+    ServiceItem,
+    ServiceItemTeam,
+    Team,
+    WorkOrder,
+    good_rating,
+)
 from services import needs, scope
-from services.formats import NAME_SEP
 from services import settings as settings_service
 from services.clock import local_today
+from services.formats import NAME_SEP
 from services.permissions import Action, Actor, ensure_allowed
+
 
 def months_before(day: date, months: int) -> date:
     """The same day `months` calendar months earlier (the 31st falls back to the month's end)."""
@@ -82,7 +92,8 @@ def review(session: Session, *, actor: Actor, now: datetime | None = None) -> li
         last_day = local_today(_aware(last), values["timezone"]) if last else None
         row = {"id": item.id, "title": item.title, "category_id": item.category_id,
                "category": category, "description": item.description, "active": item.active,
-               "retired_reason": item.retired_reason, "teams": NAME_SEP.join(teams.get(item.id, [])),
+               "retired_reason": item.retired_reason,
+               "teams": NAME_SEP.join(teams.get(item.id, [])),
                "needs": n_needs, "open_needs": int(n_open), "orders": n_orders,
                "beneficiaries": int(beneficiaries), "ratings": n_ratings,
                "average": round(float(average), 2) if average is not None else None,

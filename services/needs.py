@@ -18,8 +18,18 @@ import pandas as pd
 from sqlalchemy import and_, case, func, or_, update
 from sqlmodel import Session, select
 
-from models import (Need, NeedPriority, NeedStatus, OrderSource, OrderStatus, ServiceCategory,
-                    ServiceItem, Site, Survey, WorkOrder)
+from models import (
+    Need,
+    NeedPriority,
+    NeedStatus,
+    OrderSource,
+    OrderStatus,
+    ServiceCategory,
+    ServiceItem,
+    Site,
+    Survey,
+    WorkOrder,
+)
 from services import orders, validate
 from services.errors import Invalid, NotFound
 from services.formats import LABEL_SEP, NAME_SEP

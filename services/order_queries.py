@@ -15,9 +15,22 @@ from sqlalchemy import func, not_, or_
 from sqlmodel import Session, select
 
 from core.db import utcnow
-from models import (CAN_BE_OVERDUE, OrderBeneficiary, OrderEvent, OrderSource, OrderStatus,
-                    Rating, ServiceCategory, ServiceItem, ServiceRecord, Site, Team, User,
-                    Volunteer, WorkOrder)
+from models import (
+    CAN_BE_OVERDUE,
+    OrderBeneficiary,
+    OrderEvent,
+    OrderSource,
+    OrderStatus,
+    Rating,
+    ServiceCategory,
+    ServiceItem,
+    ServiceRecord,
+    Site,
+    Team,
+    User,
+    Volunteer,
+    WorkOrder,
+)
 from services import scope, sla
 from services import settings as settings_service
 from services.clock import day_range_utc
@@ -50,7 +63,13 @@ CODE = re.compile(r"^DD-\d{4}-\d{6,}$", re.IGNORECASE)  # what place() writes
 
 def _conditions(session: Session, actor: Actor, flt: OrderFilter, now: datetime,
                 values: dict) -> list:
-    conds = scope.orders_of(session, actor)
+    """The filter as conditions on WorkOrder, within the actor's reach."""
+    return [*scope.orders_of(session, actor), *_which(session, flt),
+            *_when(flt, now, values), *_text(flt.search)]
+
+
+def _which(session: Session, flt: OrderFilter) -> list:
+    conds = []
     if flt.statuses:
         conds.append(WorkOrder.status.in_([OrderStatus(x) for x in flt.statuses]))
     if flt.site_id:
@@ -62,6 +81,11 @@ def _conditions(session: Session, actor: Actor, flt: OrderFilter, now: datetime,
         conds.append(WorkOrder.category_id == flt.category_id)
     if flt.source:
         conds.append(WorkOrder.source == OrderSource(flt.source))
+    return conds
+
+
+def _when(flt: OrderFilter, now: datetime, values: dict) -> list:
+    conds = []
     if flt.date_from or flt.date_to:
         start, end = day_range_utc(flt.date_from or date(2000, 1, 1),
                                    flt.date_to or date(2100, 1, 1), values["timezone"])
@@ -73,13 +97,17 @@ def _conditions(session: Session, actor: Actor, flt: OrderFilter, now: datetime,
             raise Invalid("error.overdue_kind")
         conds += [WorkOrder.status.in_(CAN_BE_OVERDUE),
                   sla.overdue_kind(now, values) == flt.overdue_kind]
-    text = flt.search.strip()
-    if CODE.match(text):
-        conds.append(WorkOrder.code == text.upper())  # a whole code: the unique index
-    elif text:
-        like = f"%{text}%"
-        conds.append(or_(WorkOrder.code.like(like), WorkOrder.title.like(like)))
     return conds
+
+
+def _text(search: str) -> list:
+    text = search.strip()
+    if CODE.match(text):
+        return [WorkOrder.code == text.upper()]  # a whole code: the unique index
+    if text:
+        like = f"%{text}%"
+        return [or_(WorkOrder.code.like(like), WorkOrder.title.like(like))]
+    return []
 
 
 def _page_ids(session: Session, conds: list, *, offset: int, limit: int, sort: str,

@@ -13,8 +13,22 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from core.db import utcnow
-from models import (Need, NeedStatus, OrderAction, OrderEvent, OrderSource, OrderStatus,
-                    ServiceCategory, ServiceItem, Site, Survey, Team, User, WorkOrder, next_status)
+from models import (
+    Need,
+    NeedStatus,
+    OrderAction,
+    OrderEvent,
+    OrderSource,
+    OrderStatus,
+    ServiceCategory,
+    ServiceItem,
+    Site,
+    Survey,
+    Team,
+    User,
+    WorkOrder,
+    next_status,
+)
 from services import scope, validate
 from services import settings as settings_service
 from services.clock import local_today

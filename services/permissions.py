@@ -39,30 +39,30 @@ class Action(StrEnum):
     CHANGE_OWN_PASSWORD = "change_own_password"
 
 
-M, O, L, R = Role.manager, Role.officer, Role.team_lead, Role.leader
+MANAGER, OFFICER, LEAD, LEADER = Role.manager, Role.officer, Role.team_lead, Role.leader
 
 PERMISSIONS: dict[Action, frozenset[Role]] = {
-    Action.VIEW_OVERVIEW: frozenset({M, R}),
-    Action.VIEW_ORDERS: frozenset({M, O}),
-    Action.PLACE_ORDER: frozenset({M, O}),
-    Action.DISPATCH: frozenset({M}),
-    Action.CANCEL: frozenset({M}),
-    Action.WORK_ORDERS: frozenset({L}),
-    Action.RATE: frozenset({M, O}),
-    Action.RATING_LINK: frozenset({M, L}),
-    Action.FOLLOW_UP: frozenset({M, O}),
-    Action.VIEW_SATISFACTION: frozenset({M, R}),
-    Action.RECORD_SURVEY: frozenset({M, O}),
-    Action.IMPORT_SURVEYS: frozenset({M}),
-    Action.VIEW_NEEDS: frozenset({M, O, R}),
-    Action.HANDLE_NEEDS: frozenset({M, O}),
-    Action.VIEW_MENU: frozenset({M, O, R}),
-    Action.MANAGE_MENU: frozenset({M}),
-    Action.MANAGE_TEAMS: frozenset({M}),
-    Action.MANAGE_VOLUNTEERS: frozenset({M}),
-    Action.MANAGE_USERS: frozenset({M}),
-    Action.MANAGE_SETTINGS: frozenset({M}),
-    Action.CHANGE_OWN_PASSWORD: frozenset({M, O, L, R}),
+    Action.VIEW_OVERVIEW: frozenset({MANAGER, LEADER}),
+    Action.VIEW_ORDERS: frozenset({MANAGER, OFFICER}),
+    Action.PLACE_ORDER: frozenset({MANAGER, OFFICER}),
+    Action.DISPATCH: frozenset({MANAGER}),
+    Action.CANCEL: frozenset({MANAGER}),
+    Action.WORK_ORDERS: frozenset({LEAD}),
+    Action.RATE: frozenset({MANAGER, OFFICER}),
+    Action.RATING_LINK: frozenset({MANAGER, LEAD}),
+    Action.FOLLOW_UP: frozenset({MANAGER, OFFICER}),
+    Action.VIEW_SATISFACTION: frozenset({MANAGER, LEADER}),
+    Action.RECORD_SURVEY: frozenset({MANAGER, OFFICER}),
+    Action.IMPORT_SURVEYS: frozenset({MANAGER}),
+    Action.VIEW_NEEDS: frozenset({MANAGER, OFFICER, LEADER}),
+    Action.HANDLE_NEEDS: frozenset({MANAGER, OFFICER}),
+    Action.VIEW_MENU: frozenset({MANAGER, OFFICER, LEADER}),
+    Action.MANAGE_MENU: frozenset({MANAGER}),
+    Action.MANAGE_TEAMS: frozenset({MANAGER}),
+    Action.MANAGE_VOLUNTEERS: frozenset({MANAGER}),
+    Action.MANAGE_USERS: frozenset({MANAGER}),
+    Action.MANAGE_SETTINGS: frozenset({MANAGER}),
+    Action.CHANGE_OWN_PASSWORD: frozenset({MANAGER, OFFICER, LEAD, LEADER}),
 }
 
 
@@ -70,11 +70,12 @@ class Reach(StrEnum):
     SUBTREE = "subtree"    # what belongs to the actor's site and the sites below it
     OWN_TEAM = "own_team"  # the orders dispatched to the actor's own team, and nothing else
 
+
 ORDER_REACH: dict[Role, Reach] = {
-    M: Reach.SUBTREE,
-    O: Reach.SUBTREE,
-    L: Reach.OWN_TEAM,
-    R: Reach.SUBTREE,
+    MANAGER: Reach.SUBTREE,
+    OFFICER: Reach.SUBTREE,
+    LEAD: Reach.OWN_TEAM,
+    LEADER: Reach.SUBTREE,
 }
 
 

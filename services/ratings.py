@@ -17,8 +17,15 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from core.db import utcnow
-from models import (FollowUp, FollowUpReason, OrderAction, Rating, RatingChannel, WorkOrder,
-                    bad_rating)
+from models import (
+    FollowUp,
+    FollowUpReason,
+    OrderAction,
+    Rating,
+    RatingChannel,
+    WorkOrder,
+    bad_rating,
+)
 from services import orders, sla, validate
 from services import settings as settings_service
 from services.errors import Invalid

@@ -9,10 +9,19 @@ from sqlalchemy import and_, distinct, func
 from sqlmodel import Session, select
 
 from core.db import count_where, dialect_of, local_month, utcnow
-from models import (DONE, Need, Rating, ServiceCategory, ServiceRecord, Survey, WorkOrder,
-                    good_rating, satisfied)
-from services import settings as settings_service
+from models import (
+    DONE,
+    Need,
+    Rating,
+    ServiceCategory,
+    ServiceRecord,
+    Survey,
+    WorkOrder,
+    good_rating,
+    satisfied,
+)
 from services import scope, sla, surveys
+from services import settings as settings_service
 from services.clock import day_range_utc
 from services.permissions import Action, Actor, ensure_allowed
 

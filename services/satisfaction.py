@@ -14,8 +14,17 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from core.db import count_where, dialect_of, local_month
-from models import (Rating, ServiceCategory, ServiceItem, Site, Team, WorkOrder, good_rating,
-                    satisfied)
+from models import (
+    GOOD_RATING_MIN,
+    Rating,
+    ServiceCategory,
+    ServiceItem,
+    Site,
+    Team,
+    WorkOrder,
+    good_rating,
+    satisfied,
+)
 from services import scope
 from services import settings as settings_service
 from services.clock import day_range_utc
@@ -94,7 +103,7 @@ def lowest(session: Session, *, actor: Actor, start: date, end: date, by: str,
 
 def comments(session: Session, *, actor: Actor, start: date, end: date,
              item_ids: tuple[int, ...] = (), team_ids: tuple[int, ...] = (),
-             max_level: int = 3, limit: int = 50) -> list[dict]:
+             max_level: int = GOOD_RATING_MIN - 1, limit: int = 50) -> list[dict]:
     """What residents wrote with their ratings of `max_level` or less — of these items or teams
     when given — lowest level first, then newest. The text is returned as typed: show it as
     plain text."""

@@ -77,7 +77,7 @@ def update(session: Session, *, actor: Actor, values: dict) -> dict:
     clean = {k: _coerce(k, v) for k, v in values.items()}
     merged = {**current(session), **clean}
     stars = [merged[f"star_{i}_hours"] for i in range(1, 6)]
-    if any(a >= b for a, b in zip(stars, stars[1:])):
+    if any(a >= b for a, b in zip(stars, stars[1:], strict=False)):
         raise Invalid("error.stars_not_increasing")
     if sum(merged[k] for k in merged if k.startswith("weight_")) <= 0:
         raise Invalid("error.weights_all_zero")

@@ -75,7 +75,8 @@ def _header(row: tuple) -> None:
     for i, expected in enumerate(HEADERS):
         got = found[i] if i < len(found) else ""
         if got != expected:
-            raise Invalid("error.import_column", column=xlsx.column_letter(i), expected=expected, found=got)
+            raise Invalid("error.import_column", column=xlsx.column_letter(i), expected=expected,
+                          found=got)
     if len(found) > len(HEADERS):
         raise Invalid("error.import_column", column=xlsx.column_letter(len(HEADERS)), expected="",
                       found=found[len(HEADERS)])
@@ -116,9 +117,38 @@ class _Lookups:
         self.by_id_categories = {c.id: c for c in self.categories.values()}
         self.by_id_items = {i.id: i for i in self.items.values()}
 
+    def site(self, name: str) -> Site:
+        found = self.sites.get(name, [])
+        if not name:
+            raise Invalid("error.required", field="site")
+        if not found:
+            raise Invalid("error.import_site", name=name)
+        if len(found) > 1:
+            raise Invalid("error.import_site_ambiguous", name=name)
+        return found[0]
 
-def _clean_row(session: Session, actor: Actor, raw: dict, names: _Lookups, now: datetime,
+    def category(self, name: str) -> ServiceCategory:
+        found = self.categories.get(name)
+        if found is None:
+            raise Invalid("error.import_category", name=name)
+        return found
+
+    def item(self, category: ServiceCategory, title: str) -> ServiceItem:
+        found = self.items.get((category.id, title))
+        if found is None:
+            raise Invalid("error.import_item", name=title, category=category.name)
+        return found
+
+
+def _priority(word: str) -> NeedPriority:
+    if word in PRIORITY_WORDS:
+        return PRIORITY_WORDS[word]
+    raise Invalid("error.import_priority", value=word)
+
+
+def _clean_row(session: Session, raw: dict, names: _Lookups, now: datetime,
                errors: list[RowError], row_number: int) -> dict | None:
+    """One row checked cell by cell; each bad cell adds an error. The clean row, or None."""
     header = dict(COLUMNS)
 
     def check(column: str, fn):
@@ -128,43 +158,17 @@ def _clean_row(session: Session, actor: Actor, raw: dict, names: _Lookups, now: 
             errors.append(RowError(row_number, header[column], err.key, dict(err.params)))
             return None
 
-    def site():
-        found = names.sites.get(_text(raw["site"]), [])
-        if not _text(raw["site"]):
-            raise Invalid("error.required", field="site")
-        if not found:
-            raise Invalid("error.import_site", name=_text(raw["site"]))
-        if len(found) > 1:
-            raise Invalid("error.import_site_ambiguous", name=_text(raw["site"]))
-        return found[0]
-
-    def category():
-        found = names.categories.get(_text(raw["category"]))
-        if found is None:
-            raise Invalid("error.import_category", name=_text(raw["category"]))
-        return found
-
-    def priority():
-        word = _text(raw["priority"])
-        if word in PRIORITY_WORDS:
-            return PRIORITY_WORDS[word]
-        raise Invalid("error.import_priority", value=word)
-
-    place = check("site", site)
+    place = check("site", lambda: names.site(_text(raw["site"])))
     day = check("surveyed_on", lambda: surveys.check_day(session, _date(raw["surveyed_on"]), now))
     respondent = check("respondent", lambda: validate.text(
         _text(raw["respondent"]), key="respondent", maximum=60))
     people = check("people_covered", lambda: validate.whole(
         raw["people_covered"] if raw["people_covered"] is not None else "", key="people_covered",
         minimum=1, maximum=surveys.MAX_PEOPLE))
-    cat = check("category", category)
-    item = None
-    if cat is not None and _text(raw["item"]):
-        item = names.items.get((cat.id, _text(raw["item"])))
-        if item is None:
-            errors.append(RowError(row_number, header["item"], "error.import_item",
-                                   {"name": _text(raw["item"]), "category": cat.name}))
-    level = check("priority", priority)
+    cat = check("category", lambda: names.category(_text(raw["category"])))
+    item = (check("item", lambda: names.item(cat, _text(raw["item"])))
+            if cat is not None and _text(raw["item"]) else None)
+    level = check("priority", lambda: _priority(_text(raw["priority"])))
     need = None
     if cat is not None and level is not None:
         need = check("text", lambda: surveys.clean_need(
@@ -197,8 +201,9 @@ def _validate(session: Session, actor: Actor, content: bytes,
         shown.append({"row": n, **{code: _text(v) if not isinstance(v, (date, datetime))
                                    else _date(v).isoformat() for code, v in raw.items()}})
         if extra:
-            errors.append(RowError(n, xlsx.column_letter(len(HEADERS)), "error.import_extra_cell", {}))
-        good = _clean_row(session, actor, raw, names, now, errors, n)
+            errors.append(RowError(n, xlsx.column_letter(len(HEADERS)),
+                                   "error.import_extra_cell", {}))
+        good = _clean_row(session, raw, names, now, errors, n)
         if good is not None:
             clean.append(good)
     groups = {(c["site_id"], c["surveyed_on"], c["respondent"], c["people_covered"])
@@ -266,8 +271,9 @@ def template(session: Session, *, actor: Actor, words: Words) -> bytes:
     rows = [[lst[i] if i < len(lst) else "" for lst in lists] for i in range(longest)]
     header = dict(COLUMNS)
     xlsx.write_sheet(book, bold, lists_sheet,
-                     (header["site"], header["category"], f"{header['category']} · {header['item']}",
-                      header["priority"]), rows, (16, 18, 36, 10))
+                     (header["site"], header["category"],
+                      f"{header['category']} · {header['item']}", header["priority"]), rows,
+                     (16, 18, 36, 10))
     notes = book.add_worksheet(words("survey_template.notes_sheet"))
     for r, key in enumerate(TEMPLATE_NOTES):
         notes.write_string(r, 0, words(key, mb=xlsx.MAX_BYTES // (1024 * 1024), rows=MAX_ROWS,

@@ -49,7 +49,8 @@ def clean_need(session: Session, raw: NeedInput, *, categories: dict | None = No
     if category is None or not category.active:
         raise Invalid("error.category_required")
     if raw.item_id is not None:
-        item = items.get(raw.item_id) if items is not None else session.get(ServiceItem, raw.item_id)
+        item = (items.get(raw.item_id) if items is not None
+                else session.get(ServiceItem, raw.item_id))
         if item is None or not item.active or item.category_id != category.id:
             raise Invalid("error.item_category")
     try:

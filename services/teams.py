@@ -4,13 +4,25 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, and_, case, cast, func
+from sqlalchemy import String, and_, cast, func
 from sqlmodel import Session, select
 
 from core import db
 from core.db import utcnow
-from models import (DONE, WITH_TEAM, Rating, ServiceCategory, ServiceRecord, Site, Team,
-                    TeamCategory, TeamTier, Volunteer, VolunteerTeam, WorkOrder)
+from models import (
+    DONE,
+    WITH_TEAM,
+    Rating,
+    ServiceCategory,
+    ServiceRecord,
+    Site,
+    Team,
+    TeamCategory,
+    TeamTier,
+    Volunteer,
+    VolunteerTeam,
+    WorkOrder,
+)
 from services import settings as settings_service
 from services import validate
 from services.errors import Duplicate, Invalid, NotFound

@@ -299,7 +299,8 @@ def reset_password(session: Session, *, actor: Actor, user_id: int) -> str:
     return temp
 
 
-def page(session: Session, *, actor: Actor, offset: int = 0, limit: int = 50) -> tuple[list[dict], int]:
+def page(session: Session, *, actor: Actor, offset: int = 0,
+         limit: int = 50) -> tuple[list[dict], int]:
     """Accounts in the manager's subtree, a page at a time, with site and team names."""
     ensure_allowed(actor, Action.MANAGE_USERS)
     base = (select(User, Site.name, Team.name).join(Site, Site.id == User.site_id)

@@ -7,9 +7,9 @@ from datetime import date
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
-from models import Gender, PointsEntry, ServiceRecord, Site, Team, Volunteer, VolunteerTeam
+from models import Gender, ServiceRecord, Site, Team, Volunteer, VolunteerTeam
+from services import points, validate
 from services import settings as settings_service
-from services import validate
 from services.errors import Duplicate, Invalid, NotFound
 from services.formats import NAME_SEP
 from services.permissions import Action, Actor, ensure_allowed
@@ -98,9 +98,7 @@ def page(session: Session, *, actor: Actor, search: str = "", team_id: int | Non
     hours = dict(session.exec(select(ServiceRecord.volunteer_id, func.sum(ServiceRecord.hours))
                               .where(ServiceRecord.volunteer_id.in_(ids))
                               .group_by(ServiceRecord.volunteer_id)).all())
-    points = dict(session.exec(select(PointsEntry.volunteer_id, func.sum(PointsEntry.points))
-                               .where(PointsEntry.volunteer_id.in_(ids))
-                               .group_by(PointsEntry.volunteer_id)).all())
+    balances = points.balances(session, ids)
     teams: dict[int, list[tuple[int, str]]] = {}
     for vid, tid, tname in session.exec(
             select(VolunteerTeam.volunteer_id, Team.id, Team.name)
@@ -121,5 +119,5 @@ def page(session: Session, *, actor: Actor, search: str = "", team_id: int | Non
                     "team_ids": [t for t, _ in teams.get(vid, [])],
                     "teams": NAME_SEP.join(n for _, n in teams.get(vid, [])),
                     "hours": round(h, 1), "stars": settings_service.star_level(h, values),
-                    "points": int(points.get(vid) or 0)})
+                    "points": balances.get(vid, 0)})
     return out, total

@@ -40,8 +40,10 @@ def build_town(session: Session) -> Town:
     boss = users.to_actor(session, centre)
     catalog.ensure_default_categories(session)
     cats = catalog.categories(session)
-    station = sites.create(session, name="青山镇", level=SiteLevel.station, parent_id=centre.site_id)
-    other = sites.create(session, name="绿水镇", level=SiteLevel.station, parent_id=centre.site_id)
+    station = sites.create(session, name="青山镇", level=SiteLevel.station,
+                           parent_id=centre.site_id)
+    other = sites.create(session, name="绿水镇", level=SiteLevel.station,
+                         parent_id=centre.site_id)
     va = sites.create(session, name="东村", level=SiteLevel.point, parent_id=station.id)
     vb = sites.create(session, name="西村", level=SiteLevel.point, parent_id=station.id)
     corps = teams.create(session, actor=boss, name="青山总队", tier=TeamTier.corps,
@@ -52,8 +54,9 @@ def build_town(session: Session) -> Town:
                       site_id=station.id, parent_id=corps.id, category_ids=(cats[4].id,))
 
     def account(username, role, site_id, team_id=None):
-        user, _ = users.create(session, actor=boss, username=username, display_name=username.upper(),
-                               role=role, site_id=site_id, team_id=team_id, password=PASSWORD)
+        user, _ = users.create(session, actor=boss, username=username,
+                               display_name=username.upper(), role=role, site_id=site_id,
+                               team_id=team_id, password=PASSWORD)
         return users.to_actor(session, user)
 
     manager = account("mgr", Role.manager, station.id)
@@ -76,8 +79,8 @@ def build_town(session: Session) -> Town:
 
 
 def place(session: Session, town: Town, **overrides):
-    args = dict(actor=town.officer, site_id=town.village_a, category_id=town.category,
-                title="理论宣讲进村", source=OrderSource.survey)
+    args = {"actor": town.officer, "site_id": town.village_a, "category_id": town.category,
+                "title": "理论宣讲进村", "source": OrderSource.survey}
     args.update(overrides)
     return orders.place(session, **args)
 
@@ -86,6 +89,7 @@ def completed_order(session: Session, town: Town, **overrides):
     order = place(session, town, **overrides)
     orders.dispatch(session, actor=town.manager, order_id=order.id, team_id=town.team_a)
     orders.accept(session, actor=town.lead_a, order_id=order.id)
-    return completions.complete(session, actor=town.lead_a, order_id=order.id, done=completions.Completion(
-        beneficiaries={"elderly": 10, "general": 5},
-        hours={town.volunteers_a[0]: 2, town.volunteers_a[1]: 3}, note="顺利完成"))
+    done = completions.Completion(beneficiaries={"elderly": 10, "general": 5},
+                                  hours={town.volunteers_a[0]: 2, town.volunteers_a[1]: 3},
+                                  note="顺利完成")
+    return completions.complete(session, actor=town.lead_a, order_id=order.id, done=done)

@@ -50,6 +50,33 @@ def test_every_table_of_the_models_exists_with_its_foreign_keys(fresh_url):
     assert ("site", ("site_id",)) in fks and ("team", ("team_id",)) in fks
 
 
+def test_0003_renames_old_audit_rows_and_keeps_the_rest_and_back(tmp_path):
+    from alembic import command
+
+    from models import AuditAction
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    cfg = db.alembic_config(url)
+    command.upgrade(cfg, "0002")
+    old = ["login", "login_failed", "logout", "password.change", "setup", "import.surveys",
+           "export.surveys", "export.menu", "user.create", "settings.update"]
+    with db.engine(url).begin() as conn:
+        for name in old:
+            conn.execute(text("INSERT INTO auditlog (at, action, target, detail) "
+                              "VALUES ('2026-01-01 00:00:00.000000', :a, '', '')"), {"a": name})
+    command.upgrade(cfg, "head")
+    with db.engine(url).connect() as conn:
+        names = conn.execute(text("SELECT action FROM auditlog ORDER BY id")).scalars().all()
+    assert names == [
+        "auth.login", "auth.login_failed", "auth.logout", "auth.password_change",
+        "install.setup", "surveys.import", "surveys.export", "menu.export", "user.create",
+        "settings.update"]
+    assert set(names) <= {a.value for a in AuditAction}
+    command.downgrade(cfg, "0002")
+    with db.engine(url).connect() as conn:
+        assert conn.execute(text("SELECT action FROM auditlog ORDER BY id")).scalars().all() == old
+
+
 def test_upgrade_runs_once_per_url_and_again_is_harmless(fresh_url):
     db.upgrade(fresh_url)  # remembered: returns at once
     db._upgraded.discard(fresh_url)

@@ -13,14 +13,34 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from core import db
-from models import (BeneficiaryGroup, FollowUp, Need, NeedStatus, OrderBeneficiary, OrderEvent,
-                    OrderSource, OrderStatus, Rating, RatingChannel, Role, ServiceRecord, Site,
-                    SiteLevel, Survey, Team, TeamCategory, TeamTier, User, Volunteer,
-                    VolunteerTeam, WorkOrder)
+from models import (
+    BeneficiaryGroup,
+    FollowUp,
+    Need,
+    NeedStatus,
+    OrderBeneficiary,
+    OrderEvent,
+    OrderSource,
+    OrderStatus,
+    Rating,
+    RatingChannel,
+    Role,
+    ServiceRecord,
+    Site,
+    SiteLevel,
+    Survey,
+    Team,
+    TeamCategory,
+    TeamTier,
+    User,
+    Volunteer,
+    VolunteerTeam,
+    WorkOrder,
+)
 from seed import data, town
 from seed.__main__ import main as seed_main
-from services import (follow_ups, menu, needs, order_queries, settings as settings_service, sla,
-                     users)
+from services import follow_ups, menu, needs, order_queries, sla, users
+from services import settings as settings_service
 from services import sites as sites_service
 from services.errors import LoginRefused
 
@@ -192,7 +212,7 @@ def test_done_orders_record_beneficiaries_and_2_to_6_of_the_team_s_volunteers(s)
         members[tid].add(vid)
     registered = dict(s.exec(select(Volunteer.id, Volunteer.registered_on)).all())
     for o in done:
-        assert set(groups[o.id]) <= {g for g in BeneficiaryGroup}
+        assert set(groups[o.id]) <= set(BeneficiaryGroup)
         assert sum(groups[o.id].values()) == o.actual_beneficiaries > 0
         crew = crews[o.id]
         assert 2 <= len(crew) <= 6, o.code

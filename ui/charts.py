@@ -32,7 +32,8 @@ def orders_by_month(df: pd.DataFrame) -> alt.Chart:
 
 
 def satisfaction_trend(df: pd.DataFrame) -> alt.Chart:
-    """Lines: 好评率 and 满意率 per month (columns name = month, good_rate, satisfied_rate, ratings)."""
+    """Lines: 好评率 and 满意率 per month (columns name = month, good_rate, satisfied_rate,
+    ratings)."""
     names = {"good_rate": t("overview.good_rate"), "satisfied_rate": t("overview.satisfied_rate")}
     data = (df.rename(columns={"name": "month"})
             .melt(id_vars=["month", "ratings"], value_vars=list(names), var_name="measure",

@@ -71,5 +71,5 @@ def completion_form(actor: Actor, key: str,
     hours = {int(vid): (row["hours"] if pd.notna(row["hours"]) else default_hours)
              for vid, row in edited.iterrows() if row["take_part"]}
     done = completions.Completion(beneficiaries={g: int(n) for g, n in counts.items() if n},
-                             hours=hours, note=note)
+                                  hours=hours, note=note)
     return done, reason

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from core import config, db
-from models import OrderSource
+from models import OrderSource, OrderStatus
 from services import dispatch, order_queries
 from services.permissions import Actor
 from ui.i18n import label, t
@@ -27,14 +27,14 @@ def queue_filters(names: dict) -> order_queries.OrderFilter:
     source = c[2].selectbox(t("orders.source"), [None, *(s.value for s in OrderSource)],
                             key="desk_source",
                             format_func=lambda v: label("source", v) if v else t("common.all"))
-    return order_queries.OrderFilter(statuses=("submitted",), site_id=site_id, category_id=category_id,
-                              source=source)
+    return order_queries.OrderFilter(statuses=(OrderStatus.submitted,), site_id=site_id,
+                                     category_id=category_id, source=source)
 
 
 def reasons(row: dict, n_orders: int) -> list[str]:
     """The numbers behind a team's score, in words."""
     if n_orders == 1:
-        serves = t("dispatch.why.serves") if row["serves_category"] else t("dispatch.why.not_serves")
+        serves = t("dispatch.why.serves" if row["serves_category"] else "dispatch.why.not_serves")
     else:
         serves = t("dispatch.why.serves_some", n=row["serves_count"], total=n_orders)
     out = [serves, t("dispatch.why.open", n=row["open_orders"])]
@@ -85,7 +85,8 @@ def recommendations(actor: Actor, order_ids: list[int]) -> None:
         with st.container(border=True, key=f"rec_{row['team_id']}"):
             left, right = st.columns([4, 1.2], vertical_alignment="center")
             left.text(f"{rank}. {row['name']}（{row['site']}）")
-            left.progress(min(1.0, row["score"] / 100), text=t("dispatch.score", score=row["score"]))
+            left.progress(min(1.0, row["score"] / 100),
+                          text=t("dispatch.score", score=row["score"]))
             left.text(" · ".join(reasons(row, n)))
             if right.button(button, key=f"send_{row['team_id']}",
                             type="primary" if rank == 1 else "secondary", width="stretch"):

@@ -11,8 +11,16 @@ from core import db
 from services import follow_ups
 from services.permissions import Actor
 from ui.i18n import label, t
-from ui.widgets import (empty, flash, local_time, local_today, paged, percent, reporting_errors,
-                        table_key)
+from ui.widgets import (
+    empty,
+    flash,
+    local_time,
+    local_today,
+    paged,
+    percent,
+    reporting_errors,
+    table_key,
+)
 
 STATE_KEYS = {"due": "follow_ups.due", "overdue": "follow_ups.overdue", "done": "follow_ups.done"}
 
@@ -48,7 +56,8 @@ def follow_up_list(actor: Actor, state: str) -> dict | None:
     df["reason"] = df["reason"].map(lambda v: label("follow_ups.reason", v))
     # A follow-up settled by a late rating has no call notes: say how it was settled.
     df["outcome"] = [o or (t("follow_ups.settled_by_rating", channel=label("channel", c))
-                           if c else "") for o, c in zip(df["outcome"], df["channel"])]
+                           if c else "")
+                     for o, c in zip(df["outcome"], df["channel"], strict=True)]
     df["level"] = df["level"].map(lambda v: "" if pd.isna(v) else label("level", int(v)))
     df["due_at"] = df["due_at"].map(local_time)
     df["done_at"] = df["done_at"].map(local_time)

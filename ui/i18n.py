@@ -4,7 +4,7 @@ away; the choice is kept on the user's row (and in ?lang= before login) so it su
 from __future__ import annotations
 
 import tomllib
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import streamlit as st
@@ -26,7 +26,7 @@ def _flatten(tree: dict, prefix: str = "") -> dict[str, str]:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalog(lang: str) -> dict[str, str]:
     with open(LOCALES / f"{lang}.toml", "rb") as fh:
         return _flatten(tomllib.load(fh))

@@ -11,8 +11,16 @@ from services import needs
 from services.errors import DomainError
 from services.permissions import Actor
 from ui.i18n import error_text, label, t
-from ui.widgets import (confirmed_reason, day, empty, flash, local_today, paged, reporting_errors,
-                        table_key)
+from ui.widgets import (
+    confirmed_reason,
+    day,
+    empty,
+    flash,
+    local_today,
+    paged,
+    reporting_errors,
+    table_key,
+)
 
 STATES = needs.STATES
 PRIORITIES = ("hear", "see", "get")
@@ -28,7 +36,8 @@ def filters(names: dict) -> needs.NeedFilter:
                                  placeholder=t("common.all"),
                                  format_func=lambda v: names["sites"].get(v, t("common.all")))
         category_id = c[2].selectbox(t("surveys.category"), [None, *names["categories"]],
-                                     key="nf_cat", placeholder=t("common.all"), format_func=lambda v: names["categories"]
+                                     key="nf_cat", placeholder=t("common.all"),
+                                     format_func=lambda v: names["categories"]
                                      .get(v, t("common.all")))
         c = st.columns(3)
         priority = c[0].selectbox(t("surveys.priority"), [None, *PRIORITIES], key="nf_priority",

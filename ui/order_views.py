@@ -10,8 +10,19 @@ from models import STATUS_ORDER, OrderAction, OrderSource
 from services import catalog, needs, order_queries, orders, sites, teams
 from services.permissions import Actor, own_team_only
 from ui.i18n import label, t
-from ui.widgets import (confirmed_reason, day, empty, flash, local_time, local_today,
-                        overdue_column, paged, reporting_errors, status_column, table_key)
+from ui.widgets import (
+    confirmed_reason,
+    day,
+    empty,
+    flash,
+    local_time,
+    local_today,
+    overdue_column,
+    paged,
+    reporting_errors,
+    status_column,
+    table_key,
+)
 
 STATUSES = tuple(s.value for s in STATUS_ORDER)
 
@@ -30,7 +41,7 @@ def lookups(actor: Actor) -> dict:
         }
 
 
-def filters(actor: Actor, names: dict, key: str) -> order_queries.OrderFilter:
+def filters(names: dict, key: str) -> order_queries.OrderFilter:
     with st.expander(t("orders.filters"), expanded=False, icon=":material/search:"):
         c = st.columns(3)
         statuses = c[0].multiselect(t("orders.status"), STATUSES, key=f"{key}_status",
@@ -50,8 +61,8 @@ def filters(actor: Actor, names: dict, key: str) -> order_queries.OrderFilter:
         overdue = st.toggle(t("orders.overdue_only"), key=f"{key}_overdue")
     start, end = (dates if isinstance(dates, tuple) and len(dates) == 2 else (None, None))
     return order_queries.OrderFilter(statuses=tuple(statuses), site_id=site_id, team_id=team_id,
-                              category_id=category_id, date_from=start, date_to=end,
-                              overdue_only=overdue, search=search)
+                                     category_id=category_id, date_from=start, date_to=end,
+                                     overdue_only=overdue, search=search)
 
 
 def order_page(actor: Actor, flt: order_queries.OrderFilter, key: str, *, sort: str = "newest",
@@ -59,9 +70,9 @@ def order_page(actor: Actor, flt: order_queries.OrderFilter, key: str, *, sort: 
     """One page of the orders the actor may see, with the page control; the page number lives
     in session state under `key`."""
     with db.session() as s:
-        return paged(lambda offset, limit: order_queries.page(s, actor=actor, flt=flt, offset=offset,
-                                                       limit=limit, sort=sort),
-                     key=key, per_page=per_page)
+        return paged(lambda offset, limit: order_queries.page(
+            s, actor=actor, flt=flt, offset=offset, limit=limit, sort=sort),
+            key=key, per_page=per_page)
 
 
 def order_table(rows: list[dict], key: str, *, multi: bool = False,
@@ -137,7 +148,8 @@ def facts(info: dict) -> None:
         t("orders.col.site"): info["site"], t("orders.col.category"): info["category"],
         t("orders.item"): info["item"], t("orders.col.team"): info["team"],
         t("orders.source"): label("source", o["source"]), t("orders.col.due_on"): day(o["due_on"]),
-        t("orders.requester"): " ".join(x for x in (o["requester_name"], o["requester_phone"]) if x),
+        t("orders.requester"): " ".join(x for x in (o["requester_name"], o["requester_phone"])
+                                        if x),
         t("orders.expected"): o["expected_beneficiaries"],
         t("orders.actual"): "" if o["actual_beneficiaries"] is None else o["actual_beneficiaries"],
     }
@@ -159,7 +171,8 @@ def facts(info: dict) -> None:
         st.text(" · ".join(f"{label('group', g)} {n}" for g, n in info["beneficiaries"].items()))
     if info["rating"]:
         r = info["rating"]
-        st.text(f"{t('ratings.level')}: {label('level', r['level'])} · {label('channel', r['channel'])}")
+        st.text(f"{t('ratings.level')}: {label('level', r['level'])} · "
+                f"{label('channel', r['channel'])}")
         if r["comment"]:
             st.text(r["comment"])
     history(info["history"])
@@ -200,11 +213,11 @@ def history(events: list[dict]) -> None:
     df["at"] = df["at"].map(local_time)
     # A rating with no actor came from the resident, through a rating link.
     df["actor"] = [name or (t("orders.resident") if a == "rate" else "")
-                   for name, a in zip(df["actor"], df["action"])]
+                   for name, a in zip(df["actor"], df["action"], strict=False)]
     df["note"] = [_note(e) for e in events]
     df["action"] = df["action"].map(lambda a: label("action", a))
     df["change"] = [f"{label('status', f) if f else '—'} → {label('status', to)}"
-                    for f, to in zip(df["from_status"], df["to_status"])]
+                    for f, to in zip(df["from_status"], df["to_status"], strict=False)]
     st.dataframe(df[["at", "actor", "action", "change", "team", "note"]], hide_index=True,
                  width="stretch",
                  column_config={c: t(f"orders.hist.{c}") for c in

@@ -16,6 +16,7 @@ import segno
 import streamlit as st
 
 from core import db
+from models import RATABLE
 from services import rating_links
 from services import settings as settings_service
 from services.permissions import Action, Actor, allowed
@@ -75,7 +76,7 @@ h1 {{ font-size: 20pt; color: #c0392b; margin: 0 0 3mm; }}
 def rating_link_section(actor: Actor, info: dict) -> None:
     """Under a completed order's detail, for its team lead and the managers."""
     order = info["order"]
-    if order["status"] != "completed" or not allowed(actor.role, Action.RATING_LINK):
+    if order["status"] not in RATABLE or not allowed(actor.role, Action.RATING_LINK):
         return
     st.subheader(t("rating_link.title"))
     key = f"rating_link_{order['id']}"

@@ -63,7 +63,8 @@ def record_form(actor: Actor, names: dict) -> None:
                                          format_func=names["categories"].get)
             items = {iid: title for iid, cat, title in names["items"] if cat == category_id}
             item_id = c[1].selectbox(t("surveys.item"), [None, *items], key=f"sv_item_{g}_{i}",
-                                     format_func=lambda v: items.get(v, t("orders.no_item")),
+                                     format_func=lambda v, items=items: items.get(
+                                         v, t("orders.no_item")),
                                      placeholder=t("orders.no_item"))
             priority = st.radio(t("surveys.priority"), PRIORITIES, key=f"sv_pri_{g}_{i}",
                                 horizontal=True, format_func=lambda v: label("priority", v))
@@ -170,7 +171,7 @@ def import_panel(actor: Actor) -> None:
     rows = pd.DataFrame(result.rows)
     st.dataframe(rows, key="sv_import_rows", hide_index=True, width="stretch",
                  column_config={"row": t("surveys.err.row"),
-                                **{code: header for code, header in survey_import.COLUMNS}})
+                                **dict(survey_import.COLUMNS)})
     if not result.ok:
         return
     with st.form("sv_import_form"):

@@ -198,7 +198,8 @@ class UI:
             if not cookie or self.wait_for_cookie() is not None:
                 return
             # The app lost the cookie (COOKIE_LOST): log in once more, in a new session.
-            warnings.warn(CookieLost(f"{COOKIE_LOST} (user {username}, attempt {attempt})"))
+            warnings.warn(CookieLost(f"{COOKIE_LOST} (user {username}, attempt {attempt})"),
+                          stacklevel=2)
             page.goto(page.url)
         raise AssertionError(f"{COOKIE_LOST}: {LOGIN_ATTEMPTS} logins in a row")
 
@@ -273,7 +274,8 @@ class UI:
         except AssertionError:
             if not unchanged():
                 raise
-        warnings.warn(ClickLost(f"no outcome 10 s after a click on {button}; clicked again"))
+        warnings.warn(ClickLost(f"no outcome 10 s after a click on {button}; clicked again"),
+                      stacklevel=2)
         button.click()
         expect(outcome).to_be_visible()
 

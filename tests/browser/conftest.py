@@ -19,7 +19,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 NO_CHROMIUM = "Chromium not installed: apt-get install chromium fonts-noto-cjk"
 
 if find_spec("playwright") is not None:   # else each test module skips itself, saying so
-    from tests.browser.app_ui import WAIT_MS, UI, Server, start_server, stop
+    from tests.browser.app_ui import UI, WAIT_MS, Server, start_server, stop
 
 
 @pytest.fixture(scope="session", autouse=True)

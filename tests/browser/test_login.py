@@ -16,8 +16,7 @@ from playwright.sync_api import expect  # noqa: E402
 
 from core import db  # noqa: E402
 from models import LoginLockout  # noqa: E402
-from tests.browser.app_ui import (COOKIE_LOST, ORDER_TITLES, SIDEBAR_NAME, UI,  # noqa: E402
-                                  CookieNeverArrived)
+from tests.browser.app_ui import COOKIE_LOST, ORDER_TITLES, SIDEBAR_NAME, UI, CookieNeverArrived  # noqa: E402
 from tests.factories import PASSWORD  # noqa: E402
 
 

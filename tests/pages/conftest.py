@@ -30,10 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import streamlit.testing.v1.app_test as app_test_module
 from streamlit import config as st_config
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
-import streamlit.testing.v1.app_test as app_test_module
 
 from core import db
 from services import orders

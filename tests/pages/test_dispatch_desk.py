@@ -3,12 +3,22 @@ cancel with confirmation, the queue filters and the declined reason in the queue
 
 from __future__ import annotations
 
-from services import orders as order_service
 from core import db
 from models import OrderStatus, WorkOrder
-from tests.pages.conftest import codes, open_app, goto, run, select_code, select_row, submit, \
-    table, values, zh
+from services import orders as order_service
 from tests.factories import place
+from tests.pages.conftest import (
+    codes,
+    goto,
+    open_app,
+    run,
+    select_code,
+    select_row,
+    submit,
+    table,
+    values,
+    zh,
+)
 
 
 def _desk(world):

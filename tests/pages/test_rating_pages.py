@@ -11,8 +11,19 @@ from sqlmodel import select
 from core import db
 from models import FollowUp, Rating, RatingToken, WorkOrder
 from services import rating_links, ratings
-from tests.pages.conftest import (APP, _new_app, goto, open_app, run, select_code, sign_in,
-                                  submit, table, values, zh)
+from tests.pages.conftest import (
+    APP,
+    _new_app,
+    goto,
+    open_app,
+    run,
+    select_code,
+    sign_in,
+    submit,
+    table,
+    values,
+    zh,
+)
 from ui import rating_page
 
 
@@ -115,7 +126,7 @@ def test_more_than_a_few_bad_tokens_in_one_session_are_slowed_down(world, no_sle
     assert [rating_page.delay_for(n) for n in (7, 8, 20)] == [8.0, 8.0, 8.0]
 
 
-# --- the QR code on the order ----------------------------------------------------------------------
+# --- the QR code on the order ---------------------------------------------------------------
 
 
 def test_the_team_lead_shows_the_qr_code_and_gets_the_rating_card(world):
@@ -168,7 +179,7 @@ def test_officers_see_no_qr_code(world):
     assert f"rating_link_{order_id}_make" not in [b.key for b in at.button]
 
 
-# --- 回访 ------------------------------------------------------------------------------------------
+# --- 回访 -----------------------------------------------------------------------------------
 
 
 def _poorly_rated(world):

@@ -65,12 +65,18 @@ def test_the_lead_corrects_a_completion_the_same_day(world):
         last = s.exec(select(OrderEvent).where(OrderEvent.order_id == order_id)
                       .order_by(OrderEvent.id.desc())).first()
     assert (order.status, order.actual_beneficiaries) == (OrderStatus.completed, 30)
-    assert last.action == "correct" and last.note.startswith("老人人数少记了")
+    assert (last.action, last.note) == ("correct", "老人人数少记了")
     assert _records(world, order_id) == before
     # The history on the page shows the correction.
     select_code(at, "my_orders_table_completed", code)
     history = next(f.value for f in at.dataframe if "action" in f.value.columns)
     assert list(history["action"])[-1] == zh("action.correct")
+    # The reason is stored as typed, the totals as figures; the page words them.
+    assert last.detail == {"people": [15, 30], "hours": [5, 5], "volunteers": [2, 2]}
+    assert list(history["note"])[-1] == zh(
+        "orders.correction_note", reason="老人人数少记了", people_before=15, people_after=30,
+        hours_before="5", hours_after="5", volunteers_before=2, volunteers_after=2)
+    assert "15→30" in list(history["note"])[-1]
 
 
 def test_another_lead_is_not_offered_a_correction(world):

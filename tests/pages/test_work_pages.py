@@ -9,8 +9,18 @@ from sqlmodel import select
 from core import db
 from models import OrderStatus, Rating, ServiceRecord, Team, User, Volunteer, WorkOrder
 from services import settings, users
-from tests.pages.conftest import (codes, goto, open_app, run, select_code, select_row, submit,
-                                  table, values, zh)
+from tests.pages.conftest import (
+    codes,
+    goto,
+    open_app,
+    run,
+    select_code,
+    select_row,
+    submit,
+    table,
+    values,
+    zh,
+)
 
 
 def _order(world, order_id) -> WorkOrder:

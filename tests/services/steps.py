@@ -22,8 +22,8 @@ def count(session: Session, model) -> int:
 
 def good_completion(town: Town) -> completions.Completion:
     return completions.Completion(beneficiaries={"elderly": 10, "general": 5},
-                             hours={town.volunteers_a[0]: 2, town.volunteers_a[1]: 3.5},
-                             note="顺利完成")
+                                  hours={town.volunteers_a[0]: 2, town.volunteers_a[1]: 3.5},
+                                  note="顺利完成")
 
 
 def order_in(session: Session, town: Town, status: OrderStatus, *, at: datetime = T0,
@@ -47,11 +47,11 @@ def order_in(session: Session, town: Town, status: OrderStatus, *, at: datetime 
         return orders.cancel(session, actor=town.manager, order_id=order.id, reason="居民搬走",
                              now=at + 3 * step)
     order = completions.complete(session, actor=town.lead_a, order_id=order.id,
-                            done=good_completion(town), now=at + 3 * step)
+                                 done=good_completion(town), now=at + 3 * step)
     if status == S.completed:
         return order
     return ratings.rate(session, actor=town.officer, order_id=order.id, level=5,
-                       channel=RatingChannel.call, now=at + 4 * step)
+                        channel=RatingChannel.call, now=at + 4 * step)
 
 
 def run_together(threads: list, timeout: float = 30) -> None:

@@ -9,11 +9,10 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from core import db
-from models import (OrderBeneficiary, OrderEvent, PointsEntry, PointsReason, ServiceRecord,
-                    WorkOrder)
+from models import OrderBeneficiary, OrderEvent, PointsEntry, PointsReason, ServiceRecord, WorkOrder
 from services import completions, order_queries, points, settings
 from services.errors import Invalid
-from tests.services.steps import S, T0, order_in
+from tests.services.steps import T0, S, order_in
 
 NOW = T0 + timedelta(days=1)
 
@@ -38,20 +37,21 @@ def _untouched(events_before):
 
 
 BAD = {
-    "unknown volunteer": (dict(beneficiaries={"elderly": 3}, hours="bad-volunteer"),
+    "unknown volunteer": ({"beneficiaries": {"elderly": 3}, "hours": "bad-volunteer"},
                           "error.volunteer_unknown"),
-    "zero hours": (dict(beneficiaries={"elderly": 3}, hours=0), "error.hours_range"),
-    "25 hours": (dict(beneficiaries={"elderly": 3}, hours=25), "error.hours_range"),
-    "negative hours": (dict(beneficiaries={"elderly": 3}, hours=-1), "error.hours_range"),
-    "hours not a number": (dict(beneficiaries={"elderly": 3}, hours="两小时"),
+    "zero hours": ({"beneficiaries": {"elderly": 3}, "hours": 0}, "error.hours_range"),
+    "25 hours": ({"beneficiaries": {"elderly": 3}, "hours": 25}, "error.hours_range"),
+    "negative hours": ({"beneficiaries": {"elderly": 3}, "hours": -1}, "error.hours_range"),
+    "hours not a number": ({"beneficiaries": {"elderly": 3}, "hours": "两小时"},
                            "error.hours_range"),
-    "negative beneficiaries": (dict(beneficiaries={"elderly": 3, "children": -1}, hours=2),
+    "negative beneficiaries": ({"beneficiaries": {"elderly": 3, "children": -1}, "hours": 2},
                                "error.number_range"),
-    "fractional beneficiaries": (dict(beneficiaries={"elderly": 2.5}, hours=2), "error.number"),
-    "unknown group": (dict(beneficiaries={"elderly": 3, "aliens": 2}, hours=2),
+    "fractional beneficiaries": ({"beneficiaries": {"elderly": 2.5}, "hours": 2}, "error.number"),
+    "unknown group": ({"beneficiaries": {"elderly": 3, "aliens": 2}, "hours": 2},
                       "error.beneficiary_group"),
-    "no volunteers": (dict(beneficiaries={"elderly": 3}, hours=None), "error.volunteers_required"),
-    "note too long": (dict(beneficiaries={"elderly": 3}, hours=2, note="长" * 2001),
+    "no volunteers": ({"beneficiaries": {"elderly": 3}, "hours": None},
+                      "error.volunteers_required"),
+    "note too long": ({"beneficiaries": {"elderly": 3}, "hours": 2, "note": "长" * 2001},
                       "error.too_long"),
 }
 
@@ -69,7 +69,7 @@ def test_a_bad_completion_writes_nothing(session, town, db_url, case):
     else:
         hours = {good: 2, other: spec["hours"]}
     done = completions.Completion(beneficiaries=spec["beneficiaries"], hours=hours,
-                             note=spec.get("note", ""))
+                                  note=spec.get("note", ""))
 
     with pytest.raises(Invalid) as err:
         completions.complete(session, actor=town.lead_a, order_id=order.id, done=done, now=NOW)
@@ -112,7 +112,7 @@ def test_a_failure_midway_through_completion_writes_nothing(db_url, monkeypatch)
         with pytest.raises(RuntimeError, match="disk full"):
             completions.complete(s, actor=town.lead_a, order_id=order.id, now=NOW,
                             done=completions.Completion(beneficiaries={"elderly": 4},
-                                                   hours={town.volunteers_a[0]: 2}))
+                                                        hours={town.volunteers_a[0]: 2}))
         # Midway: the status change and the event are flushed inside the open transaction.
         assert s.exec(select(func.count()).select_from(OrderEvent)
                       .where(OrderEvent.order_id == order.id)).one() == events_before + 1

@@ -46,7 +46,7 @@ def test_two_managers_dispatching_one_order_at_once_have_exactly_one_winner(db_u
         errors: list[Exception] = []
         threads = [threading.Thread(target=_dispatch_in_own_session,
                                     args=(db_url, barrier, m, order_id, team, results, errors))
-                   for m, team in zip(managers, (town.team_a, town.team_b))]
+                   for m, team in zip(managers, (town.team_a, town.team_b), strict=False)]
         run_together(threads, timeout=20)
 
         assert len(results) == 1, errors

@@ -10,8 +10,15 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from models import (Gender, OrderBeneficiary, OrderEvent, OrderStatus, PointsEntry,
-                    ServiceRecord, WorkOrder)
+from models import (
+    Gender,
+    OrderBeneficiary,
+    OrderEvent,
+    OrderStatus,
+    PointsEntry,
+    ServiceRecord,
+    WorkOrder,
+)
 from services import completions, teams, volunteers
 from services.errors import DomainError, Invalid
 from tests.services.steps import T0, order_in
@@ -22,8 +29,8 @@ DONE_AT = T0 + timedelta(hours=3)   # when order_in marks an order done
 
 def _fixed(town, **hours):
     return completions.Completion(beneficiaries={"children": 20},
-                             hours={town.volunteers_a[0]: 4, town.volunteers_a[2]: 1.5},
-                             note="更正后的情况")
+                                  hours={town.volunteers_a[0]: 4, town.volunteers_a[2]: 1.5},
+                                  note="更正后的情况")
 
 
 def _points(session, order_id):
@@ -43,7 +50,7 @@ def test_the_lead_corrects_within_a_day(session, town):
     assert _records(session, order.id) == {v0: 2, v1: 3.5}
     version = order.version
     fixed = completions.correct(session, actor=town.lead_a, order_id=order.id, done=_fixed(town),
-                           reason="漏记了一名志愿者", now=DONE_AT + timedelta(hours=23))
+                                reason="漏记了一名志愿者", now=DONE_AT + timedelta(hours=23))
     assert fixed.status == S.completed and fixed.version == version + 1
     assert fixed.actual_beneficiaries == 20 and fixed.completion_note == "更正后的情况"
     assert _records(session, order.id) == {v0: 4, v2: 1.5}
@@ -64,7 +71,7 @@ def test_the_lead_corrects_within_a_day(session, town):
 def test_a_rated_order_may_be_corrected_and_stays_rated(session, town):
     order = order_in(session, town, S.rated)
     fixed = completions.correct(session, actor=town.lead_a, order_id=order.id, done=_fixed(town),
-                           reason="人数记错", now=DONE_AT + timedelta(hours=2))
+                                reason="人数记错", now=DONE_AT + timedelta(hours=2))
     assert fixed.status == S.rated
 
 
@@ -94,7 +101,7 @@ def test_a_correction_that_may_not_be_made_changes_nothing(session, town, case):
         reason = "  "
     with pytest.raises(DomainError) as err:
         completions.correct(session, actor=actor, order_id=order.id, done=done, reason=reason,
-                       now=now)
+                            now=now)
     if case in ("too_late", "not_done"):
         assert err.value.key == "error.correct_window"
     _unchanged(session, order.id, version, records, events)
@@ -118,7 +125,7 @@ def test_volunteers_outside_the_roster_may_help(session, town):
     assert near.id in helpers and not helpers & set(town.volunteers_a)
     order = order_in(session, town, S.accepted)
     done = completions.Completion(beneficiaries={"general": 3},
-                             hours={town.volunteers_a[0]: 2, near.id: 2})
+                                  hours={town.volunteers_a[0]: 2, near.id: 2})
     completions.complete(session, actor=town.lead_a, order_id=order.id, done=done, now=DONE_AT)
     assert set(_records(session, order.id)) == {town.volunteers_a[0], near.id}
 

@@ -19,28 +19,30 @@ S = OrderStatus
 
 
 def record(**kw) -> TeamRecord:
-    base = dict(team_id=1, name="队", site="站", serves_category=True, open_orders=0,
-                average_rating=None, on_time_rate=None, nearby="", median_accept_hours=None)
+    base = {"team_id": 1, "name": "队", "site": "站", "serves_category": True, "open_orders": 0,
+            "average_rating": None, "on_time_rate": None, "nearby": "",
+            "median_accept_hours": None}
     return TeamRecord(**{**base, **kw})
 
 
 # Default weights: category 40, workload 20, rating 15, on time 10, nearby 10, accept 5;
 # a team is fully loaded at 10 open orders; accepting takes at most 2 days = 48 hours.
 SCORES = [
-    ("the best possible team", dict(open_orders=0, average_rating=5, on_time_rate=1,
-                                    nearby="point", median_accept_hours=0), 100.0),
-    ("the worst possible team", dict(serves_category=False, open_orders=10, average_rating=1,
-                                     on_time_rate=0, median_accept_hours=48), 0.0),
+    ("the best possible team", {"open_orders": 0, "average_rating": 5, "on_time_rate": 1,
+                                    "nearby": "point", "median_accept_hours": 0}, 100.0),
+    ("the worst possible team", {"serves_category": False, "open_orders": 10, "average_rating": 1,
+                                     "on_time_rate": 0, "median_accept_hours": 48}, 0.0),
     ("a new team of the same 所: unknowns count half",
-     dict(nearby="station"), 40 + 20 + 7.5 + 5 + 5 + 2.5),
+     {"nearby": "station"}, 40 + 20 + 7.5 + 5 + 5 + 2.5),
     ("a busy, good team elsewhere",
-     dict(open_orders=5, average_rating=4, on_time_rate=0.8, median_accept_hours=12),
+     {"open_orders": 5, "average_rating": 4, "on_time_rate": 0.8, "median_accept_hours": 12},
      40 + 10 + 11.25 + 8 + 0 + 3.75),
     ("more open orders than a full load is no worse than full",
-     dict(open_orders=25, average_rating=5, on_time_rate=1, median_accept_hours=0),
+     {"open_orders": 25, "average_rating": 5, "on_time_rate": 1, "median_accept_hours": 0},
      40 + 0 + 15 + 10 + 0 + 5),
     ("slower than the accept limit is no worse than the limit",
-     dict(serves_category=False, median_accept_hours=200, average_rating=3, on_time_rate=0.5),
+     {"serves_category": False, "median_accept_hours": 200, "average_rating": 3,
+      "on_time_rate": 0.5},
      0 + 20 + 7.5 + 5 + 0 + 0),
 ]
 
@@ -51,7 +53,7 @@ def test_score_table(why, features, expected):
 
 
 def test_weights_come_from_the_settings():
-    values = {**BUSINESS_DEFAULTS, **{k: 0 for k in dispatch.WEIGHT_KEYS.values()},
+    values = {**BUSINESS_DEFAULTS, **dict.fromkeys(dispatch.WEIGHT_KEYS.values(), 0),
               "weight_nearby": 3, "weight_workload": 1}
     near_busy = record(nearby="point", open_orders=10)
     far_idle = record(nearby="", open_orders=0)
@@ -63,7 +65,7 @@ def test_weights_come_from_the_settings():
 
 
 def test_all_weights_zero_is_refused(session, town):
-    zero = {k: 0 for k in dispatch.WEIGHT_KEYS.values()}
+    zero = dict.fromkeys(dispatch.WEIGHT_KEYS.values(), 0)
     with pytest.raises(Invalid) as err:
         settings.update(session, actor=town.manager, values=zero)
     assert err.value.key == "error.weights_all_zero"
@@ -93,10 +95,10 @@ def test_team_numbers_are_measured_over_the_last_twelve_months(session, town):
                       now=at + timedelta(hours=wait))
         done_at = at + timedelta(days=5 if i == 2 else 0, hours=wait + 1)
         completions.complete(session, actor=town.lead_a, order_id=o.id, done=good_completion(town),
-                        now=done_at)
+                             now=done_at)
         if i < 2:
             ratings.rate(session, actor=town.officer, order_id=o.id, level=(4, 2)[i],
-                        now=done_at + timedelta(hours=1))
+                         now=done_at + timedelta(hours=1))
     # One open order of team A now; team B has never worked.
     order_in(session, town, S.dispatched, at=now - timedelta(days=1))
     stats = _stats(session, town, now)
@@ -118,7 +120,7 @@ def test_median_of_an_even_number_of_waits_is_the_mean_of_the_middle_two(session
         orders.accept(session, actor=town.lead_a, order_id=o.id,
                       now=at + timedelta(hours=wait))
         completions.complete(session, actor=town.lead_a, order_id=o.id, done=good_completion(town),
-                        now=at + timedelta(hours=wait + 1))
+                             now=at + timedelta(hours=wait + 1))
     # Accepted but not finished: not part of the record yet.
     order_in(session, town, S.accepted, at=T0 + timedelta(days=5))
     stats = _stats(session, town, T0 + timedelta(days=10))
@@ -137,7 +139,7 @@ def test_on_time_is_judged_by_the_local_calendar_day(session, town):
         orders.accept(session, actor=town.lead_a, order_id=o.id, now=T0)
         done_at = T0.replace(hour=0, minute=0) + timedelta(days=1, minutes=minutes)
         completions.complete(session, actor=town.lead_a, order_id=o.id, done=good_completion(town),
-                        now=done_at)
+                             now=done_at)
     assert _stats(session, town, T0 + timedelta(days=5))["宣讲支队"]["on_time_rate"] == 0.5
 
 

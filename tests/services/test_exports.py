@@ -54,3 +54,33 @@ def test_the_menu_export_has_the_figures_and_flags(session, town):
     assert [c.value for c in sheet[1]][:3] == ["服务类别", "服务项目", "状态"]
     assert [c.value for c in sheet[2]][:3] == ["理论宣讲", "=1+1", "在用"]
     assert needs.heat(session, actor=town.leader).empty
+
+
+def test_an_english_reader_gets_english_words_and_the_import_format_stays(session, town):
+    surveys.record(session, actor=town.officer, site_id=town.village_a,
+                   surveyed_on=date(2026, 3, 1), respondent="王家", people_covered=2,
+                   needs=[NeedInput(category_id=town.category, priority="see", text="看电影")],
+                   now=T0)
+    sheet = load_workbook(io.BytesIO(
+        exports.export_surveys(session, actor=town.manager, words=EN))).worksheets[0]
+    head = [c.value for c in sheet[1]]
+    assert head[:8] == list(survey_import.HEADERS)      # the file format
+    assert head[8:] == [EN("export.officer"), EN("export.state"), EN("export.order_code")]
+    assert [c.value for c in sheet[2]][7:10] == ["最想看", "OFF", EN("need_state.open")]
+    catalog.create_item(session, actor=town.manager, title="电影下乡", category_id=town.category)
+    menu_sheet = load_workbook(io.BytesIO(
+        exports.export_menu(session, actor=town.leader, words=EN))).worksheets[0]
+    assert menu_sheet.title == EN("menu.title")
+    assert [c.value for c in menu_sheet[1]][:3] == ["Service category", "Service item", "Status"]
+    assert [c.value for c in menu_sheet[2]][2] == EN("menu.active")
+
+
+def test_the_template_speaks_the_readers_language_around_the_chinese_format(session, town):
+    book = load_workbook(io.BytesIO(survey_import.template(session, actor=town.manager,
+                                                           words=EN)))
+    assert [c.value for c in book.worksheets[0][1]] == list(survey_import.HEADERS)
+    assert book.sheetnames == [survey_import.SHEET, EN("survey_template.lists_sheet"),
+                               EN("survey_template.notes_sheet")]
+    notes = [row[0].value for row in book[EN("survey_template.notes_sheet")].iter_rows()]
+    assert notes[3] == EN("survey_template.note_4", priorities="最想听、最想看、最想要")
+    assert "5 MB" in notes[4] and "2000" in notes[4]

@@ -11,7 +11,7 @@ from models import FollowUp, OrderEvent, Rating, RatingChannel, WorkOrder
 from services import follow_ups, rating_links, ratings, settings
 from services.errors import Forbidden, Invalid
 from services.follow_ups import NothingToFollowUp
-from tests.services.steps import S, T0, count, order_in
+from tests.services.steps import T0, S, count, order_in
 
 DONE = T0 + timedelta(hours=3)   # when order_in completes an order
 DAY = timedelta(days=1)
@@ -25,7 +25,7 @@ def _completed(session, town, **kw):
 def _poorly_rated(session, town, level=2, at=DONE + DAY, placed=T0):
     order = _completed(session, town, at=placed)
     ratings.rate(session, actor=town.officer, order_id=order.id, level=level, comment="没解决问题",
-                now=at)
+                 now=at)
     return order
 
 
@@ -97,7 +97,7 @@ def test_follow_ups_stay_within_the_actors_sites(session, town):
     assert len(_page(session, town.manager, "due", now)[0]) == 1
 
 
-# --- closing one -----------------------------------------------------------------------------------
+# --- closing one ----------------------------------------------------------------------------
 
 
 def test_recording_the_outcome_closes_a_bad_rating_follow_up(session, town):
@@ -212,7 +212,7 @@ def test_team_leads_and_leaders_do_not_list_follow_ups(session, town, who):
         follow_ups.page(session, actor=getattr(town, who), state="due")
 
 
-# --- 回访率 and 按时回访率 ---------------------------------------------------------------------------
+# --- 回访率 and 按时回访率 ------------------------------------------------------------
 
 
 def test_follow_up_rate_and_on_time_rate(session, town):

@@ -27,7 +27,8 @@ def test_the_right_password_logs_in_and_is_audited(session, town):
     user = users.verify_login(session, username="off", password=PASSWORD, now=T)
     assert (user.id, user.role) == (town.officer.id, Role.officer)
     audit = session.exec(select(AuditLog).order_by(AuditLog.id.desc())).first()
-    assert (audit.action, audit.actor_id, audit.target) == (AuditAction.login, town.officer.id, "off")
+    assert (audit.action, audit.actor_id, audit.target) == (
+        AuditAction.login, town.officer.id, "off")
 
 
 def test_the_username_is_matched_whatever_its_case_and_spaces(session, town):
@@ -40,7 +41,8 @@ def test_a_wrong_password_is_refused_and_counted(session, town):
     lock = session.get(LoginLockout, "off")
     assert (lock.failures, lock.last_failure_at, lock.locked_until) == (1, T, None)
     audit = session.exec(select(AuditLog).order_by(AuditLog.id.desc())).first()
-    assert (audit.action, audit.actor_id, audit.target) == (AuditAction.login_failed, town.officer.id, "off")
+    assert (audit.action, audit.actor_id, audit.target) == (
+        AuditAction.login_failed, town.officer.id, "off")
 
 
 @pytest.mark.parametrize("password", ["", "correct horse ", "CORRECT HORSE", "密" * 40])

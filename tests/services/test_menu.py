@@ -9,7 +9,7 @@ import pytest
 from services import catalog, menu, needs, ratings, settings, surveys
 from services.errors import Forbidden, Invalid
 from services.surveys import NeedInput
-from tests.services.steps import S, T0, order_in
+from tests.services.steps import T0, S, order_in
 
 NOW = T0 + timedelta(days=1)
 
@@ -27,7 +27,7 @@ def rated(session, town, item_id, levels, at=T0 - timedelta(days=30)):
     for level in levels:
         order = order_in(session, town, S.completed, at=at, item_id=item_id)
         ratings.rate(session, actor=town.officer, order_id=order.id, level=level,
-                    now=at + timedelta(hours=5))
+                     now=at + timedelta(hours=5))
 
 
 def row(session, town, item_id, actor=None):
@@ -101,8 +101,8 @@ def test_the_figures_count_needs_orders_beneficiaries_and_the_good_rate(session,
     it = item(session, town)
     rated(session, town, it.id, (5, 4, 2))
     order_in(session, town, S.submitted, item_id=it.id)
-    surveys.record(session, actor=town.officer, site_id=town.village_a, surveyed_on=date(2026, 3, 1),
-                   respondent="张家", people_covered=2,
+    surveys.record(session, actor=town.officer, site_id=town.village_a,
+                   surveyed_on=date(2026, 3, 1), respondent="张家", people_covered=2,
                    needs=[NeedInput(category_id=town.category, priority="hear", item_id=it.id),
                           NeedInput(category_id=town.category, priority="see", item_id=it.id)],
                    now=T0)
@@ -115,8 +115,8 @@ def test_the_figures_count_needs_orders_beneficiaries_and_the_good_rate(session,
 
 def test_categories_with_open_needs_and_no_item_are_shown_with_the_count(session, town):
     item(session, town)  # serves town.category only
-    surveys.record(session, actor=town.officer, site_id=town.village_a, surveyed_on=date(2026, 3, 1),
-                   respondent="张家", people_covered=2,
+    surveys.record(session, actor=town.officer, site_id=town.village_a,
+                   surveyed_on=date(2026, 3, 1), respondent="张家", people_covered=2,
                    needs=[NeedInput(category_id=town.other_category, priority="get", text="量血压"),
                           NeedInput(category_id=town.other_category, priority="get", text="义诊"),
                           NeedInput(category_id=town.category, priority="hear", text="讲座")],

@@ -12,7 +12,7 @@ from models import Need, NeedStatus, OrderSource, Survey, WorkOrder
 from services import catalog, completions, needs, orders, ratings, surveys
 from services.errors import Forbidden, Invalid, NotFound
 from services.surveys import NeedInput
-from tests.services.steps import S, T0, count, good_completion
+from tests.services.steps import T0, S, count, good_completion
 
 DAY = date(2026, 3, 1)  # the day before T0, local
 
@@ -53,24 +53,25 @@ def test_an_officer_records_a_visit_with_two_needs_in_one_go(session, town):
 
 
 @pytest.mark.parametrize("change,key", [
-    (dict(needs=[]), "error.needs_required"),
-    (dict(respondent="  "), "error.required"),
-    (dict(respondent="户" * 61), "error.too_long"),
-    (dict(people_covered=0), "error.number_range"),
-    (dict(people_covered="2.5"), "error.number"),
-    (dict(surveyed_on=None), "error.survey_date"),
-    (dict(surveyed_on=DAY + timedelta(days=2)), "error.survey_date_future"),
-    (dict(site_id=None), "error.site_required"),
-    (dict(needs=[NeedInput(category_id=None, priority="hear", text="x")]),
+    ({"needs": []}, "error.needs_required"),
+    ({"respondent": "  "}, "error.required"),
+    ({"respondent": "户" * 61}, "error.too_long"),
+    ({"people_covered": 0}, "error.number_range"),
+    ({"people_covered": "2.5"}, "error.number"),
+    ({"surveyed_on": None}, "error.survey_date"),
+    ({"surveyed_on": DAY + timedelta(days=2)}, "error.survey_date_future"),
+    ({"site_id": None}, "error.site_required"),
+    ({"needs": [NeedInput(category_id=None, priority="hear", text="x")]},
      "error.category_required"),
-    (dict(needs=[NeedInput(category_id=1, priority="loud", text="x")]), "error.priority"),
-    (dict(needs=[NeedInput(category_id=1, priority="hear", text="")]), "error.required"),
-    (dict(needs=[NeedInput(category_id=1, priority="hear", text="x" * 501)]), "error.too_long"),
+    ({"needs": [NeedInput(category_id=1, priority="loud", text="x")]}, "error.priority"),
+    ({"needs": [NeedInput(category_id=1, priority="hear", text="")]}, "error.required"),
+    ({"needs": [NeedInput(category_id=1, priority="hear", text="x" * 501)]}, "error.too_long"),
 ])
 def test_a_bad_visit_is_refused_and_writes_nothing(session, town, change, key):
-    args = dict(actor=town.officer, site_id=town.village_a, surveyed_on=DAY, respondent="李家",
-                people_covered=2, needs=[NeedInput(category_id=town.category, priority="hear",
-                                                   text="想听讲座")], now=T0)
+    args = {"actor": town.officer, "site_id": town.village_a, "surveyed_on": DAY,
+            "respondent": "李家", "people_covered": 2,
+            "needs": [NeedInput(category_id=town.category, priority="hear", text="想听讲座")],
+            "now": T0}
     args.update(change)
     with pytest.raises(Invalid) as err:
         surveys.record(session, **args)
@@ -179,7 +180,7 @@ def test_the_needs_state_follows_its_order_to_done_and_rated(session, town):
     orders.accept(session, actor=town.lead_a, order_id=order.id, now=T0)
     assert shown_state(session, town, need_id) == "ordered"
     completions.complete(session, actor=town.lead_a, order_id=order.id, done=good_completion(town),
-                    now=T0)
+                         now=T0)
     assert shown_state(session, town, need_id) == "done"
     ratings.rate(session, actor=town.officer, order_id=order.id, level=5, now=T0)
     assert shown_state(session, town, need_id) == "rated"
@@ -255,6 +256,7 @@ def test_the_heat_map_counts_open_needs_per_village_and_category(session, town):
     needs.close(session, actor=town.officer, need_id=done[0], reason="已解决")
     heat = needs.heat(session, actor=town.leader)
     got = {(r.village, r.category, r.needs) for r in heat.itertuples()}
-    assert got == {("东村", "理论宣讲", 2), ("东村", "健康促进与体育服务", 1), ("西村", "理论宣讲", 1)}
+    assert got == {("东村", "理论宣讲", 2), ("东村", "健康促进与体育服务", 1),
+                   ("西村", "理论宣讲", 1)}
     heat = needs.heat(session, actor=town.leader, flt=needs.NeedFilter(states=("closed",)))
     assert list(heat["needs"]) == [1]

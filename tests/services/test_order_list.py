@@ -13,7 +13,7 @@ from sqlmodel import select
 from models import WorkOrder
 from services import order_queries, sla
 from services import settings as settings_service
-from tests.services.steps import S, T0, order_in
+from tests.services.steps import T0, S, order_in
 
 NOW = T0 + timedelta(days=20)
 
@@ -46,7 +46,7 @@ def test_the_urgent_sort_pages_through_overdue_orders_first_then_by_due_date(ses
     got = []
     for offset in range(0, len(want) + limit, limit):
         rows, total = order_queries.page(session, actor=mixed.manager, offset=offset, limit=limit,
-                                  sort="urgent", now=NOW)
+                                         sort="urgent", now=NOW)
         assert total == len(want)
         got += [r["id"] for r in rows]
     assert got == want

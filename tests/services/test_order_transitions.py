@@ -70,7 +70,7 @@ def _act(session, town, order_id, action):
         return town.lead_a, "人手不足"
     if action == "complete":
         completions.complete(session, actor=town.lead_a, order_id=order_id,
-                        done=good_completion(town), now=NOW)
+                             done=good_completion(town), now=NOW)
         return town.lead_a, "顺利完成"
     if action == "rate":
         ratings.rate(session, actor=town.officer, order_id=order_id, level=4, now=NOW)
@@ -150,9 +150,9 @@ def test_the_history_keeps_every_step_of_a_declined_then_finished_order(session,
                     now=NOW + timedelta(hours=1))
     orders.accept(session, actor=town.lead_b, order_id=order.id, now=NOW + timedelta(hours=2))
     completions.complete(session, actor=town.lead_b, order_id=order.id,
-                    done=good_completion(town), now=NOW + timedelta(hours=3))
+                         done=good_completion(town), now=NOW + timedelta(hours=3))
     ratings.rate(session, actor=town.manager, order_id=order.id, level=5,
-                now=NOW + timedelta(hours=4))
+                 now=NOW + timedelta(hours=4))
 
     steps = [(h["action"], h["from_status"], h["to_status"], h["actor"], h["team"])
              for h in order_queries.history(session, order_id=order.id)]

@@ -9,14 +9,43 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from core import db
-from models import (AuditLog, Gender, Need, OrderEvent, Role, ServiceItem, Setting, Survey, Team,
-                    TeamTier, User, Volunteer, WorkOrder)
-from services import (completions, order_queries, orders, ratings, reports, settings, teams, users,
-                     volunteers)
+from models import (
+    AuditLog,
+    Gender,
+    Need,
+    OrderEvent,
+    Role,
+    ServiceItem,
+    Setting,
+    Survey,
+    Team,
+    TeamTier,
+    User,
+    Volunteer,
+    WorkOrder,
+)
+from services import (
+    completions,
+    order_queries,
+    orders,
+    ratings,
+    reports,
+    settings,
+    teams,
+    users,
+    volunteers,
+)
 from services.errors import Forbidden, NotFound
-from services.permissions import PERMISSIONS, Action, ensure_allowed
+from services.permissions import (
+    ORDER_REACH,
+    PERMISSIONS,
+    Action,
+    Reach,
+    ensure_allowed,
+    sees_order,
+)
 from tests.factories import place
-from tests.services.steps import S, T0, count, good_completion, order_in
+from tests.services.steps import T0, S, count, good_completion, order_in
 
 ROLES = (Role.manager, Role.officer, Role.team_lead, Role.leader)
 
@@ -119,8 +148,8 @@ def call_orders_page(session, town, actor, ready=lambda: None):
 def _survey(session, town, actor):
     from services import surveys
 
-    return surveys.record(session, actor=actor, site_id=town.village_a, surveyed_on=date(2026, 3, 1),
-                          respondent="李家", people_covered=2, now=T0,
+    return surveys.record(session, actor=actor, site_id=town.village_a,
+                          surveyed_on=date(2026, 3, 1), respondent="李家", people_covered=2, now=T0,
                           needs=[surveys.NeedInput(category_id=town.category, priority="hear",
                                                    text="想听讲座")])
 
@@ -166,37 +195,37 @@ def call_menu_review(session, town, actor, ready=lambda: None):
 
 
 def call_surveys_import(session, town, actor, ready=lambda: None):
-    from tests.services.test_survey_import import GOOD, xlsx
     from services import survey_import
+    from tests.services.test_survey_import import GOOD, xlsx
 
     ready()
     survey_import.import_file(session, actor=actor, content=xlsx(GOOD[:1]), now=T0)
     return Survey
 
 
-M, O, L, R = Role.manager, Role.officer, Role.team_lead, Role.leader
+MANAGER, OFFICER, LEAD, LEADER = Role.manager, Role.officer, Role.team_lead, Role.leader
 
 # Written out by hand from the roles table of PRODUCT.md.
 MATRIX = [
-    (call_place, {M, O}),
-    (call_dispatch, {M}),
-    (call_accept, {L}),
-    (call_decline, {L}),
-    (call_complete, {L}),
-    (call_rate, {M, O}),
-    (call_cancel, {M}),
-    (call_users_create, {M}),
-    (call_teams_create, {M}),
-    (call_volunteers_create, {M}),
-    (call_settings_update, {M}),
-    (call_reports_overview, {M, R}),
-    (call_orders_page, {M, O, L}),  # a team lead's page is their team's orders only
-    (call_surveys_record, {M, O}),
-    (call_surveys_import, {M}),
-    (call_needs_to_order, {M, O}),
-    (call_needs_board, {M, O, R}),
-    (call_menu_create, {M}),
-    (call_menu_review, {M, O, R}),
+    (call_place, {MANAGER, OFFICER}),
+    (call_dispatch, {MANAGER}),
+    (call_accept, {LEAD}),
+    (call_decline, {LEAD}),
+    (call_complete, {LEAD}),
+    (call_rate, {MANAGER, OFFICER}),
+    (call_cancel, {MANAGER}),
+    (call_users_create, {MANAGER}),
+    (call_teams_create, {MANAGER}),
+    (call_volunteers_create, {MANAGER}),
+    (call_settings_update, {MANAGER}),
+    (call_reports_overview, {MANAGER, LEADER}),
+    (call_orders_page, {MANAGER, OFFICER, LEAD}),  # a team lead's page is their team's orders only
+    (call_surveys_record, {MANAGER, OFFICER}),
+    (call_surveys_import, {MANAGER}),
+    (call_needs_to_order, {MANAGER, OFFICER}),
+    (call_needs_board, {MANAGER, OFFICER, LEADER}),
+    (call_menu_create, {MANAGER}),
+    (call_menu_review, {MANAGER, OFFICER, LEADER}),
 ]
 CASES = [(call, role, role in roles) for call, roles in MATRIX for role in ROLES]
 
@@ -343,7 +372,8 @@ def test_team_lead_cannot_decline_another_teams_order(session, town):
 def test_team_lead_cannot_complete_another_teams_order(session, town):
     order = order_in(session, town, S.accepted)
     with pytest.raises(Forbidden):
-        completions.complete(session, actor=town.lead_b, order_id=order.id, done=good_completion(town))
+        completions.complete(session, actor=town.lead_b, order_id=order.id,
+                             done=good_completion(town))
     assert session.get(WorkOrder, order.id).status == S.accepted
 
 
@@ -351,7 +381,8 @@ def test_team_lead_cannot_open_another_teams_order(session, town):
     order = order_in(session, town, S.accepted)
     with pytest.raises(NotFound):
         order_queries.detail(session, actor=town.lead_b, order_id=order.id)
-    assert order_queries.detail(session, actor=town.lead_a, order_id=order.id)["order"]["id"] == order.id
+    shown = order_queries.detail(session, actor=town.lead_a, order_id=order.id)
+    assert shown["order"]["id"] == order.id
 
 
 def test_team_lead_lists_only_their_own_teams_orders(session, town):
@@ -380,3 +411,23 @@ def test_team_lead_cannot_touch_an_order_that_was_declined_by_their_team(session
     with pytest.raises(Forbidden):
         orders.accept(session, actor=town.lead_a, order_id=order.id)
     assert order_queries.page(session, actor=town.lead_a) == ([], 0)
+
+
+def test_every_role_has_a_reach_and_only_team_leads_are_held_to_their_team():
+    assert set(ORDER_REACH) == set(Role)
+    assert [r for r in Role if ORDER_REACH[r] is Reach.OWN_TEAM] == [Role.team_lead]
+
+
+def test_a_team_lead_reaches_their_teams_orders_wherever_they_are_and_no_others(town):
+    lead = town.lead_a
+    elsewhere = "/1/999/"  # an order of another 所, dispatched to team A
+    assert sees_order(lead, site_path=elsewhere, team_id=town.team_a)
+    assert not sees_order(lead, site_path=lead.site_path, team_id=town.team_b)
+    assert not sees_order(lead, site_path=lead.site_path, team_id=None)
+
+
+def test_everyone_else_reaches_their_subtree_whatever_the_team(town):
+    inside = f"{town.manager.site_path}{town.village_a}/"
+    assert sees_order(town.manager, site_path=inside, team_id=None)
+    assert sees_order(town.leader, site_path=inside, team_id=town.team_b)
+    assert not sees_order(town.outsider, site_path=inside, team_id=town.team_a)

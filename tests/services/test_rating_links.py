@@ -12,12 +12,12 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from core import db
-from models import (FollowUp, OrderEvent, Rating, RatingChannel, RatingToken, WorkOrder)
+from models import FollowUp, OrderEvent, Rating, RatingChannel, RatingToken, WorkOrder
 from services import rating_links, ratings, settings
 from services.errors import Forbidden, Invalid, OrderNotInState
 from services.rating_links import LinkNotValid
 from tests.factories import build_town
-from tests.services.steps import S, T0, count, order_in, run_together
+from tests.services.steps import T0, S, count, order_in, run_together
 
 LATER = T0 + timedelta(days=1)  # the order of `order_in` is completed at T0 + 3 h
 

@@ -14,7 +14,7 @@ from tests.services.steps import S, order_in
 
 H = timedelta(hours=1)
 NOW = datetime(2026, 4, 1, 2, 0, tzinfo=UTC)  # 1 April, 10:00 in Shanghai
-MARCH = dict(start=date(2026, 3, 1), end=date(2026, 3, 31))
+MARCH = {"start": date(2026, 3, 1), "end": date(2026, 3, 31)}
 
 
 def utc(*args):
@@ -43,7 +43,7 @@ def history(session, town):
                         done=completions.Completion(beneficiaries=beneficiaries, hours=hours))
         if rating:
             ratings.rate(session, actor=town.officer, order_id=order.id, level=rating,
-                        now=rated_at)
+                         now=rated_at)
         return order
 
     ids = {

@@ -1,4 +1,5 @@
-"""满意度: 好评率 = share of ratings ≥ 4, 满意率 = share ≥ 3, by team, category, village and month."""
+"""满意度: 好评率 = share of ratings ≥ 4, 满意率 = share ≥ 3, by team, category, village and
+month."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 
 from services import catalog, ratings, satisfaction
 from services.errors import Forbidden
-from tests.services.steps import S, T0, order_in
+from tests.services.steps import T0, S, order_in
 
 MARCH = (date(2026, 3, 1), date(2026, 3, 31))
 
@@ -16,7 +17,7 @@ MARCH = (date(2026, 3, 1), date(2026, 3, 31))
 def _rated(session, town, level, *, comment="", at=T0 + timedelta(hours=4), **kw):
     order = order_in(session, town, S.completed, at=at - timedelta(hours=4), **kw)
     ratings.rate(session, actor=town.officer, order_id=order.id, level=level, comment=comment,
-                now=at)
+                 now=at)
     return order
 
 
@@ -69,7 +70,8 @@ def test_the_lowest_teams_need_enough_ratings_to_be_judged(session, rated):
 
 def test_the_lowest_items_are_listed_worst_first(session, town):
     good, bad = (catalog.create_item(session, actor=town.manager, title=title,
-                                     category_id=town.category) for title in ("党史宣讲", "政策解读"))
+                                     category_id=town.category)
+                 for title in ("党史宣讲", "政策解读"))
     for level in (5, 4, 5):
         _rated(session, town, level, item_id=good.id)
     for level in (2, 1, 3):

@@ -43,7 +43,8 @@ def test_an_update_is_stored_returned_and_audited(session, town):
     assert settings.current(session) == values
     row = session.get(Setting, "points_per_hour")
     assert (row.value, row.updated_by_id) == ("12", town.manager.id)
-    audit = session.exec(select(AuditLog).where(AuditLog.action == AuditAction.settings_update)).one()
+    audit = session.exec(select(AuditLog)
+                         .where(AuditLog.action == AuditAction.settings_update)).one()
     assert audit.actor_id == town.manager.id
     assert set(audit.detail.split("; ")) == {"points_per_hour=12", "timezone=Asia/Urumqi",
                                              "satisfaction_threshold=4.0"}
@@ -52,7 +53,8 @@ def test_an_update_is_stored_returned_and_audited(session, town):
 def test_saving_an_unchanged_value_writes_no_audit_row(session, town):
     settings.update(session, actor=town.manager, values={"rate_days": 5})
     settings.update(session, actor=town.manager, values={"rate_days": 5})
-    audits = session.exec(select(AuditLog).where(AuditLog.action == AuditAction.settings_update)).all()
+    audits = session.exec(select(AuditLog)
+                          .where(AuditLog.action == AuditAction.settings_update)).all()
     assert [a.detail for a in audits] == ["rate_days=5"]
 
 

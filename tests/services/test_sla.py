@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from models import WorkOrder
 from services import order_queries, settings, sla
-from tests.services.steps import S, T0, order_in
+from tests.services.steps import T0, S, order_in
 
 SECOND = timedelta(seconds=1)
 DAY = timedelta(days=1)
@@ -89,8 +89,8 @@ def test_the_order_list_marks_and_filters_overdue_orders(session, town):
     rows, total = order_queries.page(session, actor=town.manager, now=now,
                               flt=order_queries.OrderFilter(overdue_only=True))
     assert (total, [r["id"] for r in rows]) == (1, [late.id])
-    assert order_queries.detail(session, actor=town.manager, order_id=late.id, now=now)["overdue"] == \
-        "dispatch"
+    shown = order_queries.detail(session, actor=town.manager, order_id=late.id, now=now)
+    assert shown["overdue"] == "dispatch"
 
 
 def test_each_overdue_row_says_by_how_much_it_is_late(session, town):

@@ -66,7 +66,8 @@ def test_a_valid_file_is_previewed_then_imported_as_two_surveys_with_three_needs
     assert [(n.survey_id, n.text, n.priority.value, n.item_id) for n in lines] == [
         (saved[0].id, "想听防诈骗讲座", "hear", None), (saved[0].id, "量血压", "get", None),
         (saved[1].id, "", "see", menu_item.id)]
-    audit = session.exec(select(AuditLog).where(AuditLog.action == AuditAction.surveys_import)).one()
+    audit = session.exec(select(AuditLog)
+                         .where(AuditLog.action == AuditAction.surveys_import)).one()
     assert (audit.actor_id, audit.target, audit.detail) == (town.manager.id, "三月.xlsx",
                                                             "surveys=2 needs=3")
 
@@ -104,7 +105,8 @@ def test_each_kind_of_bad_row_is_named_by_row_and_column_and_nothing_is_written(
 def test_a_village_outside_the_managers_sites_is_unknown(session, town):
     rows = [["东村", "2026-03-01", "李家", 3, "理论宣讲", "", "讲座", "最想听"]]
     shown = survey_import.preview(session, actor=town.outsider, content=xlsx(rows), now=T0)
-    assert [(e.row, e.column, e.key) for e in shown.errors] == [(2, "村（站）", "error.import_site")]
+    assert [(e.row, e.column, e.key) for e in shown.errors] == [
+        (2, "村（站）", "error.import_site")]
 
 
 @pytest.mark.parametrize("head,column,found", [
@@ -115,7 +117,8 @@ def test_a_village_outside_the_managers_sites_is_unknown(session, town):
 def test_a_wrong_column_refuses_the_whole_file_naming_the_column(session, town, head, column,
                                                                  found):
     with pytest.raises(Invalid) as err:
-        survey_import.preview(session, actor=town.manager, content=xlsx(GOOD[:1], head=head), now=T0)
+        survey_import.preview(session, actor=town.manager, content=xlsx(GOOD[:1], head=head),
+                              now=T0)
     assert err.value.key == "error.import_column"
     assert (err.value.params["column"], err.value.params["found"]) == (column, found)
 

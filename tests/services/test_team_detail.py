@@ -8,7 +8,7 @@ import pytest
 
 from services import completions, teams
 from services.errors import Forbidden
-from tests.services.steps import S, T0, good_completion, order_in
+from tests.services.steps import T0, S, good_completion, order_in
 
 NOW = T0 + timedelta(days=30)
 
@@ -18,8 +18,9 @@ def test_a_teams_record_counts_its_own_orders_only(session, town):
     order_in(session, town, S.accepted, at=T0)
     order_in(session, town, S.rated, at=T0)                      # due in 7 days: on time
     late = order_in(session, town, S.accepted, at=T0, due_on=T0.date())
+    # done 3 days after its due day
     completions.complete(session, actor=town.lead_a, order_id=late.id, done=good_completion(town),
-                    now=T0 + timedelta(days=3))                  # done 3 days after its due day
+                         now=T0 + timedelta(days=3))
     order_in(session, town, S.cancelled, at=T0)
     info = teams.detail(session, actor=town.manager, team_id=town.team_a, now=NOW)
     assert info["open_orders"] == 2          # the dispatched and the accepted one

@@ -5,17 +5,18 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from hypothesis import given, settings as hyp_settings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 from sqlalchemy import func
 from sqlmodel import select
 
 from core import db
-from models import (AuditLog, OrderEvent, Rating, Role, Setting, Team, TeamTier, User,
-                    WorkOrder)
+from models import AuditLog, OrderEvent, Rating, Role, Setting, Team, TeamTier, User, WorkOrder
 from services import orders, ratings, settings, teams, users, validate
 from services.errors import Duplicate, Invalid
 from tests.factories import place
-from tests.services.steps import S, T0, order_in
+from tests.services.steps import T0, S, order_in
 
 # Deterministic (same examples every run) and free of timing limits on a busy machine.
 fuzz = hyp_settings(deadline=None, derandomize=True, max_examples=40, database=None)
@@ -45,26 +46,26 @@ def nothing_written(db_url, session):
 # --- placing an order ----------------------------------------------------------------------
 
 PLACE_CASES = {
-    "empty title": (dict(title=""), "error.required", {"field": "title"}),
-    "blank title": (dict(title="   "), "error.required", {"field": "title"}),
-    "title too long": (dict(title="讲" * 81), "error.too_long", {"field": "title", "maximum": 80}),
-    "description too long": (dict(description="x" * 2001), "error.too_long",
+    "empty title": ({"title": ""}, "error.required", {"field": "title"}),
+    "blank title": ({"title": "   "}, "error.required", {"field": "title"}),
+    "title too long": ({"title": "讲" * 81}, "error.too_long", {"field": "title", "maximum": 80}),
+    "description too long": ({"description": "x" * 2001}, "error.too_long",
                              {"field": "description", "maximum": 2000}),
-    "requester name too long": (dict(requester_name="名" * 41), "error.too_long",
+    "requester name too long": ({"requester_name": "名" * 41}, "error.too_long",
                                 {"field": "requester_name", "maximum": 40}),
-    "bad phone": (dict(requester_phone="12345"), "error.phone_format", {}),
-    "phone with letters": (dict(requester_phone="1380000abcd"), "error.phone_format", {}),
-    "due date in the past": (dict(due_on=date(2026, 3, 1)), "error.due_in_past", {}),
-    "negative expected": (dict(expected_beneficiaries=-1), "error.number_range",
+    "bad phone": ({"requester_phone": "12345"}, "error.phone_format", {}),
+    "phone with letters": ({"requester_phone": "1380000abcd"}, "error.phone_format", {}),
+    "due date in the past": ({"due_on": date(2026, 3, 1)}, "error.due_in_past", {}),
+    "negative expected": ({"expected_beneficiaries": -1}, "error.number_range",
                           {"field": "expected_beneficiaries", "minimum": 0, "maximum": 100_000}),
-    "fractional expected": (dict(expected_beneficiaries=2.5), "error.number",
+    "fractional expected": ({"expected_beneficiaries": 2.5}, "error.number",
                             {"field": "expected_beneficiaries"}),
-    "expected not a number": (dict(expected_beneficiaries="很多"), "error.number",
+    "expected not a number": ({"expected_beneficiaries": "很多"}, "error.number",
                               {"field": "expected_beneficiaries"}),
-    "unknown source": (dict(source="pigeon"), "error.source", {}),
-    "unknown category": (dict(category_id=999), "error.category_required", {}),
-    "no site": (dict(site_id=None), "error.site_required", {}),
-    "need that does not exist": (dict(need_ids=(999,)), "error.need_not_open", {}),
+    "unknown source": ({"source": "pigeon"}, "error.source", {}),
+    "unknown category": ({"category_id": 999}, "error.category_required", {}),
+    "no site": ({"site_id": None}, "error.site_required", {}),
+    "need that does not exist": ({"need_ids": (999,)}, "error.need_not_open", {}),
 }
 
 
@@ -187,8 +188,8 @@ def test_accepting_with_a_planned_day_in_the_past_is_refused(session, town):
 
 
 def _create(session, town, **overrides):
-    args = dict(actor=town.manager, username="newbie", display_name="新人", role=Role.officer,
-                site_id=town.village_a)
+    args = {"actor": town.manager, "username": "newbie", "display_name": "新人",
+            "role": Role.officer, "site_id": town.village_a}
     args.update(overrides)
     return users.create(session, **args)
 
@@ -291,14 +292,15 @@ def test_a_team_lead_account_needs_a_team(session, town):
 
 
 @pytest.mark.parametrize("overrides,key", [
-    (dict(name=""), "error.required"),
-    (dict(name="队" * 61), "error.too_long"),
-    (dict(phone="110"), "error.phone_format"),
-    (dict(tier=TeamTier.squad), "error.team_parent_tier"),  # a 小队 needs a 支队 above it
-    (dict(category_ids=(999,)), "error.category_required"),
+    ({"name": ""}, "error.required"),
+    ({"name": "队" * 61}, "error.too_long"),
+    ({"phone": "110"}, "error.phone_format"),
+    ({"tier": TeamTier.squad}, "error.team_parent_tier"),  # a 小队 needs a 支队 above it
+    ({"category_ids": (999,)}, "error.category_required"),
 ])
 def test_a_team_with_bad_input_is_refused(session, town, overrides, key):
-    args = dict(actor=town.manager, name="文艺总队", tier=TeamTier.corps, site_id=town.station)
+    args = {"actor": town.manager, "name": "文艺总队", "tier": TeamTier.corps,
+            "site_id": town.station}
     args.update(overrides)
     with pytest.raises(Invalid) as err:
         teams.create(session, **args)
