@@ -1,13 +1,15 @@
-"""Dependencies point one way: models ← services (+ core) ← ui ← pages, app.py.
+"""Dependencies point one way: models ← services (+ core) ← ui ← pages, app.py, and no two
+project modules import each other, however indirectly.
 
-Walks the source with `ast`, so a forbidden import is caught wherever it hides: inside a
-function, behind `if TYPE_CHECKING`, or as `from x import y`.
+Walks the source with `ast`, so an import is seen wherever it hides: inside a function, behind
+`if TYPE_CHECKING`, or as `from x import y`.
 """
 
 from __future__ import annotations
 
 import ast
 import sys
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 import pytest
@@ -16,9 +18,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # package → top-level names it may never import
 FORBIDDEN = {
-    "models": {"streamlit", "services", "core", "ui", "pages", "app", "seed"},
-    "services": {"streamlit", "ui", "pages", "app"},
-    "core": {"streamlit", "ui", "pages", "app", "services"},
+    "models": {"streamlit", "services", "core", "ui", "pages", "app", "seed", "bench", "tests"},
+    "services": {"streamlit", "ui", "pages", "app", "seed", "bench", "tests"},
+    "core": {"streamlit", "ui", "pages", "app", "services", "seed", "bench", "tests"},
+    # ui may import services, models, core and Streamlit (and seed, for the demo button of the
+    # first screen), never the pages that use it
+    "ui": {"pages", "app", "bench", "tests"},
 }
 # Streamlit's companion packages count as Streamlit.
 STREAMLIT_FAMILY = {"streamlit_authenticator", "extra_streamlit_components"}
@@ -49,7 +54,7 @@ def python_files(package: str) -> list[Path]:
 
 
 def violations(package: str) -> list[str]:
-    banned = FORBIDDEN[package] | STREAMLIT_FAMILY
+    banned = FORBIDDEN[package] | (set() if package == "ui" else STREAMLIT_FAMILY)
     out = []
     for path in python_files(package):
         for line, module in imported_modules(path):
@@ -98,3 +103,63 @@ def test_the_checker_sees_every_kind_of_import(tmp_path, monkeypatch):
         "services/bad.py:7 imports streamlit_authenticator",
         "services/bad.py:10 imports extra_streamlit_components",
     ]
+
+
+# --- no import cycles between project modules ---------------------------------------------------
+
+PROJECT = ("models", "services", "core", "ui", "pages", "seed")
+
+
+def module_name(path: Path, root: Path) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph(root: Path) -> dict[str, set[str]]:
+    """Project module → the project modules it imports. `from services import orders` is an
+    import of services.orders when that is a module, else of the package services."""
+    files = {module_name(p, root): p for package in PROJECT for p in (root / package).rglob("*.py")}
+    if (root / "app.py").exists():
+        files["app"] = root / "app.py"
+    graph: dict[str, set[str]] = {name: set() for name in files}
+    for name, path in files.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                targets = [f"{node.module}.{alias.name}" for alias in node.names]
+                targets = [t if t in files else node.module for t in targets]
+            for target in targets:
+                while target and target not in files:
+                    target = target.rpartition(".")[0]
+                if target and target != name:
+                    graph[name].add(target)
+    return graph
+
+
+def cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One import cycle, as the modules around it ([] when there is none)."""
+    try:
+        tuple(TopologicalSorter(graph).static_order())
+    except CycleError as err:
+        return err.args[1]
+    return []
+
+
+def test_no_two_project_modules_import_each_other():
+    graph = import_graph(ROOT)
+    assert "services.orders" in graph["services.completions"], "the walker found no imports"
+    assert cycle(graph) == []
+
+
+def test_the_cycle_finder_sees_a_cycle_hidden_in_a_function(tmp_path):
+    (tmp_path / "services").mkdir()
+    (tmp_path / "services" / "__init__.py").write_text("")
+    (tmp_path / "services" / "a.py").write_text("from services import b\n")
+    (tmp_path / "services" / "b.py").write_text("def later():\n    from services.c import x\n")
+    (tmp_path / "services" / "c.py").write_text("import services.a\nx = 1\n")
+    (tmp_path / "services" / "d.py").write_text("from services import a\n")
+    found = cycle(import_graph(tmp_path))
+    assert set(found) == {"services.a", "services.b", "services.c"}

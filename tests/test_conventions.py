@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 import tomllib
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from core.config import BUSINESS_SETTINGS, ENV_SETTINGS
-from models import (BeneficiaryGroup, Gender, NeedPriority, OrderAction, OrderSource,
-                    OrderStatus, RatingChannel, Role, SiteLevel, TeamTier)
+from models import (
+    BeneficiaryGroup,
+    Gender,
+    NeedPriority,
+    OrderAction,
+    OrderSource,
+    OrderStatus,
+    RatingChannel,
+    Role,
+    SiteLevel,
+    TeamTier,
+)
 from services.needs import STATES as NEED_STATES
 from services.permissions import Action
 from services.sla import KINDS
@@ -141,3 +153,99 @@ def test_streamlit_config_sets_the_offline_options():
     assert cfg["server"]["enableXsrfProtection"] is True
     assert cfg["server"]["maxUploadSize"] <= 10
     assert cfg["runner"]["enforceSerializableSessionState"] is True
+
+
+# --- services write no screen text ----------------------------------------------------------
+
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+
+
+def chinese_outside_constants(path: Path) -> list[str]:
+    """Chinese string literals that are neither a docstring nor inside the value of a
+    module-level UPPER_CASE constant (the declared data: a file format, default names)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    allowed: set[int] = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                and body and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant)):
+            allowed.add(id(body[0].value))
+    for node in tree.body:
+        targets = (node.targets if isinstance(node, ast.Assign)
+                   else [node.target] if isinstance(node, ast.AnnAssign) else [])
+        if any(isinstance(t, ast.Name) and t.id.isupper() for t in targets) and node.value:
+            allowed |= {id(n) for n in ast.walk(node.value)}
+    return [f"{path.relative_to(ROOT)}:{n.lineno} {n.value[:30]!r}" for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str)
+            and CJK.search(n.value) and id(n) not in allowed]
+
+
+def test_services_hold_no_screen_text():
+    assert sorted(hit for path in SERVICES for hit in chinese_outside_constants(path)) == []
+
+
+def test_the_screen_text_checker_finds_an_inline_chinese_string(tmp_path, monkeypatch):
+    planted = tmp_path / "bad.py"
+    planted.write_text('"""模块说明。"""\nFORMAT = ("村（站）",)\n\n\n'
+                       'def f():\n    """说明。"""\n    return "已完成"\n', encoding="utf-8")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    assert chinese_outside_constants(planted) == ["bad.py:7 '已完成'"]
+
+
+def test_every_word_the_services_ask_the_ui_for_exists():
+    from services import exports, survey_import
+    from services.menu import flags
+
+    used = literal_keys(r"\bwords\(\s*\"([a-z_][a-z0-9_.]*)\"", SERVICES)
+    used |= set(exports.MENU_COLUMNS) | set(survey_import.TEMPLATE_NOTES)
+    kinds = {f["kind"] for f in flags(ratings=9, average=1.0, last_order_on=None,
+                                      added_on=date(2020, 1, 1), cutoff=date(2026, 1, 1),
+                                      values={"menu_min_ratings": 5, "satisfaction_threshold": 3.5,
+                                              "menu_idle_months": 6})}
+    assert kinds == {"low_rating", "idle"}
+    used |= {f"export.flag_{k}" for k in kinds} | {f"need_state.{s}" for s in NEED_STATES}
+    assert "export.officer" in used, "the pattern found nothing: the test would pass vacuously"
+    assert sorted(used - ZH) == []
+
+
+# --- the README's "Where rules live" ---------------------------------------------------------
+
+
+def where_rules_live() -> list[tuple[str, str]]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Where rules live", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"`([a-z_/]+\.(?:py|toml)):?([A-Za-z_]*)`", section)
+
+
+def defines(path: Path, name: str) -> bool:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name == name:
+            return True
+        targets = (node.targets if isinstance(node, ast.Assign)
+                   else [node.target] if isinstance(node, ast.AnnAssign) else [])
+        if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+            return True
+    return False
+
+
+def test_every_place_the_readme_names_for_a_rule_exists():
+    named = where_rules_live()
+    assert len(named) > 20, "the section or its pattern went missing"
+    missing = [f"{path}:{name}" for path, name in named
+               if not (ROOT / path).exists() or (name and not defines(ROOT / path, name))]
+    assert missing == []
+
+
+def test_every_table_says_what_it_is_for():
+    from sqlmodel import SQLModel
+
+    import models
+
+    tables = [getattr(models, name) for name in models.__all__
+              if isinstance(getattr(models, name), type)
+              and issubclass(getattr(models, name), SQLModel)
+              and getattr(getattr(models, name), "__table__", None) is not None]
+    assert len(tables) == len(SQLModel.metadata.tables)
+    assert [t.__name__ for t in tables if not (t.__doc__ or "").strip()] == []
