@@ -30,7 +30,7 @@ from models import (
     Survey,
     WorkOrder,
 )
-from services import orders, validate
+from services import orders, scope, validate
 from services.errors import Invalid, NotFound
 from services.formats import LABEL_SEP, NAME_SEP
 from services.permissions import Action, Actor, ensure_allowed
@@ -80,9 +80,7 @@ def _filtered(session: Session, actor: Actor, flt: NeedFilter, *columns):
     if flt.states:
         q = q.where(state().in_(flt.states))
     if flt.site_id:
-        chosen = session.get(Site, flt.site_id)
-        q = q.where(Survey.site_id.in_(select(Site.id).where(
-            Site.path.startswith(chosen.path if chosen else "-"))))
+        q = q.where(Survey.site_id.in_(scope.sites_under_id(session, flt.site_id)))
     if flt.category_id:
         q = q.where(Need.category_id == flt.category_id)
     if flt.priority:

@@ -73,8 +73,7 @@ def _which(session: Session, flt: OrderFilter) -> list:
     if flt.statuses:
         conds.append(WorkOrder.status.in_([OrderStatus(x) for x in flt.statuses]))
     if flt.site_id:
-        chosen = session.get(Site, flt.site_id)
-        conds.append(WorkOrder.site_id.in_(scope.sites_under(chosen.path if chosen else "-")))
+        conds.append(WorkOrder.site_id.in_(scope.sites_under_id(session, flt.site_id)))
     if flt.team_id:
         conds.append(WorkOrder.team_id == flt.team_id)
     if flt.category_id:

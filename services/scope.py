@@ -20,6 +20,13 @@ def sites_under(path: str):
     return select(Site.id).where(Site.path.startswith(path)).scalar_subquery()
 
 
+def sites_under_id(session: Session, site_id: int):
+    """The ids of a site and the sites below it, as a subquery; none for an unknown site (a
+    filter naming one finds nothing rather than failing)."""
+    chosen = session.get(Site, site_id)
+    return sites_under(chosen.path if chosen else "-")
+
+
 def whole_tree(session: Session, actor: Actor) -> bool:
     """True when the actor's site is the root of the only site tree."""
     if own_team_only(actor) or actor.site_path.count("/") != 2:

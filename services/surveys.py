@@ -139,8 +139,7 @@ def of_actor(session: Session, actor: Actor) -> list:
 def conditions(session: Session, actor: Actor, flt: SurveyFilter) -> list:
     conds = of_actor(session, actor)
     if flt.site_id:
-        chosen = session.get(Site, flt.site_id)
-        conds.append(Survey.site_id.in_(scope.sites_under(chosen.path if chosen else "-")))
+        conds.append(Survey.site_id.in_(scope.sites_under_id(session, flt.site_id)))
     if flt.officer_id:
         conds.append(Survey.officer_id == flt.officer_id)
     if flt.category_id:
