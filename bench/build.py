@@ -40,9 +40,10 @@ import os
 import random
 import sqlite3
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 from seed import data
 
@@ -168,11 +169,18 @@ def _phone(rnd: random.Random) -> str:
     return rnd.choice(data.MOBILE_PREFIXES) + f"{rnd.randrange(10**8):08d}"
 
 
-def build_org(conn: sqlite3.Connection, scale: Scale, rnd: random.Random, now_us: int,
-              password_hash: str) -> Org:
-    start_us = now_us - scale.years * 365 * DAY
-    created = fmt(start_us - 30 * DAY)
+@dataclass
+class _Sites:
+    """The site tree as the later steps of `build_org` need it."""
 
+    towns: list[int]
+    villages: dict[int, list[int]]             # town → its 站
+    town_of: dict[int, int]                    # site → its 所 (a 所 maps to itself)
+    town_name: dict[int, str]                  # 所 → its short name, for the team names
+    site_name: dict[int, str]                  # 站 → its name, for the village squads
+
+
+def _build_sites(conn: sqlite3.Connection, scale: Scale, rnd: random.Random) -> _Sites:
     # Sites: 中心 id 1, then the 所, then the 站.
     sites = [(1, "青山县新时代文明实践中心", "center", None, "/1/")]
     towns = list(range(2, 2 + scale.towns))
@@ -198,7 +206,12 @@ def build_org(conn: sqlite3.Connection, scale: Scale, rnd: random.Random, now_us
             town_of[v] = t
             site_name[v] = name
     _rows(conn, _insert("site", "id, name, level, parent_id, path"), sites)
+    return _Sites(towns=towns, villages=villages, town_of=town_of, town_name=town_name,
+                  site_name=site_name)
 
+
+def _build_menu(conn: sqlite3.Connection, created: str) -> dict[int, list[tuple]]:
+    """The categories and the service menu; return the menu items by category id."""
     _rows(conn, _insert("servicecategory", "id, name, sort_order, active"),
           [(i + 1, name, i, 1) for i, name in enumerate(CATEGORIES)])
     items, items_by_cat = [], {}
@@ -207,97 +220,142 @@ def build_org(conn: sqlite3.Connection, scale: Scale, rnd: random.Random, now_us
         items_by_cat.setdefault(cat + 1, []).append((n, title, profile, lo, hi))
     _rows(conn, _insert("serviceitem", "id, title, category_id, description, active, "
                         "retired_reason, retired_at, created_at"), items)
+    return items_by_cat
 
-    # Teams: 总队 → 支队 → 小队 at the 中心 and in every 所; half the 小队 sit in villages.
-    teams, team_cats = [], []
-    team_site: dict[int, int] = {}
-    tid = 0
 
-    def team(name, tier, parent, site, cats):
-        nonlocal tid
-        tid += 1
-        lead, _ = _person(rnd)
-        teams.append((tid, name, tier, parent, site, lead, _phone(rnd), 1, created))
-        team_cats.extend((tid, c + 1) for c in sorted(set(cats)))
-        team_site[tid] = site
+@dataclass
+class _Teams:
+    """The team rows as they are made, ids counting from 1 in the order of the `add` calls."""
+
+    rnd: random.Random
+    created: str
+    rows: list[tuple] = field(default_factory=list)
+    cats: list[tuple[int, int]] = field(default_factory=list)     # (team, category id)
+    site: dict[int, int] = field(default_factory=dict)            # team → its site
+    last: int = 0                                                 # the last id given
+
+    def add(self, name: str, tier: str, parent: int | None, site: int, cats) -> int:
+        self.last += 1
+        tid = self.last
+        lead, _ = _person(self.rnd)
+        self.rows.append((tid, name, tier, parent, site, lead, _phone(self.rnd), 1, self.created))
+        self.cats.extend((tid, c + 1) for c in sorted(set(cats)))
+        self.site[tid] = site
         return tid
 
-    county_teams_by_cat: dict[int, list[int]] = {}
-    corps = team("青山县新时代文明实践志愿服务总队", "corps", None, 1, (0, 2))
-    dets = [team("县" + name, "detachment", corps, 1, cats) for name, cats in DETACHMENTS]
+
+def _county_teams(teams: _Teams, scale: Scale) -> dict[int, list[int]]:
+    """The teams at the 中心 (made first: ids 1 … county_teams); return them by category id."""
+    corps = teams.add("青山县新时代文明实践志愿服务总队", "corps", None, 1, (0, 2))
+    dets = [teams.add("县" + name, "detachment", corps, 1, cats) for name, cats in DETACHMENTS]
     for k in range(scale.county_teams - 1 - len(dets)):
         name, cats, d = SQUADS[k % len(SQUADS)]
-        team(f"县{name}" + ("" if k < len(SQUADS) else f"{k // len(SQUADS) + 1}"), "squad",
-             dets[d], 1, cats)
-    for t_id in range(1, tid + 1):
-        for c in {c for (tt, c) in team_cats if tt == t_id}:
+        teams.add(f"县{name}" + ("" if k < len(SQUADS) else f"{k // len(SQUADS) + 1}"), "squad",
+                  dets[d], 1, cats)
+    county_teams_by_cat: dict[int, list[int]] = {}
+    for t_id in range(1, teams.last + 1):
+        for c in {c for (tt, c) in teams.cats if tt == t_id}:
             county_teams_by_cat.setdefault(c, []).append(t_id)
+    return county_teams_by_cat
 
-    teams_by_town_cat: dict[tuple[int, int], list[int]] = {}
+
+def _town_teams(teams: _Teams, scale: Scale, sites: _Sites) -> dict[int, list[int]]:
+    """The teams of every 所, half the 小队 in its villages; return them by town."""
     teams_by_town: dict[int, list[int]] = {}
-    for t in towns:
-        first = tid + 1
-        tc = team(f"{town_name[t]}镇新时代文明实践志愿服务总队", "corps", None, t, (0, 2))
-        tdets = [team(f"{town_name[t]}镇{name}", "detachment", tc, t, cats)
+    for t in sites.towns:
+        first = teams.last + 1
+        name_t = sites.town_name[t]
+        tc = teams.add(f"{name_t}镇新时代文明实践志愿服务总队", "corps", None, t, (0, 2))
+        tdets = [teams.add(f"{name_t}镇{name}", "detachment", tc, t, cats)
                  for name, cats in DETACHMENTS[:4]]
         squads = scale.teams_per_town - 1 - len(tdets)
         for k in range(squads):
             name, cats, d = SQUADS[k % len(SQUADS)]
             if k % 2 == 0:                    # a village squad
-                v = villages[t][(k // 2) % len(villages[t])]
-                team(f"{site_name[v]}{name}", "squad", tdets[d], v, cats)
+                v = sites.villages[t][(k // 2) % len(sites.villages[t])]
+                teams.add(f"{sites.site_name[v]}{name}", "squad", tdets[d], v, cats)
             else:
-                team(f"{town_name[t]}镇{name}" + ("" if k < len(SQUADS) else str(k)), "squad",
-                     tdets[d], t, cats)
-        teams_by_town[t] = list(range(first, tid + 1))
+                teams.add(f"{name_t}镇{name}" + ("" if k < len(SQUADS) else str(k)), "squad",
+                          tdets[d], t, cats)
+        teams_by_town[t] = list(range(first, teams.last + 1))
+    return teams_by_town
+
+
+def _teams_by_town_cat(teams: _Teams, towns: list[int],
+                       teams_by_town: dict[int, list[int]]) -> dict[tuple[int, int], list[int]]:
     cats_of: dict[int, list[int]] = {}
-    for t_id, c in team_cats:
+    for t_id, c in teams.cats:
         cats_of.setdefault(t_id, []).append(c)
+    teams_by_town_cat: dict[tuple[int, int], list[int]] = {}
     for t in towns:
         for t_id in teams_by_town[t]:
             for c in cats_of[t_id]:
                 teams_by_town_cat.setdefault((t, c), []).append(t_id)
+    return teams_by_town_cat
+
+
+def _insert_teams(conn: sqlite3.Connection, teams: _Teams, items_by_cat: dict[int, list[tuple]],
+                  county_teams_by_cat: dict[int, list[int]]) -> None:
     _rows(conn, _insert("team", "id, name, tier, parent_id, site_id, lead_name, phone, active, "
-                        "created_at"), teams)
-    _rows(conn, _insert("teamcategory", "team_id, category_id"), team_cats)
+                        "created_at"), teams.rows)
+    _rows(conn, _insert("teamcategory", "team_id, category_id"), teams.cats)
+    # The menu items are offered by the county teams of their category.
     _rows(conn, _insert("serviceitemteam", "item_id, team_id"),
           [(item[0], t_id) for c, its in items_by_cat.items() for item in its
            for t_id in county_teams_by_cat.get(c, [])])
 
+
+@dataclass
+class _Users:
+    """The user rows as they are made, ids counting from 1 in the order of the `add` calls."""
+
+    rnd: random.Random
+    created: str
+    password_hash: str
+    rows: list[tuple] = field(default_factory=list)
+    last: int = 0                                                 # the last id given
+
+    def add(self, username: str, role: str, site: int, team_id: int | None = None) -> int:
+        self.last += 1
+        name, _ = _person(self.rnd)
+        self.rows.append((self.last, username, name, role, site, team_id, _phone(self.rnd), 1,
+                          self.password_hash, 0, self.created, "zh", self.created))
+        return self.last
+
+
+def _build_users(conn: sqlite3.Connection, users: _Users, sites: _Sites, teams: _Teams):
+    """Return (county managers, 所 → its managers, 站 → its officer, team → its lead's user)."""
     # Users: managers and a leader per 所, an officer per 站, a lead per team, county staff.
-    users = []
-    uid = 0
-
-    def user(username, role, site, team_id=None):
-        nonlocal uid
-        uid += 1
-        name, _ = _person(rnd)
-        users.append((uid, username, name, role, site, team_id, _phone(rnd), 1, password_hash, 0,
-                      created, "zh", created))
-        return uid
-
-    county_managers = [user("county_admin", "manager", 1), user("county_admin2", "manager", 1)]
+    county_managers = [users.add("county_admin", "manager", 1),
+                       users.add("county_admin2", "manager", 1)]
     for k in range(3):
-        user(f"county_leader{k + 1}", "leader", 1)
+        users.add(f"county_leader{k + 1}", "leader", 1)
     managers_of, officer_of = {}, {}
-    for t in towns:
-        managers_of[t] = [user(f"town{t:03d}_admin", "manager", t),
-                          user(f"town{t:03d}_admin2", "manager", t)]
-        user(f"town{t:03d}_leader", "leader", t)
-        for v in villages[t]:
-            officer_of[v] = user(f"officer{v:04d}", "officer", v)
-    lead_user = {t_id: user(f"lead{t_id:04d}", "team_lead", team_site[t_id], t_id)
-                 for t_id in range(1, tid + 1)}
+    for t in sites.towns:
+        managers_of[t] = [users.add(f"town{t:03d}_admin", "manager", t),
+                          users.add(f"town{t:03d}_admin2", "manager", t)]
+        users.add(f"town{t:03d}_leader", "leader", t)
+        for v in sites.villages[t]:
+            officer_of[v] = users.add(f"officer{v:04d}", "officer", v)
+    lead_user = {t_id: users.add(f"lead{t_id:04d}", "team_lead", teams.site[t_id], t_id)
+                 for t_id in range(1, teams.last + 1)}
     _rows(conn, _insert("user", "id, username, display_name, role, site_id, team_id, phone, "
                         "active, password_hash, must_change_password, sessions_valid_after, "
-                        "language, created_at"), users)
+                        "language, created_at"), users.rows)
+    return county_managers, managers_of, officer_of, lead_user
 
+
+def _build_volunteers(conn: sqlite3.Connection, scale: Scale, rnd: random.Random, start_us: int,
+                      sites: _Sites, teams: _Teams,
+                      teams_by_town: dict[int, list[int]]) -> dict[int, list[int]]:
+    """The volunteers and their team links; return team → its members' volunteer ids."""
     # Volunteers: 80 % live in a 站, 20 % at a 所; one team near home, some a second one.
+    towns, villages = sites.towns, sites.villages
     vols, links = [], []
-    members: dict[int, list[int]] = {t_id: [] for t_id in range(1, tid + 1)}
+    members: dict[int, list[int]] = {t_id: [] for t_id in range(1, teams.last + 1)}
     village_teams = {}
-    for t_id, *_rest in teams:
-        site = team_site[t_id]
+    for t_id, *_rest in teams.rows:
+        site = teams.site[t_id]
         village_teams.setdefault(site, []).append(t_id)
     span_days = scale.years * 365
     start_day = local_date(start_us)
@@ -323,16 +381,42 @@ def build_org(conn: sqlite3.Connection, scale: Scale, rnd: random.Random, now_us
         for t_id in mine:
             links.append((vid, t_id))
             members[t_id].append(vid)
+    _fill_crews(scale, rnd, members, links)
+    _rows(conn, _insert("volunteer", "id, name, phone, gender, site_id, party_member, skills, "
+                        "registered_on, active"), vols)
+    _rows(conn, _insert("volunteerteam", "volunteer_id, team_id"), links)
+    return members
+
+
+def _fill_crews(scale: Scale, rnd: random.Random, members: dict[int, list[int]],
+                links: list[tuple[int, int]]) -> None:
     for t_id, ms in members.items():       # every team can field a crew of four
         while len(ms) < 6:
             vid = rnd.randint(1, scale.volunteers)
             if vid not in ms:
                 ms.append(vid)
                 links.append((vid, t_id))
-    _rows(conn, _insert("volunteer", "id, name, phone, gender, site_id, party_member, skills, "
-                        "registered_on, active"), vols)
-    _rows(conn, _insert("volunteerteam", "volunteer_id, team_id"), links)
-    return Org(towns=towns, villages=villages, town_of=town_of,
+
+
+def build_org(conn: sqlite3.Connection, scale: Scale, rnd: random.Random, now_us: int,
+              password_hash: str) -> Org:
+    # The steps share `rnd`, so their order here is part of what a seed builds.
+    start_us = now_us - scale.years * 365 * DAY
+    created = fmt(start_us - 30 * DAY)
+    sites = _build_sites(conn, scale, rnd)
+    items_by_cat = _build_menu(conn, created)
+
+    # Teams: 总队 → 支队 → 小队 at the 中心 and in every 所; half the 小队 sit in villages.
+    teams = _Teams(rnd, created)
+    county_teams_by_cat = _county_teams(teams, scale)
+    teams_by_town = _town_teams(teams, scale, sites)
+    teams_by_town_cat = _teams_by_town_cat(teams, sites.towns, teams_by_town)
+    _insert_teams(conn, teams, items_by_cat, county_teams_by_cat)
+
+    county_managers, managers_of, officer_of, lead_user = _build_users(
+        conn, _Users(rnd, created, password_hash), sites, teams)
+    members = _build_volunteers(conn, scale, rnd, start_us, sites, teams, teams_by_town)
+    return Org(towns=sites.towns, villages=sites.villages, town_of=sites.town_of,
                teams_by_town_cat=teams_by_town_cat, teams_by_town=teams_by_town,
                county_teams=set(range(1, scale.county_teams + 1)),
                county_teams_by_cat=county_teams_by_cat, lead_user=lead_user,
@@ -464,6 +548,216 @@ def _helpers(conn: sqlite3.Connection, org: Org) -> None:
                       for team, user in org.lead_user.items()])
 
 
+@dataclass
+class _Batch:
+    """The rows of one chunk of orders, written in one transaction."""
+
+    orders: list[tuple] = field(default_factory=list)
+    declines: list[tuple] = field(default_factory=list)
+    records: list[tuple] = field(default_factory=list)
+    ratings: list[tuple] = field(default_factory=list)
+    groups: list[tuple] = field(default_factory=list)
+    follow: list[tuple] = field(default_factory=list)
+
+
+class _Request(NamedTuple):
+    """What an order asks for, where and from whom: the part drawn before its life is planned."""
+
+    site: int
+    town: int
+    cat: int
+    item_id: int | None
+    title: str
+    profile: str
+    source: str
+    officer: int | None
+    creator: int
+    req_name: str
+    req_phone: str
+    day: date                                  # the local day it was submitted
+    desc: str
+    expected: int
+
+
+def _order_request(rnd: random.Random, org: Org, village_pool: list[int],
+                   free: dict[int, list[tuple]], sub: int) -> _Request:
+    random_ = rnd.random
+    site = rnd.choice(village_pool) if random_() < 0.9 else rnd.choice(org.towns)
+    town = org.town_of[site]
+    cat = rnd.choices((1, 2, 3, 4, 5, 6), cum_weights=CAT_CUM)[0]
+    if random_() < 0.8:
+        item_id, title, profile, blo, bhi = rnd.choice(org.items_by_cat[cat])
+    else:
+        item_id = None
+        title, profile, blo, bhi = rnd.choice(free[cat])
+    source = rnd.choices(SOURCES, cum_weights=SOURCE_CUM)[0]
+    officer = org.officer_of.get(site)
+    creator = officer or org.managers_of[town][0]
+    if source in ("walk_in", "phone", "letter"):
+        who, _ = _person(rnd)
+        req_name, req_phone = who, _phone(rnd)
+    else:
+        who = rnd.choice(data.RESPONDENTS)
+        req_name, req_phone = "", ""
+    day = local_date(sub)
+    desc = data.DESCRIPTIONS[source].format(who=who, title=title,
+                                            campaign=data.CAMPAIGNS[day.month])
+    expected = blo + int((bhi - blo + 1) * random_())
+    return _Request(site, town, cat, item_id, title, profile, source, officer, creator, req_name,
+                    req_phone, day, desc, expected)
+
+
+def _order_plan(rnd: random.Random, sub: int):
+    """The planned life of an order: return (the moments of its five steps, the last step it
+    would reach, the step a cancel follows or None, declined, first dispatch, decline)."""
+    random_ = rnd.random
+    r = random_()
+    if r < 0.045:                       # cancelled from 待派单 / 已派单 / 已接单
+        final, cancel_from = 3, (0 if r < 0.027 else 1 if r < 0.038 else 2)
+    else:                               # rated; 1 % never rated; a few stuck half-way
+        r = random_()
+        final = 4 if r < 0.9895 else 3 if r < 0.9995 else int(3 * random_())
+        cancel_from = None
+    # dispatch: 8 % late (over the 1-day limit); accept: 4 % late (over 2 days);
+    # rate: 5 % later than the 7 days allowed.
+    t_disp = sub + int(HOUR * (24 + 36 * random_() if random_() < 0.08
+                               else 0.3 + 19.7 * random_()))
+    declined = random_() < 0.03
+    t_first = t_decline = None
+    if declined:
+        t_first = t_disp
+        t_decline = t_first + int(HOUR * (1 + 23 * random_()))
+        t_disp = t_decline + int(HOUR * (0.5 + 11.5 * random_()))
+    t_acc = t_disp + int(HOUR * (50 + 46 * random_() if random_() < 0.04
+                                 else 0.5 + 39.5 * random_()))
+    t_done = t_acc + int(HOUR * (20 + 120 * random_()))
+    t_rate = t_done + int(HOUR * (170 + 130 * random_() if random_() < 0.05
+                                  else 0.2 + 149.8 * random_()))
+    return (sub, t_disp, t_acc, t_done, t_rate), final, cancel_from, declined, t_first, t_decline
+
+
+def _order_stage(rnd: random.Random, chain: tuple[int, ...], final: int, cancel_from: int | None,
+                 now_us: int) -> tuple[int, int | None]:
+    """The last planned step before `now`, and the moment of the cancel if there is one."""
+    reached = 0
+    while reached < 4 and chain[reached + 1] <= now_us:
+        reached += 1
+    cancelled_at = None
+    if cancel_from is not None:
+        # The cancel comes before the step that would have followed it.
+        t_cancel = chain[cancel_from] + 1 + int(
+            (chain[cancel_from + 1] - chain[cancel_from]) * rnd.random())
+        if reached >= cancel_from and t_cancel <= now_us:
+            stage, cancelled_at = cancel_from, t_cancel
+        else:
+            stage = min(reached, cancel_from)
+    else:
+        stage = min(reached, final)
+    return stage, cancelled_at
+
+
+def _order_team(rnd: random.Random, org: Org, req: _Request) -> int:
+    """The team an order is dispatched to: now and then a county team of its category."""
+    county = org.county_teams_by_cat.get(req.cat)
+    if county and rnd.random() < 0.08:
+        return rnd.choice(county)
+    return rnd.choice(org.teams_by_town_cat.get((req.town, req.cat))
+                      or org.teams_by_town[req.town])
+
+
+def _order_completion(rnd: random.Random, org: Org, batch: _Batch, oid: int, team: int,
+                      req: _Request, done_s: str) -> tuple[int, str]:
+    """The beneficiary groups and service records of a completed order; return (actual
+    beneficiaries, completion note)."""
+    random_ = rnd.random
+    chosen = sorted(set(rnd.choices(GROUPS, data.PROFILES[req.profile],
+                                    k=1 + int(3 * random_()))))
+    left, actual = max(1, int(req.expected * (0.6 + 0.8 * random_()))), 0
+    for g_i, g in enumerate(chosen):
+        n = left if g_i == len(chosen) - 1 else int((left + 1) * random_())
+        left -= n
+        actual += n
+        batch.groups.append((oid, g, n))
+    note = rnd.choice(data.COMPLETION_NOTES)
+    crew = org.members[team]
+    for vid in rnd.sample(crew, min(len(crew), 2 + int(3 * random_()))):
+        batch.records.append((oid, vid, HOURS[int(7 * random_())], done_s))
+    return actual, note
+
+
+def _order_rating(rnd: random.Random, org: Org, batch: _Batch, oid: int, req: _Request,
+                  t_rate: int, rate_s: str, now_us: int) -> None:
+    """The rating of a rated order, and the follow-up (回访) a bad one calls for."""
+    random_ = rnd.random
+    level = rnd.choices(LEVELS, cum_weights=LEVEL_CUM)[0]
+    rater = req.officer if req.officer and random_() < 0.7 else org.managers_of[req.town][0]
+    batch.ratings.append((oid, level, rnd.choice(data.RATING_COMMENTS[level]),
+                          CHANNELS[int(3 * random_())], rate_s, rater, None))
+    if level <= 2:
+        done_at = t_rate + int(HOUR * (4 + 296 * random_()))
+        done_ok = done_at <= now_us
+        batch.follow.append((oid, "bad_rating", fmt(t_rate + 15 * DAY),
+                             fmt(done_at) if done_ok else None, rater if done_ok else None,
+                             "已电话回访，向群众说明情况并改进服务。" if done_ok else ""))
+
+
+def _order(rnd: random.Random, org: Org, batch: _Batch, oid: int, sub: int, now_us: int,
+           village_pool: list[int], free: dict[int, list[tuple]]) -> str:
+    """Draw one order and add its rows to the batch; return its status."""
+    # The steps share `rnd`, so their order here is part of what a seed builds.
+    req = _order_request(rnd, org, village_pool, free, sub)
+    chain, final, cancel_from, declined, t_first, t_decline = _order_plan(rnd, sub)
+    _sub, t_disp, t_acc, t_done, t_rate = chain
+    stage, cancelled_at = _order_stage(rnd, chain, final, cancel_from, now_us)
+    if declined and stage < 1:
+        declined = False
+    status = "cancelled" if cancelled_at else STATUS[stage]
+
+    team = _order_team(rnd, org, req) if stage >= 1 else None
+    disp_s = fmt(t_disp) if stage >= 1 else None
+    acc_s = fmt(t_acc) if stage >= 2 else None
+    done_s = fmt(t_done) if stage >= 3 and not cancelled_at else None
+    rate_s = fmt(t_rate) if stage >= 4 else None
+    planned = None
+    if stage >= 2 and rnd.random() < 0.5:
+        planned = (local_date(t_acc) + timedelta(days=int(4 * rnd.random()))).isoformat()
+    decline_reason = rnd.choice(data.DECLINE_REASONS) if declined else ""
+    cancel_reason = rnd.choice(data.CANCEL_REASONS) if cancelled_at else ""
+    if declined:
+        batch.declines.append((oid, rnd.choice(org.teams_by_town[req.town]), fmt(t_first),
+                               fmt(t_decline), decline_reason))
+    actual, note = None, ""
+    if done_s:
+        actual, note = _order_completion(rnd, org, batch, oid, team, req, done_s)
+    if rate_s:
+        _order_rating(rnd, org, batch, oid, req, t_rate, rate_s, now_us)
+    version = (2 if declined else 0) + stage + (1 if cancelled_at else 0)
+    day = req.day
+    batch.orders.append((
+        oid, f"DD-{day.year}-{oid:06d}", req.source, req.site, req.cat, req.item_id, req.title,
+        req.desc, req.req_name, req.req_phone, (day + timedelta(days=7)).isoformat(),
+        req.expected, status, team, req.creator, fmt(sub), disp_s, acc_s, planned, done_s, rate_s,
+        fmt(cancelled_at) if cancelled_at else None, int(declined), decline_reason,
+        cancel_reason, actual, note, version))
+    return status
+
+
+def _write_batch(conn: sqlite3.Connection, batch: _Batch, lo: int, since: str,
+                 county_manager: int) -> None:
+    """Insert a chunk's rows, then derive its events and points lines in SQL, in one transaction."""
+    conn.execute("BEGIN")
+    conn.executemany(ORDER_SQL, batch.orders)
+    conn.executemany(DECLINE_SQL, batch.declines)
+    conn.executemany(RECORD_SQL, batch.records)
+    conn.executemany(RATING_SQL, batch.ratings)
+    conn.executemany(BENEFICIARY_SQL, batch.groups)
+    conn.executemany(FOLLOWUP_SQL, batch.follow)
+    span = {"lo": lo + 1, "hi": lo + len(batch.orders)}
+    conn.execute(EVENTS_SQL, {**span, "since": since, "county_manager": county_manager})
+    conn.execute(POINTS_SQL, span)
+    conn.execute("COMMIT")
+
+
 def build_orders(conn: sqlite3.Connection, scale: Scale, org: Org, rnd: random.Random,
                  now_us: int, progress) -> dict:
     start_us = now_us - scale.years * 365 * DAY
@@ -475,143 +769,14 @@ def build_orders(conn: sqlite3.Connection, scale: Scale, org: Org, rnd: random.R
     village_pool = [v for t in org.towns for v in org.villages[t]
                     for _ in range(1 + (v * 7) % 5)]                # villages of uneven size
     free = {c + 1: needs for c, needs in data.FREE_NEEDS.items()}
-    profiles = data.PROFILES
-    random_ = rnd.random
     chunk = 50_000
     for lo in range(0, scale.orders, chunk):
-        orders, declines, records, ratings, groups, follow = [], [], [], [], [], []
+        batch = _Batch()
         for k in range(lo, min(lo + chunk, scale.orders)):
-            oid = k + 1
-            sub = moments[k]
-            site = rnd.choice(village_pool) if random_() < 0.9 else rnd.choice(org.towns)
-            town = org.town_of[site]
-            cat = rnd.choices((1, 2, 3, 4, 5, 6), cum_weights=CAT_CUM)[0]
-            if random_() < 0.8:
-                item_id, title, profile, blo, bhi = rnd.choice(org.items_by_cat[cat])
-            else:
-                item_id = None
-                title, profile, blo, bhi = rnd.choice(free[cat])
-            source = rnd.choices(SOURCES, cum_weights=SOURCE_CUM)[0]
-            officer = org.officer_of.get(site)
-            creator = officer or org.managers_of[town][0]
-            if source in ("walk_in", "phone", "letter"):
-                who, _ = _person(rnd)
-                req_name, req_phone = who, _phone(rnd)
-            else:
-                who = rnd.choice(data.RESPONDENTS)
-                req_name, req_phone = "", ""
-            day = local_date(sub)
-            desc = data.DESCRIPTIONS[source].format(who=who, title=title,
-                                                    campaign=data.CAMPAIGNS[day.month])
-            expected = blo + int((bhi - blo + 1) * random_())
-
-            # The planned life of the order; it stops at the last step that is in the past.
-            r = random_()
-            if r < 0.045:                       # cancelled from 待派单 / 已派单 / 已接单
-                final, cancel_from = 3, (0 if r < 0.027 else 1 if r < 0.038 else 2)
-            else:                               # rated; 1 % never rated; a few stuck half-way
-                r = random_()
-                final = 4 if r < 0.9895 else 3 if r < 0.9995 else int(3 * random_())
-                cancel_from = None
-            # dispatch: 8 % late (over the 1-day limit); accept: 4 % late (over 2 days);
-            # rate: 5 % later than the 7 days allowed.
-            t_disp = sub + int(HOUR * (24 + 36 * random_() if random_() < 0.08
-                                       else 0.3 + 19.7 * random_()))
-            declined = random_() < 0.03
-            if declined:
-                t_first = t_disp
-                t_decline = t_first + int(HOUR * (1 + 23 * random_()))
-                t_disp = t_decline + int(HOUR * (0.5 + 11.5 * random_()))
-            t_acc = t_disp + int(HOUR * (50 + 46 * random_() if random_() < 0.04
-                                         else 0.5 + 39.5 * random_()))
-            t_done = t_acc + int(HOUR * (20 + 120 * random_()))
-            t_rate = t_done + int(HOUR * (170 + 130 * random_() if random_() < 0.05
-                                          else 0.2 + 149.8 * random_()))
-            chain = (sub, t_disp, t_acc, t_done, t_rate)
-            reached = 0
-            while reached < 4 and chain[reached + 1] <= now_us:
-                reached += 1
-            cancelled_at = None
-            if cancel_from is not None:
-                # The cancel comes before the step that would have followed it.
-                t_cancel = chain[cancel_from] + 1 + int(
-                    (chain[cancel_from + 1] - chain[cancel_from]) * random_())
-                if reached >= cancel_from and t_cancel <= now_us:
-                    stage, cancelled_at = cancel_from, t_cancel
-                else:
-                    stage = min(reached, cancel_from)
-            else:
-                stage = min(reached, final)
-            if declined and stage < 1:
-                declined = False
-            status = "cancelled" if cancelled_at else STATUS[stage]
+            status = _order(rnd, org, batch, k + 1, moments[k], now_us, village_pool, free)
             by_status[status] = by_status.get(status, 0) + 1
-
-            team = None
-            if stage >= 1:
-                county = org.county_teams_by_cat.get(cat)
-                if county and random_() < 0.08:
-                    team = rnd.choice(county)
-                else:
-                    team = rnd.choice(org.teams_by_town_cat.get((town, cat))
-                                      or org.teams_by_town[town])
-            disp_s = fmt(t_disp) if stage >= 1 else None
-            acc_s = fmt(t_acc) if stage >= 2 else None
-            done_s = fmt(t_done) if stage >= 3 and not cancelled_at else None
-            rate_s = fmt(t_rate) if stage >= 4 else None
-            planned = None
-            if stage >= 2 and random_() < 0.5:
-                planned = (local_date(t_acc) + timedelta(days=int(4 * random_()))).isoformat()
-            decline_reason = rnd.choice(data.DECLINE_REASONS) if declined else ""
-            cancel_reason = rnd.choice(data.CANCEL_REASONS) if cancelled_at else ""
-            if declined:
-                declines.append((oid, rnd.choice(org.teams_by_town[town]), fmt(t_first),
-                                 fmt(t_decline), decline_reason))
-            actual, note = None, ""
-            if done_s:
-                chosen = sorted(set(rnd.choices(GROUPS, profiles[profile],
-                                                k=1 + int(3 * random_()))))
-                left, actual = max(1, int(expected * (0.6 + 0.8 * random_()))), 0
-                for g_i, g in enumerate(chosen):
-                    n = left if g_i == len(chosen) - 1 else int((left + 1) * random_())
-                    left -= n
-                    actual += n
-                    groups.append((oid, g, n))
-                note = rnd.choice(data.COMPLETION_NOTES)
-                crew = org.members[team]
-                for vid in rnd.sample(crew, min(len(crew), 2 + int(3 * random_()))):
-                    records.append((oid, vid, HOURS[int(7 * random_())], done_s))
-            if rate_s:
-                level = rnd.choices(LEVELS, cum_weights=LEVEL_CUM)[0]
-                rater = officer if officer and random_() < 0.7 else org.managers_of[town][0]
-                ratings.append((oid, level, rnd.choice(data.RATING_COMMENTS[level]),
-                                CHANNELS[int(3 * random_())], rate_s, rater, None))
-                if level <= 2:
-                    done_at = t_rate + int(HOUR * (4 + 296 * random_()))
-                    done_ok = done_at <= now_us
-                    follow.append((oid, "bad_rating", fmt(t_rate + 15 * DAY),
-                                   fmt(done_at) if done_ok else None, rater if done_ok else None,
-                                   "已电话回访，向群众说明情况并改进服务。" if done_ok else ""))
-            version = (2 if declined else 0) + stage + (1 if cancelled_at else 0)
-            orders.append((
-                oid, f"DD-{day.year}-{oid:06d}", source, site, cat, item_id, title, desc,
-                req_name, req_phone, (day + timedelta(days=7)).isoformat(), expected, status, team,
-                creator, fmt(sub), disp_s, acc_s, planned, done_s, rate_s,
-                fmt(cancelled_at) if cancelled_at else None, int(declined), decline_reason,
-                cancel_reason, actual, note, version))
-        conn.execute("BEGIN")
-        conn.executemany(ORDER_SQL, orders)
-        conn.executemany(DECLINE_SQL, declines)
-        conn.executemany(RECORD_SQL, records)
-        conn.executemany(RATING_SQL, ratings)
-        conn.executemany(BENEFICIARY_SQL, groups)
-        conn.executemany(FOLLOWUP_SQL, follow)
-        span = {"lo": lo + 1, "hi": lo + len(orders)}
-        conn.execute(EVENTS_SQL, {**span, "since": since,
-                                  "county_manager": org.county_managers[0]})
-        conn.execute(POINTS_SQL, span)
-        conn.execute("COMMIT")
-        progress(f"  orders {lo + len(orders):>9,} / {scale.orders:,}")
+        _write_batch(conn, batch, lo, since, org.county_managers[0])
+        progress(f"  orders {lo + len(batch.orders):>9,} / {scale.orders:,}")
     counts = {table: conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
               for table in ("workorder", "orderevent", "servicerecord", "pointsentry", "rating",
                             "orderbeneficiary", "followup", "volunteerteam", "user")}

@@ -19,10 +19,10 @@ import sqlite3
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Callable
 from zoneinfo import ZoneInfo
 
 if __package__ in (None, ""):                     # `python bench/county.py` from the repo root
@@ -194,8 +194,10 @@ def cases(c: Context) -> list[Case]:
     y_lo, y_hi = c.year
     town_deep = max(0, min(50_000, c.town_orders - 50))
 
-    def Page(name, actor, flt=OrderFilter(), offset=0, sort="newest", limit=50):  # noqa: N802
-        args = dict(actor=actor, flt=flt, offset=offset, sort=sort, limit=limit, now=now)
+    def Page(name, actor, flt=None, offset=0, sort="newest", limit=50):  # noqa: N802
+        # None, not OrderFilter(): a default is evaluated once, when `def` runs (B008).
+        args = {"actor": actor, "flt": flt if flt is not None else OrderFilter(), "offset": offset,
+                "sort": sort, "limit": limit, "now": now}
         return Case(name, LIST, lambda s: order_queries.page(s, **args),
                     lambda s: proposals.page(s, **args))
 
@@ -255,12 +257,13 @@ def cases(c: Context) -> list[Case]:
              lambda s: order_queries.detail(s, actor=cm, order_id=c.order_any, now=now)),
         Case("orders.detail lead", DETAIL,
              lambda s: order_queries.detail(s, actor=lead, order_id=c.order_team, now=now)),
-        Case("orders.waiting_count lead", BADGE, lambda s: order_queries.waiting_count(s, actor=lead)),
+        Case("orders.waiting_count lead", BADGE,
+             lambda s: order_queries.waiting_count(s, actor=lead)),
     ]
     if c.officer:
         out.append(Case("orders.detail officer", DETAIL,
                         lambda s: order_queries.detail(s, actor=c.officer, order_id=c.order_village,
-                                                now=now)))
+                                                       now=now)))
     for who, actor in (("county", c.county_leader), ("所", c.town_leader)):
         out += [
             Case(f"reports.overview {who} month", REPORT,
@@ -326,10 +329,11 @@ class Tracer:
         event.listen(engine, "before_cursor_execute", self._before)
         event.listen(engine, "after_cursor_execute", self._after)
 
-    def _before(self, conn, cursor, statement, parameters, context, executemany):
+    # SQLAlchemy passes all six arguments positionally; the ones not needed are prefixed with _.
+    def _before(self, conn, _cursor, _statement, _parameters, _context, _executemany):
         conn.info["bench_t0"] = time.perf_counter()
 
-    def _after(self, conn, cursor, statement, parameters, context, executemany):
+    def _after(self, conn, _cursor, statement, parameters, _context, _executemany):
         if self.on:
             self.calls.append((time.perf_counter() - conn.info["bench_t0"], statement,
                                parameters))
