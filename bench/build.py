@@ -499,7 +499,7 @@ SELECT order_id, at, actor_id, action, from_status, to_status, team_id, note FRO
 ) ORDER BY at, order_id, step
 """
 
-# One points-ledger line per service record, as orders.complete writes it (10 points an hour).
+# One points-ledger line per service record, as services/points.py credits it (10 points an hour).
 POINTS_SQL = f"""
 INSERT INTO pointsentry (volunteer_id, points, reason, order_id, redemption_id, at, note)
 SELECT s.volunteer_id, CAST(round(s.hours * {POINTS_PER_HOUR}) AS INTEGER), 'service', s.order_id,
