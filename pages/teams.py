@@ -66,7 +66,7 @@ with st.form(f"team_form_{team_id}"):
     go = st.form_submit_button(t("common.save"), type="primary")
 if go:
     fields = {"name": name, "tier": TeamTier(tier), "site_id": site_id, "parent_id": parent_id,
-                  "category_ids": tuple(cats), "lead_name": lead, "phone": phone}
+              "category_ids": tuple(cats), "lead_name": lead, "phone": phone}
     with db.write_session() as s, reporting_errors():
         if team_id is None:
             teams.create(s, actor=actor, **fields)

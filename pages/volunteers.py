@@ -69,7 +69,7 @@ with st.form(f"vol_form_{vid}"):
     go = st.form_submit_button(t("common.save"), type="primary")
 if go:
     fields = {"name": name, "phone": phone, "gender": Gender(gender), "site_id": site_id,
-                  "party_member": party, "skills": skills, "team_ids": tuple(team_ids)}
+              "party_member": party, "skills": skills, "team_ids": tuple(team_ids)}
     with db.write_session() as s, reporting_errors():
         if picked:
             volunteers.update(s, actor=actor, volunteer_id=picked["id"], active=active, **fields)

@@ -80,7 +80,7 @@ def build_town(session: Session) -> Town:
 
 def place(session: Session, town: Town, **overrides):
     args = {"actor": town.officer, "site_id": town.village_a, "category_id": town.category,
-                "title": "理论宣讲进村", "source": OrderSource.survey}
+            "title": "理论宣讲进村", "source": OrderSource.survey}
     args.update(overrides)
     return orders.place(session, **args)
 

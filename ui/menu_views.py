@@ -87,7 +87,7 @@ def item_form(actor: Actor, rows: list[dict], names: dict) -> None:
         go = st.form_submit_button(t("common.save"), type="primary")
     if go:
         fields = {"title": title, "category_id": category_id, "description": description,
-                      "team_ids": tuple(team_ids)}
+                  "team_ids": tuple(team_ids)}
         with db.write_session() as s, reporting_errors():
             if item_id is None:
                 catalog.create_item(s, actor=actor, **fields)

@@ -29,9 +29,9 @@ def record(**kw) -> TeamRecord:
 # a team is fully loaded at 10 open orders; accepting takes at most 2 days = 48 hours.
 SCORES = [
     ("the best possible team", {"open_orders": 0, "average_rating": 5, "on_time_rate": 1,
-                                    "nearby": "point", "median_accept_hours": 0}, 100.0),
+                                "nearby": "point", "median_accept_hours": 0}, 100.0),
     ("the worst possible team", {"serves_category": False, "open_orders": 10, "average_rating": 1,
-                                     "on_time_rate": 0, "median_accept_hours": 48}, 0.0),
+                                 "on_time_rate": 0, "median_accept_hours": 48}, 0.0),
     ("a new team of the same 所: unknowns count half",
      {"nearby": "station"}, 40 + 20 + 7.5 + 5 + 5 + 2.5),
     ("a busy, good team elsewhere",
