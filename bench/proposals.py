@@ -22,9 +22,8 @@ from core.db import utcnow
 from models import WorkOrder
 from services import order_queries
 from services import settings as settings_service
-from services.errors import Forbidden
 from services.order_queries import CODE, OrderFilter
-from services.permissions import Action, Actor, allowed
+from services.permissions import Actor, ensure_any_allowed
 
 
 def _order(sort: str):
@@ -52,8 +51,7 @@ def page(session: Session, *, actor: Actor, flt: OrderFilter | None = None, offs
     if sort == "urgent" or not text or CODE.match(text):
         return order_queries.page(session, actor=actor, flt=flt, offset=offset, limit=limit,
                                   sort=sort, now=now)
-    if not any(allowed(actor.role, action) for action in order_queries.LIST_ACTIONS):
-        raise Forbidden(action=Action.VIEW_ORDERS.value)
+    ensure_any_allowed(actor, order_queries.LIST_ACTIONS)
     now = now or utcnow()
     values = settings_service.current(session)
     conds = order_queries._conditions(session, actor, flt, now, values)

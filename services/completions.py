@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
 from sqlmodel import Session, select
 
 from core.db import utcnow
@@ -141,21 +140,13 @@ def correct(session: Session, *, actor: Actor, order_id: int, done: Completion, 
     detail = {"people": [order.actual_beneficiaries or 0, total],
               "hours": [round(sum(old_hours.values()), 2), round(sum(hours.values()), 2)],
               "volunteers": [len(old_hours), len(hours)]}
-    result = session.exec(
-        update(WorkOrder).where(WorkOrder.id == order.id, WorkOrder.status == order.status,
-                                WorkOrder.version == order.version)
-        .values(version=WorkOrder.version + 1, actual_beneficiaries=total,
-                completion_note=note))
-    if result.rowcount != 1:
-        raise orders.refuse(session, orders.load(session, order.id), OrderAction.correct)
+    orders.amend(session, order, actor=actor, action=OrderAction.correct, now=now, note=reason,
+                 team_id=order.team_id, detail=detail,
+                 values={"actual_beneficiaries": total, "completion_note": note})
     for model in (OrderBeneficiary, ServiceRecord):
         for row in session.exec(select(model).where(model.order_id == order.id)):
             session.delete(row)
     session.flush()
     _write_report(session, order, groups, hours, served_at=order.completed_at)
     points.settle_correction(session, order=order, hours=hours, now=now)
-    session.add(OrderEvent(order_id=order.id, at=now, actor_id=actor.id,
-                           action=OrderAction.correct.value, from_status=order.status,
-                           to_status=order.status, team_id=order.team_id, note=reason,
-                           detail=detail))
     return orders.commit(session, order.id)

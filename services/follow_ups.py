@@ -41,8 +41,8 @@ from models import (
 from services import orders, ratings, scope, sla, validate
 from services import settings as settings_service
 from services.clock import day_range_utc
-from services.errors import DomainError, Forbidden
-from services.permissions import Action, Actor, allowed, ensure_allowed
+from services.errors import DomainError
+from services.permissions import Action, Actor, ensure_allowed, ensure_any_allowed
 
 STATES = ("due", "overdue", "done")
 R = FollowUpReason
@@ -229,8 +229,7 @@ def rates(session: Session, *, actor: Actor, start: date, end: date,
     The follow-ups counted are those whose due date falls in the period, except those still
     open and not yet due (they cannot be judged yet). 回访率 = done / counted; 按时回访率 =
     done on or before the due date / counted."""
-    if not (allowed(actor.role, Action.FOLLOW_UP) or allowed(actor.role, Action.VIEW_SATISFACTION)):
-        raise Forbidden(action=Action.FOLLOW_UP.value)
+    ensure_any_allowed(actor, (Action.FOLLOW_UP, Action.VIEW_SATISFACTION))
     now = now or utcnow()
     values = settings_service.current(session)
     lo, hi = day_range_utc(start, end, values["timezone"])

@@ -34,9 +34,9 @@ from models import (
 from services import scope, sla
 from services import settings as settings_service
 from services.clock import day_range_utc
-from services.errors import Forbidden, Invalid, NotFound
+from services.errors import Invalid, NotFound
 from services.orders import load
-from services.permissions import Action, Actor, allowed
+from services.permissions import Action, Actor, allowed, ensure_any_allowed
 
 # Either may list orders: the desk's and officers' view, or a team lead's inbox; what each
 # sees is their reach.
@@ -139,8 +139,7 @@ def page(session: Session, *, actor: Actor, flt: OrderFilter = OrderFilter(), of
          now: datetime | None = None) -> tuple[list[dict], int]:
     """Orders the actor may see, one page at a time, filtered and sorted in SQL: newest first,
     oldest first, or most urgent first (overdue, then nearest due date)."""
-    if not any(allowed(actor.role, action) for action in LIST_ACTIONS):
-        raise Forbidden(action=Action.VIEW_ORDERS.value)
+    ensure_any_allowed(actor, LIST_ACTIONS)
     now = now or utcnow()
     values = settings_service.current(session)
     conds = _conditions(session, actor, flt, now, values)

@@ -32,7 +32,7 @@ from models import (
 from services import scope, validate
 from services import settings as settings_service
 from services.clock import local_today
-from services.errors import Invalid, NotFound, OrderNotInState
+from services.errors import Forbidden, Invalid, NotFound, OrderNotInState
 from services.permissions import Action, Actor, ensure_allowed, in_scope
 
 A = OrderAction
@@ -54,7 +54,8 @@ def load_for(session: Session, actor: Actor, action: Action, order_id: int) -> W
     """The order, once the actor may do this to it (role, and the order within their reach)."""
     ensure_allowed(actor, action)
     order = load(session, order_id)
-    scope.ensure_order(session, actor, action, order)
+    if not scope.sees(session, actor, order):
+        raise Forbidden(action=action.value)
     return order
 
 
@@ -86,6 +87,22 @@ def transition(session: Session, order: WorkOrder, *, actor: Actor | None, actio
     target = next_status(order.status, action)
     if target is None:
         raise refuse(session, order, action)
+    _change(session, order, target=target, actor=actor, action=action, now=now, values=values,
+            note=note, team_id=team_id)
+
+
+def amend(session: Session, order: WorkOrder, *, actor: Actor, action: OrderAction,
+          now: datetime, values: dict, note: str = "", team_id: int | None = None,
+          detail: dict | None = None) -> None:
+    """Change what an order records without moving its status (a correction): the same
+    compare-and-set on status and version as a transition, and an event; the caller commits."""
+    _change(session, order, target=order.status, actor=actor, action=OrderAction(action),
+            now=now, values=values, note=note, team_id=team_id, detail=detail)
+
+
+def _change(session: Session, order: WorkOrder, *, target: OrderStatus, actor: Actor | None,
+            action: OrderAction, now: datetime, values: dict, note: str, team_id: int | None,
+            detail: dict | None = None) -> None:
     source = order.status
     result = session.exec(
         update(WorkOrder)
@@ -97,7 +114,7 @@ def transition(session: Session, order: WorkOrder, *, actor: Actor | None, actio
         raise refuse(session, order, action)
     session.add(OrderEvent(order_id=order.id, at=now, actor_id=actor.id if actor else None,
                            action=action.value, from_status=source, to_status=target,
-                           team_id=team_id, note=note))
+                           team_id=team_id, note=note, detail=detail))
     session.flush()
 
 

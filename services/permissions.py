@@ -100,6 +100,12 @@ def in_scope(actor: Actor, site_path: str) -> bool:
     return site_path.startswith(actor.site_path)
 
 
+def ensure_any_allowed(actor: Actor, actions: tuple[Action, ...]) -> None:
+    """Refuse unless the role may do at least one of these (a view shared by several tasks)."""
+    if not any(allowed(actor.role, action) for action in actions):
+        raise Forbidden(action=actions[0].value)
+
+
 def own_team_only(actor: Actor) -> bool:
     """True when the actor reaches only their own team's orders (ORDER_REACH)."""
     return ORDER_REACH[actor.role] is Reach.OWN_TEAM
@@ -114,7 +120,7 @@ def sees_order(actor: Actor, *, site_path: str, team_id: int | None) -> bool:
 
 def ensure_allowed(actor: Actor, action: Action, *, site_path: str | None = None) -> None:
     """Refuse unless the role may do this and, when a site is given, it is in the actor's
-    subtree. For an order, services/scope.ensure_order also applies the reach."""
+    subtree. For an order, services/orders.load_for also applies the reach."""
     if not allowed(actor.role, action):
         raise Forbidden(action=action.value)
     if site_path is not None and not in_scope(actor, site_path):

@@ -1,5 +1,5 @@
 """Which orders an actor may see, as conditions on WorkOrder alone, and the same rule for one
-order (`sees`, `ensure_order`). The rule itself is data: permissions.ORDER_REACH.
+order (`sees`). The rule itself is data: permissions.ORDER_REACH.
 
 `site_id IN (SELECT id FROM site WHERE path LIKE '/1/4/%')` rather than a join on site: the join
 makes SQLite visit a site row for every order it considers and hides the order's own columns
@@ -12,8 +12,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from models import Site, WorkOrder
-from services.errors import Forbidden
-from services.permissions import Action, Actor, ensure_allowed, own_team_only, sees_order
+from services.permissions import Actor, own_team_only, sees_order
 
 
 def sites_under(path: str):
@@ -49,9 +48,3 @@ def sees(session: Session, actor: Actor, order: WorkOrder) -> bool:
     path = "" if own_team_only(actor) else session.get(Site, order.site_id).path
     return sees_order(actor, site_path=path, team_id=order.team_id)
 
-
-def ensure_order(session: Session, actor: Actor, action: Action, order: WorkOrder) -> None:
-    """Refuse unless the role may do this and the order is within the actor's reach."""
-    ensure_allowed(actor, action)
-    if not sees(session, actor, order):
-        raise Forbidden(action=action.value)
