@@ -141,6 +141,10 @@ BUSINESS_SETTINGS: tuple[BusinessSetting, ...] = (
     BusinessSetting("public_base_url", "", str, None, None,
                     "address at which residents' phones reach the app, e.g. "
                     "https://diandan.example.gov.cn; rating links and QR codes start with it"),
+    BusinessSetting("contact_households_target", 3, int, 1, 100,
+                    "户联系: households each party member is to be paired with"),
+    BusinessSetting("contact_visit_days", 180, int, 7, 730,
+                    "户联系: a paired household not visited for this many days is overdue"),
 )
 
 BUSINESS_DEFAULTS = {s.key: s.default for s in BUSINESS_SETTINGS}

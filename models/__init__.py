@@ -9,10 +9,30 @@ project. Every name is exported here, so `from models import WorkOrder` works wh
 - points: the points ledger and the points store
 - audit: the audit log and its actions
 - settings: the business settings a manager changed
+- contacts: 户联系 — households, their tags, the party members paired with them, visits
+- duty: 站点值班 — service stations, opening hours, the duty rota, attendance
 """
 
 from models.audit import AuditAction, AuditLog
 from models.base import utc_now
+from models.contacts import (
+    ContactPair,
+    ContactVisit,
+    Household,
+    HouseholdTag,
+    HouseholdTagLink,
+    VisitMethod,
+)
+from models.duty import (
+    AttendanceStatus,
+    DutyAssignment,
+    DutyAttendance,
+    DutyChange,
+    DutyChangeKind,
+    DutySlot,
+    Station,
+    StationHours,
+)
 from models.menu import ServiceCategory, ServiceItem, ServiceItemTeam
 from models.orders import (
     ALLOWED_TRANSITIONS,
@@ -30,6 +50,7 @@ from models.orders import (
     OrderSource,
     OrderStatus,
     ServiceRecord,
+    ServiceSource,
     WorkOrder,
     next_status,
 )
@@ -73,4 +94,8 @@ __all__ = [
     "ServiceItem", "ServiceItemTeam", "ServiceRecord", "Setting", "Site", "SiteLevel", "Survey",
     "Team", "TeamCategory", "TeamTier", "User", "Volunteer", "VolunteerTeam", "WorkOrder",
     "bad_rating", "good_rating", "next_status", "satisfied", "utc_now",
+    # 户联系 and 站点值班 (issue 15)
+    "AttendanceStatus", "ContactPair", "ContactVisit", "DutyAssignment", "DutyAttendance",
+    "DutyChange", "DutyChangeKind", "DutySlot", "Household", "HouseholdTag", "HouseholdTagLink",
+    "ServiceSource", "Station", "StationHours", "VisitMethod",
 ]

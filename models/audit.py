@@ -30,6 +30,7 @@ class AuditAction(StrEnum):
     surveys_import = "surveys.import"
     surveys_export = "surveys.export"
     menu_export = "menu.export"
+    households_import = "households.import"
 
 
 class AuditLog(SQLModel, table=True):

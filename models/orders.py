@@ -167,17 +167,35 @@ class OrderEvent(SQLModel, table=True):
     detail: dict | None = Field(default=None, sa_type=JSON)
 
 
+class ServiceSource(StrEnum):
+    """Where a service record comes from: an order's completion, or a station's duty (值班)."""
+
+    order = "order"
+    duty = "duty"
+
+
 class ServiceRecord(SQLModel, table=True):
-    """志愿服务记录: who served on which order, for how long (actual service, travel excluded)."""
+    """志愿服务记录: who served, for how long (actual service, travel excluded) — on an order, or
+    on duty at a station (then order_id is empty and attendance_id names the marked day).
+
+    A query that joins WorkOrder on order_id sees order service only (a duty row has no order);
+    one over ServiceRecord alone (a volunteer's cumulative hours) counts duty too."""
 
     id: int | None = Field(default=None, primary_key=True)
-    order_id: int = Field(foreign_key="workorder.id")
+    order_id: int | None = Field(default=None, foreign_key="workorder.id")
     volunteer_id: int = Field(foreign_key="volunteer.id", index=True)
     hours: float
     served_at: datetime = Field(default_factory=utc_now)
+    source: ServiceSource = Field(default=ServiceSource.order)
+    attendance_id: int | None = Field(default=None, foreign_key="dutyattendance.id", unique=True)
 
     __table_args__ = (
+        # NULLs are distinct in a unique constraint (SQLite and PostgreSQL alike): the pair is
+        # unique for order rows, and duty rows (no order) are kept unique by attendance_id.
         UniqueConstraint("order_id", "volunteer_id", name="order_volunteer"),
         Index("ix_servicerecord_order_hours", "order_id", "volunteer_id", "hours"),
         CheckConstraint("hours > 0 AND hours <= 24", name="hours_range"),
+        CheckConstraint("(source = 'order' AND order_id IS NOT NULL AND attendance_id IS NULL)"
+                        " OR (source = 'duty' AND order_id IS NULL AND attendance_id IS NOT NULL)",
+                        name="source_link"),
     )

@@ -34,6 +34,8 @@ class Survey(SQLModel, table=True):
     surveyed_on: date = Field(index=True)
     respondent: str = Field(max_length=60)
     people_covered: int = 1
+    # The registered household the respondent is (户联系), when known.
+    household_id: int | None = Field(default=None, foreign_key="household.id", index=True)
     created_at: datetime = Field(default_factory=utc_now)
 
     __table_args__ = (CheckConstraint("people_covered >= 1", name="people_positive"),)

@@ -30,7 +30,7 @@ from models import (
     Survey,
     WorkOrder,
 )
-from services import orders, scope, validate
+from services import contacts, orders, scope, validate
 from services.errors import Invalid, NotFound
 from services.formats import LABEL_SEP, NAME_SEP
 from services.permissions import Action, Actor, ensure_allowed
@@ -120,7 +120,8 @@ def page(session: Session, *, actor: Actor, flt: NeedFilter = NeedFilter(), offs
     total = session.exec(_filtered(session, actor, flt, func.count())).one()
     rows = session.exec(
         _filtered(session, actor, flt, Need, Survey, state().label("state"), WorkOrder.code,
-                  Site.name, ServiceCategory.name, ServiceItem.title)
+                  Site.name, ServiceCategory.name, ServiceItem.title,
+                  contacts.from_contact().label("from_contact"))
         .join(Site, Site.id == Survey.site_id)
         .join(ServiceCategory, ServiceCategory.id == Need.category_id)
         .join(ServiceItem, ServiceItem.id == Need.item_id, isouter=True)
@@ -130,8 +131,8 @@ def page(session: Session, *, actor: Actor, flt: NeedFilter = NeedFilter(), offs
              "category": cat, "item": item or "", "text": n.text, "priority": n.priority.value,
              "respondent": sv.respondent, "people_covered": sv.people_covered,
              "surveyed_on": sv.surveyed_on, "state": st, "order_code": code or "",
-             "closed_reason": n.closed_reason}
-            for n, sv, st, code, site, cat, item in rows], total
+             "closed_reason": n.closed_reason, "from_contact": bool(from_contact)}
+            for n, sv, st, code, site, cat, item, from_contact in rows], total
 
 
 def of_order(session: Session, *, order_id: int) -> list[dict]:

@@ -37,6 +37,16 @@ class Action(StrEnum):
     MANAGE_USERS = "manage_users"
     MANAGE_SETTINGS = "manage_settings"
     CHANGE_OWN_PASSWORD = "change_own_password"
+    # 户联系 and 站点值班
+    VIEW_HOUSEHOLDS = "view_households"      # the household register and the contact lists
+    MANAGE_HOUSEHOLDS = "manage_households"  # add and edit households
+    IMPORT_HOUSEHOLDS = "import_households"  # a batch of households from a spreadsheet
+    MANAGE_HOUSEHOLD_TAGS = "manage_household_tags"
+    SEE_PERSONAL_DATA = "see_personal_data"  # households' phones and addresses, in their sites
+    PAIR_CONTACTS = "pair_contacts"          # fix a party member to a household, end a pair
+    RECORD_VISIT = "record_visit"            # a member's visit, with the needs heard
+    VIEW_ROTA = "view_rota"                  # stations, the week's duty rota, who is on duty
+    MANAGE_STATIONS = "manage_stations"      # stations, hours, slots, assignments, attendance
 
 
 MANAGER, OFFICER, LEAD, LEADER = Role.manager, Role.officer, Role.team_lead, Role.leader
@@ -63,6 +73,16 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.MANAGE_USERS: frozenset({MANAGER}),
     Action.MANAGE_SETTINGS: frozenset({MANAGER}),
     Action.CHANGE_OWN_PASSWORD: frozenset({MANAGER, OFFICER, LEAD, LEADER}),
+    Action.VIEW_HOUSEHOLDS: frozenset({MANAGER, OFFICER, LEADER}),
+    Action.MANAGE_HOUSEHOLDS: frozenset({MANAGER, OFFICER}),
+    Action.IMPORT_HOUSEHOLDS: frozenset({MANAGER}),
+    Action.MANAGE_HOUSEHOLD_TAGS: frozenset({MANAGER}),
+    # Leaders read figures; a household's phone and address are for those who visit and serve.
+    Action.SEE_PERSONAL_DATA: frozenset({MANAGER, OFFICER}),
+    Action.PAIR_CONTACTS: frozenset({MANAGER}),
+    Action.RECORD_VISIT: frozenset({MANAGER, OFFICER}),
+    Action.VIEW_ROTA: frozenset({MANAGER, OFFICER, LEADER}),
+    Action.MANAGE_STATIONS: frozenset({MANAGER}),
 }
 
 
@@ -116,6 +136,12 @@ def sees_order(actor: Actor, *, site_path: str, team_id: int | None) -> bool:
     if own_team_only(actor):
         return actor.team_id is not None and team_id == actor.team_id
     return in_scope(actor, site_path)
+
+
+def sees_personal_data(actor: Actor, site_path: str) -> bool:
+    """Whether the actor may see a household's phone and address: a role that visits, and the
+    household's site within their own."""
+    return allowed(actor.role, Action.SEE_PERSONAL_DATA) and in_scope(actor, site_path)
 
 
 def ensure_allowed(actor: Actor, action: Action, *, site_path: str | None = None) -> None:

@@ -69,17 +69,7 @@ def _blank(value) -> bool:
 
 
 def _header(row: tuple) -> None:
-    found = [("" if v is None else str(v).strip()) for v in row]
-    while found and not found[-1]:
-        found.pop()
-    for i, expected in enumerate(HEADERS):
-        got = found[i] if i < len(found) else ""
-        if got != expected:
-            raise Invalid("error.import_column", column=xlsx.column_letter(i), expected=expected,
-                          found=got)
-    if len(found) > len(HEADERS):
-        raise Invalid("error.import_column", column=xlsx.column_letter(len(HEADERS)), expected="",
-                      found=found[len(HEADERS)])
+    xlsx.check_header(row, HEADERS)
 
 
 def _text(value) -> str:

@@ -68,6 +68,22 @@ def first_sheet_rows(content: bytes, *, max_rows: int) -> list[tuple]:
         book.close()
 
 
+def check_header(row: tuple, headers: tuple[str, ...]) -> None:
+    """Refuse a first row that is not exactly these headers (trailing blank cells aside),
+    naming the first column that differs."""
+    found = [("" if v is None else str(v).strip()) for v in row]
+    while found and not found[-1]:
+        found.pop()
+    for i, expected in enumerate(headers):
+        got = found[i] if i < len(found) else ""
+        if got != expected:
+            raise Invalid("error.import_column", column=column_letter(i), expected=expected,
+                          found=got)
+    if len(found) > len(headers):
+        raise Invalid("error.import_column", column=column_letter(len(headers)), expected="",
+                      found=found[len(headers)])
+
+
 def column_letter(index: int) -> str:
     """Excel's name of a 0-based column: 0 → A, 26 → AA."""
     return xlsxwriter.utility.xl_col_to_name(index)
