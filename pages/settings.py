@@ -24,7 +24,8 @@ GROUPS = (("settings.time_limits", ("dispatch_days", "accept_days", "due_days", 
                                  "team_full_load")),
           ("settings.menu", ("satisfaction_threshold", "menu_min_ratings", "menu_idle_months")),
           ("settings.rating", ("rating_link_days", "public_base_url")),
-          ("settings.other", ("points_per_hour", "timezone")))
+          ("settings.other", ("points_per_hour", "timezone")),
+          ("settings.contacts", ("contact_households_target", "contact_visit_days")))
 specs = {spec.key: spec for spec in BUSINESS_SETTINGS}
 
 with st.form("settings_form"):

@@ -66,8 +66,10 @@ def need_table(rows: list[dict], *, selectable: bool) -> list[dict]:
     df["surveyed_on"] = df["surveyed_on"].map(day)
     df["priority"] = df["priority"].map(lambda v: label("priority", v))
     df["state"] = df["state"].map(lambda v: label("need_state", v))
+    df["from_contact"] = df["from_contact"].map(
+        lambda v: t("contacts.from_contact_mark") if v else "")
     shown = ["site", "category", "item", "text", "priority", "respondent", "people_covered",
-             "surveyed_on", "state", "order_code", "closed_reason"]
+             "surveyed_on", "state", "order_code", "closed_reason", "from_contact"]
     config = {c: t(f"needs.col.{c}") for c in shown}
     if not selectable:
         st.dataframe(df[shown], hide_index=True, width="stretch", column_config=config)

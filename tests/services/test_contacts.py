@@ -61,7 +61,8 @@ def test_the_default_tags_come_with_the_database(session):
     ({"tag_ids": (99999,)}, "error.household_tag"),
 ])
 def test_bad_household_input_is_refused_and_nothing_is_written(session, town, change, key):
-    raw = dict(site_id=town.village_a, head_name="李婶", address="西头 5 号", phone="", people=2)
+    raw = {"site_id": town.village_a, "head_name": "李婶", "address": "西头 5 号", "phone": "",
+           "people": 2}
     raw.update(change)
     with pytest.raises(Invalid) as err:
         households.create(session, actor=town.officer, raw=HouseholdInput(**raw))
@@ -236,8 +237,8 @@ def _paired(session, town, started=date(2026, 1, 1)):
 
 
 def _visit(member, h, day=date(2026, 6, 1), **kw):
-    args = dict(household_id=h.id, volunteer_id=member.id, visited_on=day, method="home",
-                topics="家庭教育", guidance="多陪孩子读书")
+    args = {"household_id": h.id, "volunteer_id": member.id, "visited_on": day,
+            "method": "home", "topics": "家庭教育", "guidance": "多陪孩子读书"}
     args.update(kw)
     return VisitInput(**args)
 
