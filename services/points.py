@@ -3,7 +3,8 @@
 A volunteer earns `points_per_hour` (10) points per service hour, rounded to a whole number per
 order, credited in the transaction that marks the order done. The ledger is never rewritten: a
 correction adds an adjustment line with the difference, so the lines always add up to the
-balance and show how it came about. A line's note is the order's code; its reason says whether
+balance and show how it came about. Station duty (值班) earns the same, per marked day, with no
+order (`credit_duty`). A line's note is the order's code; its reason says whether
 it was earned (service) or moved by a correction (adjustment).
 """
 
@@ -33,6 +34,17 @@ def credit_service(session: Session, *, order: WorkOrder, hours: dict[int, float
             session.add(PointsEntry(volunteer_id=volunteer_id, points=earned,
                                     reason=PointsReason.service, order_id=order.id, at=now,
                                     note=order.code or ""))
+
+
+def credit_duty(session: Session, *, volunteer_id: int, hours: float, note: str,
+                now: datetime) -> None:
+    """Credit the hours of a station duty (值班) marked present; no order, the note names the
+    station, day and time. The caller commits (services/duty.py writes the record alongside)."""
+    earned = for_hours(hours, settings_service.current(session))
+    if earned:
+        session.add(PointsEntry(volunteer_id=volunteer_id, points=earned,
+                                reason=PointsReason.service, order_id=None, at=now,
+                                note=note[:200]))
 
 
 def settle_correction(session: Session, *, order: WorkOrder, hours: dict[int, float],

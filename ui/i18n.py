@@ -13,7 +13,7 @@ LANGUAGES = ("zh", "en")
 LOCALES = Path(__file__).resolve().parent.parent / "locales"
 # Error parameters that are codes rather than text: translated through these prefixes.
 _TRANSLATED_PARAMS = {"status": "status.", "field": "field.", "action": "action.", "what": "what.",
-                      "setting": "settings.label."}
+                      "setting": "settings.label.", "weekday": "weekday."}
 
 
 def _flatten(tree: dict, prefix: str = "") -> dict[str, str]:
