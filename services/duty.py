@@ -515,3 +515,32 @@ def _write_marks(session: Session, *, actor: Actor, slot: DutySlot, day: date, s
 
 def today_local(session: Session, now: datetime) -> date:
     return local_today(now, settings_service.current(session)["timezone"])
+
+
+def volunteer_choices(session: Session, *, actor: Actor, limit: int = 500) -> dict[int, str]:
+    """Active volunteers of the actor's sites to put on duty: id → name."""
+    ensure_allowed(actor, Action.VIEW_ROTA)
+    q = (select(Volunteer.id, Volunteer.name).where(Volunteer.active)
+         .order_by(Volunteer.name, Volunteer.id).limit(limit))
+    if not scope.whole_tree(session, actor):
+        q = q.where(Volunteer.site_id.in_(scope.sites_under(actor.site_path)))
+    return dict(session.exec(q).all())
+
+
+def slots(session: Session, *, actor: Actor, station_id: int) -> list[dict]:
+    """A station's active slots with their current and future assignments."""
+    _station_for(session, actor, Action.VIEW_ROTA, station_id)
+    rows = session.exec(select(DutySlot).where(DutySlot.station_id == station_id,
+                                               DutySlot.active)
+                        .order_by(DutySlot.weekday, DutySlot.start_minute)).all()
+    ids = [r.id for r in rows]
+    people: dict[int, list[dict]] = {}
+    for a, name in session.exec(select(DutyAssignment, Volunteer.name)
+                                .join(Volunteer, Volunteer.id == DutyAssignment.volunteer_id)
+                                .where(DutyAssignment.slot_id.in_(ids))
+                                .order_by(DutyAssignment.starts_on)):
+        people.setdefault(a.slot_id, []).append(
+            {"id": a.id, "volunteer_id": a.volunteer_id, "name": name,
+             "starts_on": a.starts_on, "ends_on": a.ends_on})
+    return [{"id": r.id, "weekday": r.weekday, "start": r.start_minute, "end": r.end_minute,
+             "needed": r.needed, "assignments": people.get(r.id, [])} for r in rows]

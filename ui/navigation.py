@@ -41,6 +41,8 @@ PAGES: tuple[PageSpec, ...] = (
              "nav.section_work"),
     PageSpec("contacts.py", "nav.contacts", ":material/diversity_3:", Action.VIEW_HOUSEHOLDS,
              "nav.section_work"),
+    PageSpec("duty.py", "nav.duty", ":material/event_available:", Action.VIEW_ROTA,
+             "nav.section_work"),
     PageSpec("menu.py", "nav.menu", ":material/restaurant_menu:", Action.VIEW_MENU,
              "nav.section_manage"),
     PageSpec("teams.py", "nav.teams", ":material/groups:", Action.MANAGE_TEAMS,
