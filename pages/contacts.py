@@ -18,7 +18,8 @@ if allowed(actor.role, Action.RECORD_VISIT):
 if allowed(actor.role, Action.PAIR_CONTACTS):
     tabs.append("pair")
 tabs += ["overdue", "unpaired", "coverage"]
-drawn = dict(zip(tabs, st.tabs([t(f"contacts.tab_{name}") for name in tabs]), strict=True))
+drawn = dict(zip(tabs, st.tabs([t(f"contacts.tab_{name}") for name in tabs], key="contacts_tab",
+                                on_change="rerun"), strict=True))
 
 if "visit" in drawn:
     with drawn["visit"]:

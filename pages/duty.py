@@ -16,7 +16,8 @@ st.title(t("duty.title"))
 found = duty_views.stations(actor)
 manages = allowed(actor.role, Action.MANAGE_STATIONS)
 tabs = ["week", "today"] + (["attendance", "rota", "stations"] if manages else [])
-drawn = dict(zip(tabs, st.tabs([t(f"duty.tab_{name}") for name in tabs]), strict=True))
+drawn = dict(zip(tabs, st.tabs([t(f"duty.tab_{name}") for name in tabs], key="duty_tab",
+                                on_change="rerun"), strict=True))
 
 with drawn["week"]:
     duty_views.week_panel(actor, found)

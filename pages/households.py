@@ -21,7 +21,7 @@ if allowed(actor.role, Action.IMPORT_HOUSEHOLDS):
     tabs.append(t("households.import_tab"))
 if allowed(actor.role, Action.MANAGE_HOUSEHOLD_TAGS):
     tabs.append(t("households.tags_tab"))
-drawn = dict(zip(tabs, st.tabs(tabs), strict=True))
+drawn = dict(zip(tabs, st.tabs(tabs, key="households_tab", on_change="rerun"), strict=True))
 
 with drawn[t("households.list_tab")]:
     if not allowed(actor.role, Action.SEE_PERSONAL_DATA):

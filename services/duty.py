@@ -436,6 +436,18 @@ def _slot_end_utc(slot: DutySlot, day: date, tz: str) -> datetime:
     return local.astimezone(ZoneInfo("UTC"))
 
 
+def last_held(session: Session, *, slot_id: int, now: datetime) -> date:
+    """The latest day of this slot that has ended by now (local time): what a manager marks
+    attendance for, unless they choose another day."""
+    slot = session.get(DutySlot, slot_id)
+    tz = settings_service.current(session)["timezone"]
+    day = local_today(now, tz)
+    day -= timedelta(days=(day.weekday() - slot.weekday) % 7)
+    if _slot_end_utc(slot, day, tz) > now:
+        day -= timedelta(days=7)
+    return day
+
+
 def attendance(session: Session, *, actor: Actor, slot_id: int, on_date: date) -> dict[int, str]:
     """What has been marked for one day of a slot: volunteer id → status."""
     _slot_for(session, actor, Action.VIEW_ROTA, slot_id)
@@ -513,8 +525,6 @@ def _write_marks(session: Session, *, actor: Actor, slot: DutySlot, day: date, s
     return written
 
 
-def today_local(session: Session, now: datetime) -> date:
-    return local_today(now, settings_service.current(session)["timezone"])
 
 
 def volunteer_choices(session: Session, *, actor: Actor, limit: int = 500) -> dict[int, str]:

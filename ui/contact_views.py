@@ -41,13 +41,13 @@ def _member_label(m: dict) -> str:
              target=m["target"])
 
 
-def pick_member(actor: Actor, key: str) -> int | None:
+def pick_member(actor: Actor, key: str, label_key: str = "contacts.member") -> int | None:
     found = _members(actor)
     if not found:
         empty("contacts.no_members")
         return None
     by_id = {m["id"]: m for m in found}
-    return st.selectbox(t("contacts.member"), list(by_id), index=None, key=key,
+    return st.selectbox(t(label_key), list(by_id), index=None, key=key,
                         placeholder=t("households.choose"),
                         format_func=lambda v: _member_label(by_id[v]))
 
@@ -86,7 +86,7 @@ def pair_panel(actor: Actor, names: dict) -> None:
 
 
 def end_panel(actor: Actor) -> None:
-    member = pick_member(actor, "ce_member")
+    member = pick_member(actor, "ce_member", "contacts.end_member")
     if member is None:
         return
     with db.session() as s:

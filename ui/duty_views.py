@@ -4,7 +4,7 @@ station's opening hours, slots and assignments, one-off changes, and attendance.
 from __future__ import annotations
 
 import html
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 
 import pandas as pd
 import streamlit as st
@@ -265,11 +265,6 @@ def change_form(actor: Actor, slot: dict, people: dict[int, str]) -> None:
 # --- attendance ------------------------------------------------------------------------------
 
 
-def last_day_of(weekday: int, today: date) -> date:
-    """The latest day on or before today that falls on this weekday."""
-    return today - timedelta(days=(today.weekday() - weekday) % 7)
-
-
 def attendance_panel(actor: Actor, station: dict) -> None:
     with db.session() as s:
         found = {sl["id"]: sl for sl in duty.slots(s, actor=actor, station_id=station["id"])}
@@ -283,7 +278,9 @@ def attendance_panel(actor: Actor, station: dict) -> None:
     if slot_id is None:
         return
     slot = found[slot_id]
-    on = c[1].date_input(t("duty.on_date"), value=last_day_of(slot["weekday"], local_today()),
+    with db.session() as s:
+        held = duty.last_held(s, slot_id=slot_id, now=db.utcnow())
+    on = c[1].date_input(t("duty.on_date"), value=held,
                          max_value=local_today(), key=f"dm_day_{slot_id}", format="YYYY-MM-DD")
     with db.session() as s, reporting_errors():
         entry = next((e for e in duty.rota(s, actor=actor, start=on, days=1,

@@ -68,8 +68,8 @@ def need_table(rows: list[dict], *, selectable: bool) -> list[dict]:
     df["state"] = df["state"].map(lambda v: label("need_state", v))
     df["from_contact"] = df["from_contact"].map(
         lambda v: t("contacts.from_contact_mark") if v else "")
-    shown = ["site", "category", "item", "text", "priority", "respondent", "people_covered",
-             "surveyed_on", "state", "order_code", "closed_reason", "from_contact"]
+    shown = ["site", "category", "item", "text", "from_contact", "priority", "respondent",
+             "people_covered", "surveyed_on", "state", "order_code", "closed_reason"]
     config = {c: t(f"needs.col.{c}") for c in shown}
     if not selectable:
         st.dataframe(df[shown], hide_index=True, width="stretch", column_config=config)

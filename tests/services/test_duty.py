@@ -177,6 +177,14 @@ def test_on_duty_now_is_the_slot_running_at_this_local_time(session, town):
     assert [e.slot_id for e in today] == [slot.id] and now == []
 
 
+def test_the_last_held_day_is_the_latest_one_whose_slot_has_ended(session, town):
+    slot = _slot(session, town, _station(session, town))
+    assert duty.last_held(session, slot_id=slot.id, now=AFTER) == TUESDAY
+    assert duty.last_held(session, slot_id=slot.id, now=DURING) == date(2026, 5, 26)
+    thursday = datetime(2026, 6, 4, 4, 0, tzinfo=UTC)
+    assert duty.last_held(session, slot_id=slot.id, now=thursday) == TUESDAY
+
+
 # --- attendance → service records and points, once -----------------------------------------------
 
 
