@@ -205,6 +205,13 @@ def open_for(session: Session, *, actor: Actor, order_id: int,
     return None
 
 
+def counted_at():
+    """SQL: the moment a follow-up is counted at — when it was done, if that was before it was
+    due; else when it was due."""
+    return case((and_(FollowUp.done_at.is_not(None), FollowUp.done_at < FollowUp.due_at),
+                 FollowUp.done_at), else_=FollowUp.due_at)
+
+
 @dataclass(frozen=True)
 class Rates:
     needed: int      # follow-ups due in the period, less those still open and not yet due
@@ -226,9 +233,10 @@ def rates(session: Session, *, actor: Actor, start: date, end: date,
           now: datetime | None = None) -> Rates:
     """回访率 and 按时回访率 of the follow-ups due in a local-date period, counted in SQL.
 
-    The follow-ups counted are those whose due date falls in the period, except those still
-    open and not yet due (they cannot be judged yet). 回访率 = done / counted; 按时回访率 =
-    done on or before the due date / counted."""
+    A follow-up counts in the period of its due date or, when it was done before that, of the
+    day it was done (`counted_at`): an officer who calls back early moves this period's 回访率,
+    not a later one's. Left out are those still open and not yet due (they cannot be judged
+    yet). 回访率 = done / counted; 按时回访率 = done on or before the due date / counted."""
     ensure_any_allowed(actor, (Action.FOLLOW_UP, Action.VIEW_SATISFACTION))
     now = now or utcnow()
     values = settings_service.current(session)
@@ -239,7 +247,7 @@ def rates(session: Session, *, actor: Actor, start: date, end: date,
         select(func.count(), func.count(FollowUp.done_at),
                func.coalesce(func.sum(case((FollowUp.done_at <= FollowUp.due_at, 1), else_=0)), 0))
         .select_from(FollowUp).join(WorkOrder, WorkOrder.id == FollowUp.order_id)
-        .where(*mine, FollowUp.due_at >= lo, FollowUp.due_at < hi, judged)).one()
+        .where(*mine, counted_at() >= lo, counted_at() < hi, judged)).one()
     _needed, late_after = sla.follow_up_windows(values)
     late_unrated = session.exec(select(func.count()).select_from(WorkOrder).where(
         *_unrated_open(session, actor, now, values, "overdue"),
