@@ -108,7 +108,7 @@ def record(session: Session, *, actor: Actor, order_id: int, outcome: str,
 # --- reading ----------------------------------------------------------------------------------
 
 
-def _unrated_open(session: Session, actor: Actor, now: datetime, values: dict, state: str):
+def unrated_open(session: Session, actor: Actor, now: datetime, values: dict, state: str):
     """Conditions on WorkOrder for the open 未评价 follow-ups, due or overdue."""
     needed_after, late_after = sla.follow_up_windows(values)
     unsettled = not_(exists().where(FollowUp.order_id == WorkOrder.id,
@@ -171,7 +171,7 @@ def page(session: Session, *, actor: Actor, state: str = "due", offset: int = 0,
     rows = [as_dict(*r) for r in session.exec(
         rows_q.order_by(FollowUp.due_at, FollowUp.id).limit(wanted)).all()]
     _needed, late_after = sla.follow_up_windows(values)
-    conds = _unrated_open(session, actor, now, values, state)
+    conds = unrated_open(session, actor, now, values, state)
     n_unrated = session.exec(select(func.count()).select_from(WorkOrder).where(*conds)).one()
     unrated = session.exec(
         _names(select(WorkOrder.id, WorkOrder.code, WorkOrder.title, Site.name, Team.name,
@@ -199,7 +199,7 @@ def open_for(session: Session, *, actor: Actor, order_id: int,
     if bad is not None:
         return R.bad_rating.value
     for state in ("due", "overdue"):
-        conds = _unrated_open(session, actor, now, values, state)
+        conds = unrated_open(session, actor, now, values, state)
         if session.exec(select(WorkOrder.id).where(*conds, WorkOrder.id == order_id)).first():
             return R.unrated.value
     return None
@@ -250,7 +250,7 @@ def rates(session: Session, *, actor: Actor, start: date, end: date,
         .where(*mine, counted_at() >= lo, counted_at() < hi, judged)).one()
     _needed, late_after = sla.follow_up_windows(values)
     late_unrated = session.exec(select(func.count()).select_from(WorkOrder).where(
-        *_unrated_open(session, actor, now, values, "overdue"),
+        *unrated_open(session, actor, now, values, "overdue"),
         WorkOrder.completed_at >= lo - late_after, WorkOrder.completed_at < hi - late_after)).one()
     counts = {}
     for state in ("due", "overdue"):
@@ -258,7 +258,7 @@ def rates(session: Session, *, actor: Actor, start: date, end: date,
                             .join(WorkOrder, WorkOrder.id == FollowUp.order_id)
                             .where(*mine, _row_state(state, now))).one()
         virtual = session.exec(select(func.count()).select_from(WorkOrder)
-                               .where(*_unrated_open(session, actor, now, values, state))).one()
+                               .where(*unrated_open(session, actor, now, values, state))).one()
         counts[state] = rows + virtual
     return Rates(needed=n + late_unrated, done=done, on_time=on_time,
                  open_due=counts["due"], open_overdue=counts["overdue"])
