@@ -354,7 +354,8 @@ def teams(session: Session, *, actor: Actor, period: Period,
         row = {"key": team_id, "name": name, "site": site, "dispatched": 0, "declined": 0,
                "accept_median_hours": None, **data.get(team_id, {})}
         _finish(row, ctx.values, ("accepted_in_limit", "accepted"))
-        row["accept_rate"] = rate(row["accepted"], row["accepted"] + row["declined"])
+        row["answered"] = row["accepted"] + row["declined"]
+        row["accept_rate"] = rate(row["accepted"], row["answered"])
         row["accept_in_limit_rate"] = row["response_part"]
         row["accept_median_hours"] = half_up(row["accept_median_hours"], 1)
         rows.append(row)
