@@ -598,8 +598,8 @@ def below_line(row: dict, values: dict) -> list[dict]:
 
 @dataclass
 class Standing:
-    red: list[dict]     # 红榜: the best N by 综合得分
-    black: list[dict]   # 黑榜: the worst N (never one already on the 红榜)
+    red: list[dict]     # 红榜: the best N by 综合得分 (at most the better half)
+    black: list[dict]   # 黑榜: the worst N, worst first (never one on the 红榜)
     below: list[dict]   # under the line: the row, its reasons, and whether 连续
 
 
@@ -608,9 +608,11 @@ def standing(session: Session, *, actor: Actor, result: Table, level: SiteLevel 
     """红榜 / 黑榜 of a table (`roll_size` each) and the units below the line, each marked 连续
     when it was below the line in the period before too (same kind of period)."""
     values = settings_service.current(session)
-    n = values["roll_size"]
-    red = result.ranked[:n]
-    black = [r for r in result.ranked[::-1] if r not in red][:n]
+    n, ranked = values["roll_size"], result.ranked
+    # With fewer than 2N units ranked the two rolls share them: the better half (the middle one
+    # included) on the 红榜, the rest on the 黑榜, so that no unit is on both.
+    red = ranked[:min(n, (len(ranked) + 1) // 2)]
+    black = ranked[len(red):][::-1][:n]
     before = table(session, actor=actor, kind=result.kind, level=level, now=now,
                    period=previous(result.period, values["eval_period_start_day"]))
     was_below = {r["key"] for r in before.ranked if below_line(r, values)}

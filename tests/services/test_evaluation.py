@@ -364,8 +364,9 @@ def test_the_line_names_units_and_marks_two_periods_running(session, town):
     result = evaluation.teams(session, actor=town.leader, period=MARCH, now=NOW)
     assert [r["key"] for r in result.ranked] == [town.team_b, town.team_a]
     st = evaluation.standing(session, actor=town.leader, result=result, now=NOW)
-    assert [r["key"] for r in st.red] == [town.team_b, town.team_a]
-    assert st.black == []           # both already on the 红榜 (roll_size 5)
+    # two units ranked and roll_size 5: the better half on the 红榜, the other on the 黑榜
+    assert ([r["key"] for r in st.red], [r["key"] for r in st.black]) == (
+        [town.team_b], [town.team_a])
     (below,) = st.below
     assert below["row"]["key"] == town.team_a and below["running"] is True
     assert below["reasons"] == [{"figure": "on_time_rate", "value": 0.0, "line": 90.0}]
@@ -438,3 +439,21 @@ def test_a_period_start_day_moves_the_month(session, town):
     flow(session, town, due_on=date(2026, 3, 20), done_at=utc(2026, 3, 19, 2))
     assert team_a(session, town, periods.month(2026, 3, 19))["due"] == 0
     assert team_a(session, town, periods.month(2026, 4, 19))["due"] == 1
+
+
+@pytest.mark.parametrize("ranked, n, red, black", [
+    (0, 5, 0, 0), (1, 5, 1, 0), (2, 5, 1, 1), (3, 5, 2, 1), (10, 5, 5, 5), (12, 5, 5, 5),
+    (12, 1, 1, 1),
+])
+def test_the_rolls_never_share_a_unit(session, town, ranked, n, red, black, monkeypatch):
+    rows = [{"key": i, "name": f"队{i}", "due": 1, "score": 100 - i, "on_time_rate": 1.0,
+             "satisfied_rate": 1.0} for i in range(ranked)]
+    result = evaluation.Table("team", MARCH, rows, [])
+    monkeypatch.setattr(evaluation, "table", lambda *_a, **_k: evaluation.Table(
+        "team", MARCH, [], []))
+    settings_service.update(session, actor=town.manager, values={"roll_size": n})
+    st = evaluation.standing(session, actor=town.leader, result=result, now=NOW)
+    assert (len(st.red), len(st.black)) == (red, black)
+    assert not {r["key"] for r in st.red} & {r["key"] for r in st.black}
+    assert [r["key"] for r in st.red] == list(range(red))
+    assert [r["key"] for r in st.black] == list(range(ranked - 1, ranked - 1 - black, -1))
