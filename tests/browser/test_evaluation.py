@@ -19,6 +19,7 @@ from playwright.sync_api import expect  # noqa: E402
 from core import db  # noqa: E402
 from services import completions, orders, periods, ratings  # noqa: E402
 from services.clock import local_today  # noqa: E402
+from tests.browser.app_ui import WAIT_MS  # noqa: E402
 
 H = timedelta(hours=1)
 
@@ -91,6 +92,8 @@ def test_the_leader_downloads_last_months_bulletin_and_prints_it(open_ui, fresh_
     _history(fresh_server.db_url, period)
     leader = open_ui(fresh_server)
     page = leader.goto("/")
+    # the first page of a server nobody has visited yet compiles everything: give it time
+    page.get_by_label("用户名", exact=True).wait_for(timeout=WAIT_MS * 3)
     leader.login("boss2", cookie=False)
     page.get_by_test_id("stSidebarNav").get_by_text("绩效评价", exact=True).click()
     expect(page.get_by_role("heading", name="绩效评价", exact=True)).to_be_visible()
