@@ -31,6 +31,8 @@ class AuditAction(StrEnum):
     surveys_export = "surveys.export"
     menu_export = "menu.export"
     households_import = "households.import"
+    evaluation_export = "evaluation.export"
+    bulletin_export = "bulletin.export"
 
 
 class AuditLog(SQLModel, table=True):

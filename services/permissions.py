@@ -47,6 +47,7 @@ class Action(StrEnum):
     RECORD_VISIT = "record_visit"            # a member's visit, with the needs heard
     VIEW_ROTA = "view_rota"                  # stations, the week's duty rota, who is on duty
     MANAGE_STATIONS = "manage_stations"      # stations, hours, slots, assignments, attendance
+    VIEW_EVALUATION = "view_evaluation"  # 绩效评价 and 月度通报, read-only
 
 
 MANAGER, OFFICER, LEAD, LEADER = Role.manager, Role.officer, Role.team_lead, Role.leader
@@ -83,6 +84,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.RECORD_VISIT: frozenset({MANAGER, OFFICER}),
     Action.VIEW_ROTA: frozenset({MANAGER, OFFICER, LEADER}),
     Action.MANAGE_STATIONS: frozenset({MANAGER}),
+    Action.VIEW_EVALUATION: frozenset({MANAGER, LEADER}),
 }
 
 
