@@ -118,18 +118,26 @@ def _offset_minutes(tz: str) -> int:
     return int(offset.total_seconds() // 60) if offset else 0
 
 
+def _local_wall_time(column, tz: str):
+    # The columns are timestamptz (SQLModel's UTCDateTime): timezone(tz, timestamptz) is the
+    # local wall-clock time in tz, whatever the server's TimeZone. Wrapping the column in
+    # timezone('UTC', …) first, as one would for a naive timestamp, turns it into a naive UTC
+    # time that timezone(tz, …) then reads as tz-local: shifted twice (issue 12).
+    return func.timezone(tz, column)
+
+
 def local_month(column, tz: str, dialect: str):
     """'YYYY-MM' of a UTC timestamp column in local time, computed by the database."""
     if dialect == "sqlite":
         return func.strftime("%Y-%m", column, f"{_offset_minutes(tz):+d} minutes")
-    return func.to_char(func.timezone(tz, func.timezone("UTC", column)), "YYYY-MM")
+    return func.to_char(_local_wall_time(column, tz), "YYYY-MM")
 
 
 def local_day(column, tz: str, dialect: str):
     """'YYYY-MM-DD' of a UTC timestamp column in local time, computed by the database."""
     if dialect == "sqlite":
         return func.date(column, f"{_offset_minutes(tz):+d} minutes")
-    return func.to_char(func.timezone(tz, func.timezone("UTC", column)), "YYYY-MM-DD")
+    return func.to_char(_local_wall_time(column, tz), "YYYY-MM-DD")
 
 
 def hours_between(start, end, dialect: str):
