@@ -10,12 +10,13 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, event, func
+from sqlalchemy import case, event, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
 from core import config
+from models.data_version import DATA_VERSION_ID, DataVersion
 
 MIGRATIONS = config.ROOT / "migrations"
 
@@ -81,6 +82,48 @@ def write_session(url: str | None = None) -> Iterator[Session]:
         eng = eng.execution_options(sqlite_begin="IMMEDIATE")
     with Session(eng, expire_on_commit=False) as s:
         yield s
+
+
+# --- the data version: what lets several app processes keep figures in memory -----------------
+#
+# Every transaction that writes anything also adds one to data_version.n, just before it commits
+# (so the row is locked only for the commit itself). A process that keeps something computed from
+# the data reads the version once per rerun (data_version()) and keys what it keeps by it: a
+# write committed by any process is seen on the next rerun of every other one. Writes are seen
+# here from both ORM flushes and UPDATE / INSERT / DELETE statements run through a session.
+
+_WROTE = "diandan_wrote"
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session, _context):
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executed(state):
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _bump_data_version(session):
+    if session.info.pop(_WROTE, False):
+        session.execute(update(DataVersion).where(DataVersion.id == DATA_VERSION_ID)
+                        .values(n=DataVersion.n + 1))
+        session.info.pop(_WROTE, None)  # the bump itself is not news
+
+
+@event.listens_for(Session, "after_rollback")
+def _rolled_back(session):
+    session.info.pop(_WROTE, None)
+
+
+def data_version(url: str | None = None) -> int:
+    """The current data version: it moves on with every committed write, in any process."""
+    with engine(url).connect() as conn:
+        value = conn.execute(select(DataVersion.n).where(DataVersion.id == DATA_VERSION_ID))
+        return int(value.scalar() or 0)
 
 
 _upgrade_lock = threading.Lock()

@@ -13,6 +13,7 @@ project. Every name is exported here, so `from models import WorkOrder` works wh
 
 from models.audit import AuditAction, AuditLog
 from models.base import utc_now
+from models.data_version import DATA_VERSION_ID, DataVersion
 from models.menu import ServiceCategory, ServiceItem, ServiceItemTeam
 from models.orders import (
     ALLOWED_TRANSITIONS,
@@ -73,4 +74,5 @@ __all__ = [
     "ServiceItem", "ServiceItemTeam", "ServiceRecord", "Setting", "Site", "SiteLevel", "Survey",
     "Team", "TeamCategory", "TeamTier", "User", "Volunteer", "VolunteerTeam", "WorkOrder",
     "bad_rating", "good_rating", "next_status", "satisfied", "utc_now",
+    "DATA_VERSION_ID", "DataVersion",
 ]

@@ -151,6 +151,16 @@ class _ServedPagesManager(PagesManager):
 
 
 @pytest.fixture(autouse=True)
+def _no_kept_figures():
+    """Each test starts with empty Streamlit caches: on PostgreSQL every test's database has the
+    same URL, and a fresh copy starts again at the template's data version."""
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture(autouse=True)
 def _served_navigation(monkeypatch):
     enforced = st_config.get_option("runner.enforceSerializableSessionState")
     st_config.set_option("runner.enforceSerializableSessionState", False)
