@@ -136,7 +136,12 @@ def alembic_config(url: str):
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    cfg.attributes["engine"] = engine(url)
+    eng = engine(url)
+    if _is_sqlite(url):
+        # Migrating writes: begin IMMEDIATE, so that two processes starting on one new file
+        # take turns instead of one failing with "database is locked".
+        eng = eng.execution_options(sqlite_begin="IMMEDIATE")
+    cfg.attributes["engine"] = eng
     return cfg
 
 
@@ -148,8 +153,30 @@ def upgrade(url: str | None = None) -> None:
             return
         from alembic import command
 
-        command.upgrade(alembic_config(url), "head")
+        with _across_processes(url):
+            command.upgrade(alembic_config(url), "head")
         _upgraded.add(url)
+
+
+# Any fixed number: the key of the advisory lock that app processes take to migrate.
+_MIGRATION_LOCK = 0x0D1A_0D0A
+
+
+@contextmanager
+def _across_processes(url: str) -> Iterator[None]:
+    """On PostgreSQL, one app process at a time migrates (two started together would both try to
+    create the tables); the others wait, then find the schema at head. SQLite's write lock does
+    that for a file by itself."""
+    if _is_sqlite(url):
+        yield
+        return
+    with engine(url).connect() as conn:
+        conn.exec_driver_sql(f"SELECT pg_advisory_lock({_MIGRATION_LOCK})")
+        try:
+            yield
+        finally:
+            conn.exec_driver_sql(f"SELECT pg_advisory_unlock({_MIGRATION_LOCK})")
+            conn.commit()
 
 
 # --- the dialect-specific bits, behind one helper each ----------------------------------------

@@ -56,3 +56,24 @@ def test_an_update_statement_through_a_session_moves_the_version_on(db_url, sess
     session.commit()
     assert db.data_version(db_url) == before + 1
     assert session.exec(select(DataVersion.n)).one() == before + 1
+
+
+def test_two_processes_started_together_migrate_one_at_a_time(tmp_path):
+    """Each process migrates on start; on one empty database they must not both create the
+    tables (on PostgreSQL an advisory lock makes the second wait and find the schema at head)."""
+    import subprocess
+    import sys
+
+    from tests import engines
+
+    if engines.on_postgres():
+        url = engines.fresh_database("two_starts")
+    else:
+        url = f"sqlite:///{tmp_path / 'two.db'}"
+    code = ("import sys; from core import db; db.upgrade(sys.argv[1]); "
+            "print(db.data_version(sys.argv[1]))")
+    procs = [subprocess.Popen([sys.executable, "-c", code, url], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    results = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], [err[-2000:] for _, err in results]
+    assert [out.strip() for out, _ in results] == ["0", "0", "0"]
