@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, event, func, select, update
+from sqlalchemy import Float, case, cast, event, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
@@ -211,10 +211,18 @@ def local_day(column, tz: str, dialect: str):
 
 
 def hours_between(start, end, dialect: str):
-    """Hours from one timestamp column to another, computed by the database."""
+    """Hours from one timestamp column to another, computed by the database, the same on both:
+    whole seconds and milliseconds exact (julianday's float days, rounded to the millisecond),
+    then divided as floats, so that a median rounded to 0.1 h rounds alike on both engines."""
     if dialect == "sqlite":
-        return (func.julianday(end) - func.julianday(start)) * 24.0
-    return func.extract("epoch", end - start) / 3600.0
+        return func.round((func.julianday(end) - func.julianday(start)) * 86400.0, 3) / 3600.0
+    return cast(func.extract("epoch", end - start), Float) / 3600.0
+
+
+def enum_order(column, enum_class):
+    """ORDER BY an enum column in the enum's own order. PostgreSQL sorts a native enum by its
+    declaration, SQLite the stored names alphabetically; this is the same on both."""
+    return case(*[(column == member, i) for i, member in enumerate(enum_class)], else_=None)
 
 
 def dialect_of(s: Session) -> str:
