@@ -4,7 +4,7 @@ import streamlit as st
 
 from core import db
 from services import order_queries, sites, users
-from ui import navigation, rating_page, session, widgets
+from ui import freshness, navigation, rating_page, session, widgets
 from ui.i18n import t
 from ui.setup import setup_view
 
@@ -14,6 +14,7 @@ rating_link = "rate" in st.query_params
 st.set_page_config(page_title="点单 Diandan", page_icon="📋",
                    layout="centered" if rating_link else "wide")
 db.upgrade()
+freshness.note_rerun()  # what this process keeps in memory is keyed by it (ui/freshness.py)
 
 if rating_link:
     st.navigation([st.Page(rating_page.public_page, title=t("rate.title"), url_path="rate",

@@ -10,12 +10,13 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, event, func
+from sqlalchemy import Float, case, cast, event, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
 from core import config
+from models.data_version import DATA_VERSION_ID, DataVersion
 
 MIGRATIONS = config.ROOT / "migrations"
 
@@ -83,6 +84,48 @@ def write_session(url: str | None = None) -> Iterator[Session]:
         yield s
 
 
+# --- the data version: what lets several app processes keep figures in memory -----------------
+#
+# Every transaction that writes anything also adds one to data_version.n, just before it commits
+# (so the row is locked only for the commit itself). A process that keeps something computed from
+# the data reads the version once per rerun (data_version()) and keys what it keeps by it: a
+# write committed by any process is seen on the next rerun of every other one. Writes are seen
+# here from both ORM flushes and UPDATE / INSERT / DELETE statements run through a session.
+
+_WROTE = "diandan_wrote"
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session, _context):
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executed(state):
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _bump_data_version(session):
+    if session.info.pop(_WROTE, False):
+        session.execute(update(DataVersion).where(DataVersion.id == DATA_VERSION_ID)
+                        .values(n=DataVersion.n + 1))
+        session.info.pop(_WROTE, None)  # the bump itself is not news
+
+
+@event.listens_for(Session, "after_rollback")
+def _rolled_back(session):
+    session.info.pop(_WROTE, None)
+
+
+def data_version(url: str | None = None) -> int:
+    """The current data version: it moves on with every committed write, in any process."""
+    with engine(url).connect() as conn:
+        value = conn.execute(select(DataVersion.n).where(DataVersion.id == DATA_VERSION_ID))
+        return int(value.scalar() or 0)
+
+
 _upgrade_lock = threading.Lock()
 _upgraded: set[str] = set()
 
@@ -93,7 +136,12 @@ def alembic_config(url: str):
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    cfg.attributes["engine"] = engine(url)
+    eng = engine(url)
+    if _is_sqlite(url):
+        # Migrating writes: begin IMMEDIATE, so that two processes starting on one new file
+        # take turns instead of one failing with "database is locked".
+        eng = eng.execution_options(sqlite_begin="IMMEDIATE")
+    cfg.attributes["engine"] = eng
     return cfg
 
 
@@ -105,8 +153,30 @@ def upgrade(url: str | None = None) -> None:
             return
         from alembic import command
 
-        command.upgrade(alembic_config(url), "head")
+        with _across_processes(url):
+            command.upgrade(alembic_config(url), "head")
         _upgraded.add(url)
+
+
+# Any fixed number: the key of the advisory lock that app processes take to migrate.
+_MIGRATION_LOCK = 0x0D1A_0D0A
+
+
+@contextmanager
+def _across_processes(url: str) -> Iterator[None]:
+    """On PostgreSQL, one app process at a time migrates (two started together would both try to
+    create the tables); the others wait, then find the schema at head. SQLite's write lock does
+    that for a file by itself."""
+    if _is_sqlite(url):
+        yield
+        return
+    with engine(url).connect() as conn:
+        conn.exec_driver_sql(f"SELECT pg_advisory_lock({_MIGRATION_LOCK})")
+        try:
+            yield
+        finally:
+            conn.exec_driver_sql(f"SELECT pg_advisory_unlock({_MIGRATION_LOCK})")
+            conn.commit()
 
 
 # --- the dialect-specific bits, behind one helper each ----------------------------------------
@@ -118,25 +188,41 @@ def _offset_minutes(tz: str) -> int:
     return int(offset.total_seconds() // 60) if offset else 0
 
 
+def _local_wall_time(column, tz: str):
+    # The columns are timestamptz (SQLModel's UTCDateTime): timezone(tz, timestamptz) is the
+    # local wall-clock time in tz, whatever the server's TimeZone. Wrapping the column in
+    # timezone('UTC', …) first, as one would for a naive timestamp, turns it into a naive UTC
+    # time that timezone(tz, …) then reads as tz-local: shifted twice (issue 12).
+    return func.timezone(tz, column)
+
+
 def local_month(column, tz: str, dialect: str):
     """'YYYY-MM' of a UTC timestamp column in local time, computed by the database."""
     if dialect == "sqlite":
         return func.strftime("%Y-%m", column, f"{_offset_minutes(tz):+d} minutes")
-    return func.to_char(func.timezone(tz, func.timezone("UTC", column)), "YYYY-MM")
+    return func.to_char(_local_wall_time(column, tz), "YYYY-MM")
 
 
 def local_day(column, tz: str, dialect: str):
     """'YYYY-MM-DD' of a UTC timestamp column in local time, computed by the database."""
     if dialect == "sqlite":
         return func.date(column, f"{_offset_minutes(tz):+d} minutes")
-    return func.to_char(func.timezone(tz, func.timezone("UTC", column)), "YYYY-MM-DD")
+    return func.to_char(_local_wall_time(column, tz), "YYYY-MM-DD")
 
 
 def hours_between(start, end, dialect: str):
-    """Hours from one timestamp column to another, computed by the database."""
+    """Hours from one timestamp column to another, computed by the database, the same on both:
+    whole seconds and milliseconds exact (julianday's float days, rounded to the millisecond),
+    then divided as floats, so that a median rounded to 0.1 h rounds alike on both engines."""
     if dialect == "sqlite":
-        return (func.julianday(end) - func.julianday(start)) * 24.0
-    return func.extract("epoch", end - start) / 3600.0
+        return func.round((func.julianday(end) - func.julianday(start)) * 86400.0, 3) / 3600.0
+    return cast(func.extract("epoch", end - start), Float) / 3600.0
+
+
+def enum_order(column, enum_class):
+    """ORDER BY an enum column in the enum's own order. PostgreSQL sorts a native enum by its
+    declaration, SQLite the stored names alphabetically; this is the same on both."""
+    return case(*[(column == member, i) for i, member in enumerate(enum_class)], else_=None)
 
 
 def dialect_of(s: Session) -> str:

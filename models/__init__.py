@@ -23,6 +23,7 @@ from models.contacts import (
     HouseholdTagLink,
     VisitMethod,
 )
+from models.data_version import DATA_VERSION_ID, DataVersion
 from models.duty import (
     AttendanceStatus,
     DutyAssignment,
@@ -98,4 +99,5 @@ __all__ = [
     "AttendanceStatus", "ContactPair", "ContactVisit", "DutyAssignment", "DutyAttendance",
     "DutyChange", "DutyChangeKind", "DutySlot", "Household", "HouseholdTag", "HouseholdTagLink",
     "ServiceSource", "Station", "StationHours", "VisitMethod",
+    "DATA_VERSION_ID", "DataVersion",
 ]

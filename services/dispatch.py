@@ -112,7 +112,8 @@ def team_records(session: Session, *, actor: Actor, now: datetime) -> list[dict]
     dialect = db.dialect_of(session)
     teams = session.exec(select(Team.id, Team.name, Site.name, Site.path, Team.site_id)
                          .join(Site, Site.id == Team.site_id)
-                         .where(Site.path.startswith(actor.site_path), Team.active)).all()
+                         .where(Site.path.startswith(actor.site_path), Team.active)
+                         .order_by(Team.id)).all()  # ties in the ranking keep this order
     ids = [row[0] for row in teams]
     if not ids:
         return []

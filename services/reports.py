@@ -8,10 +8,11 @@ import pandas as pd
 from sqlalchemy import and_, distinct, func
 from sqlmodel import Session, select
 
-from core.db import count_where, dialect_of, local_month, utcnow
+from core.db import count_where, dialect_of, enum_order, local_month, utcnow
 from models import (
     DONE,
     Need,
+    OrderStatus,
     Rating,
     ServiceCategory,
     ServiceRecord,
@@ -78,7 +79,8 @@ def orders_by_month(session: Session, *, actor: Actor, start: date, end: date) -
         .select_from(WorkOrder)
         .where(*scope.orders_of(session, actor), WorkOrder.submitted_at >= lo,
                WorkOrder.submitted_at < hi)
-        .group_by(month, WorkOrder.status).order_by(month)).all()
+        .group_by(month, WorkOrder.status)
+        .order_by(month, enum_order(WorkOrder.status, OrderStatus))).all()
     return pd.DataFrame([(m, s.value if hasattr(s, "value") else s, n) for m, s, n in rows],
                         columns=["month", "status", "orders"])
 

@@ -110,7 +110,8 @@ def get(session: Session, team_id: int) -> Team:
 def in_scope(session: Session, *, actor: Actor, active_only: bool = True) -> list[Team]:
     """Teams whose site is in the actor's subtree, by tier then name."""
     q = (select(Team).join(Site, Site.id == Team.site_id)
-         .where(Site.path.startswith(actor.site_path)).order_by(Team.tier, Team.name))
+         .where(Site.path.startswith(actor.site_path))
+         .order_by(db.enum_order(Team.tier, TeamTier), Team.name))
     if active_only:
         q = q.where(Team.active)
     return list(session.exec(q))
@@ -134,7 +135,7 @@ def overview(session: Session, *, actor: Actor) -> list[dict]:
         .join(members, members.c.team_id == Team.id, isouter=True)
         .join(open_orders, open_orders.c.team_id == Team.id, isouter=True)
         .where(Site.path.startswith(actor.site_path))
-        .order_by(Team.tier, Team.name)).all()
+        .order_by(db.enum_order(Team.tier, TeamTier), Team.name)).all()
     cats = categories_by_team(session, [t.id for t, *_ in rows])
     return [{"id": t.id, "name": t.name, "tier": t.tier.value, "site": site, "site_id": t.site_id,
              "parent": parent_name or "", "parent_id": t.parent_id, "lead_name": t.lead_name,

@@ -10,7 +10,7 @@ import bcrypt
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from core.db import utcnow
+from core.db import enum_order, utcnow
 from models import AuditAction, LoginLockout, Role, Site, SiteLevel, Team, User
 from services import audit, sites
 from services.errors import Duplicate, Forbidden, Invalid, LoginRefused, NotFound
@@ -307,7 +307,8 @@ def page(session: Session, *, actor: Actor, offset: int = 0,
             .join(Team, Team.id == User.team_id, isouter=True)
             .where(Site.path.startswith(actor.site_path)))
     total = session.exec(select(func.count()).select_from(base.subquery())).one()
-    rows = session.exec(base.order_by(User.active.desc(), User.role, User.username)
+    by_role = enum_order(User.role, Role)
+    rows = session.exec(base.order_by(User.active.desc(), by_role, User.username)
                         .offset(offset).limit(limit)).all()
     return [{"id": u.id, "username": u.username, "display_name": u.display_name,
              "role": u.role.value, "site": site_name, "site_id": u.site_id,

@@ -104,7 +104,7 @@ def page(session: Session, *, actor: Actor, search: str = "", team_id: int | Non
     for vid, tid, tname in session.exec(
             select(VolunteerTeam.volunteer_id, Team.id, Team.name)
             .join(Team, Team.id == VolunteerTeam.team_id)
-            .where(VolunteerTeam.volunteer_id.in_(ids))):
+            .where(VolunteerTeam.volunteer_id.in_(ids)).order_by(Team.id)):
         teams.setdefault(vid, []).append((tid, tname))
     values = settings_service.current(session)
     rows = session.exec(select(Volunteer, Site.name).join(Site, Site.id == Volunteer.site_id)

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 from core import db
 from models import OrderEvent
 from services import users
+from tests import engines
 
 users.BCRYPT_ROUNDS = 4  # hashing cost is not what these tests measure
 
@@ -21,11 +22,23 @@ def pytest_configure(config):
     logger.set_log_level("error")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _postgres_databases():
+    """On PostgreSQL (tests/engines.py), drop the databases this run made when it ends."""
+    yield
+    if engines.on_postgres():
+        engines.drop_all()
+
+
 @pytest.fixture
 def db_url(tmp_path):
-    url = f"sqlite:///{tmp_path / 'test.db'}"
+    if engines.on_postgres():
+        url = engines.fresh_database("test")
+    else:
+        url = f"sqlite:///{tmp_path / 'test.db'}"
     db.upgrade(url)
-    return url
+    yield url
+    db.engine(url).dispose()
 
 
 @pytest.fixture

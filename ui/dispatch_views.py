@@ -11,6 +11,7 @@ from models import OrderSource, OrderStatus
 from services import dispatch, order_queries
 from services.figures import half_up
 from services.permissions import Actor
+from ui import freshness
 from ui.i18n import label, t
 from ui.widgets import empty, flash, percent, reporting_errors
 
@@ -57,10 +58,13 @@ def _send(actor: Actor, order_ids: list[int], team_id: int, team_name: str) -> N
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=100)
-def _team_records(url: str, actor: Actor) -> list[dict]:
-    """The teams' 12-month records, kept ten minutes per database and manager: they move slowly
-    and take a second or two for a whole county (bench/README.md), while every click on the
-    desk reruns the page. The open workload is not kept: recommend reads it every time."""
+def _team_records(url: str, actor: Actor, version: int) -> list[dict]:
+    """The teams' 12-month records, kept per database, manager and data version: they take a
+    second or two for a whole county (bench/README.md), while every click on the desk reruns
+    the page; any write, in this process or another on the same database, moves the version on
+    and so is seen on the next rerun (ui/freshness.py). The ten minutes only bound the memory.
+    The open workload is not kept: recommend reads it every time."""
+    del version  # part of the cache key only
     with db.session(url) as s:
         return dispatch.team_records(s, actor=actor, now=db.utcnow())
 
@@ -72,7 +76,7 @@ def forget_team_records() -> None:
 
 def recommendations(actor: Actor, order_ids: list[int]) -> None:
     """The best teams for the picked orders, each with a 派单 button; then every team."""
-    records = _team_records(config.database_url(), actor)
+    records = _team_records(config.database_url(), actor, freshness.version())
     with db.session() as s, reporting_errors():
         ranked = dispatch.recommend(s, actor=actor, order_ids=order_ids, records=records)
     if not ranked:

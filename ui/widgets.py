@@ -13,6 +13,7 @@ from services import settings as settings_service
 from services import users
 from services.errors import DomainError
 from services.figures import percent_value
+from ui import freshness
 from ui.i18n import LANGUAGES, error_text, label, language, t
 
 
@@ -27,10 +28,14 @@ def reporting_errors():
 
 
 def timezone() -> str:
-    if "tz" not in st.session_state:
+    """The timezone setting, read again when the data version moved on (ui/freshness.py): a
+    manager may change it in another session or another app process."""
+    version = freshness.version()
+    kept = st.session_state.get("tz")
+    if not kept or kept[0] != version:
         with db.session() as s:
-            st.session_state["tz"] = settings_service.current(s)["timezone"]
-    return st.session_state["tz"]
+            kept = st.session_state["tz"] = (version, settings_service.current(s)["timezone"])
+    return kept[1]
 
 
 def local_time(moment: datetime | None) -> str:

@@ -26,6 +26,7 @@ from models import Role
 from services import settings as settings_service
 from services import users
 from services.clock import local_today
+from tests import engines
 from tests.factories import PASSWORD, build_town, place
 from ui.session import COOKIE_NAME
 
@@ -132,12 +133,24 @@ def stop(proc: subprocess.Popen) -> None:
         pass
 
 
-def start_server(tmp: Path) -> Server:
-    tmp.mkdir(parents=True, exist_ok=True)
-    db_url = f"sqlite:///{tmp / 'db.sqlite'}"
+def new_database(tmp: Path) -> str:
+    """A prepared database for a server: a SQLite file in `tmp`, or on PostgreSQL when the tests
+    run there (tests/engines.py) a database named after `tmp`'s folder."""
+    if engines.on_postgres():
+        db_url = engines.fresh_database("browser_" + re.sub(r"\W", "_", tmp.name)[-40:])
+    else:
+        db_url = f"sqlite:///{tmp / 'db.sqlite'}"
     prepare_database(db_url)
+    return db_url
+
+
+def start_server(tmp: Path, db_url: str | None = None, env: dict | None = None) -> Server:
+    """`streamlit run app.py` on a free port; on a new prepared database unless given one (two
+    servers on one PostgreSQL database are two app processes of one installation)."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    db_url = db_url or new_database(tmp)
     env = {**os.environ, "DIANDAN_DATABASE_URL": db_url, "DIANDAN_DATA_DIR": str(tmp / "data"),
-           "PYTHONUNBUFFERED": "1"}
+           "PYTHONUNBUFFERED": "1", **(env or {})}
     log = tmp / "server.log"
     for _attempt in range(3):   # another process may take the free port before streamlit binds it
         port = _free_port()

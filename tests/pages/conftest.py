@@ -3,7 +3,8 @@ time, against a temporary database of its own.
 
 Speed: the town (tests/factories.py) plus a handful of orders in every state is built once per
 run into a template file; each test copies it (~1 ms) and points the app at the copy through
-DIANDAN_DATABASE_URL, so tests may change data freely.
+DIANDAN_DATABASE_URL, so tests may change data freely. On PostgreSQL (tests/engines.py) the
+template is a database and the copy `CREATE DATABASE … TEMPLATE`.
 
 Two things AppTest does differently from a served app, handled here:
 
@@ -38,7 +39,7 @@ from streamlit.testing.v1 import AppTest
 from core import db
 from services import orders
 from services.permissions import Actor
-from tests import factories
+from tests import engines, factories
 from tests.factories import Town
 from ui.i18n import catalog
 
@@ -90,20 +91,29 @@ def _templates(tmp_path_factory):
     folder = tmp_path_factory.mktemp("page-templates")
     built = {}
     for name in ("empty", "town"):
-        url = f"sqlite:///{folder / f'work-{name}.db'}"
+        if engines.on_postgres():  # tests/engines.py: a template database, copied per test
+            url = engines.fresh_database(f"page_{name}")
+        else:
+            url = f"sqlite:///{folder / f'work-{name}.db'}"
         db.upgrade(url)
         extra = _build(url) if name == "town" else None
-        built[name] = (folder / f"{name}.db", extra)
-        db.backup(url, built[name][0])  # VACUUM INTO: one clean file, no -wal beside it
+        if engines.on_postgres():
+            built[name] = (f"page_{name}", extra)
+        else:
+            built[name] = (folder / f"{name}.db", extra)
+            db.backup(url, built[name][0])  # VACUUM INTO: one clean file, no -wal beside it
         db.engine(url).dispose()
     return built
 
 
 def _use_copy(name, templates, tmp_path, monkeypatch) -> str:
     template, _ = templates[name]
-    target = tmp_path / "app.db"
-    shutil.copyfile(template, target)
-    url = f"sqlite:///{target}"
+    if engines.on_postgres():
+        url = engines.fresh_database("page_app", template=template)
+    else:
+        target = tmp_path / "app.db"
+        shutil.copyfile(template, target)
+        url = f"sqlite:///{target}"
     monkeypatch.setenv("DIANDAN_DATABASE_URL", url)
     monkeypatch.setenv("DIANDAN_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("DIANDAN_COOKIE_KEY", raising=False)
@@ -138,6 +148,16 @@ class _ServedPagesManager(PagesManager):
         super().__init__(*args, **kwargs)
         if not _ServedPagesManager.cold_start:
             PagesManager.uses_pages_directory = False
+
+
+@pytest.fixture(autouse=True)
+def _no_kept_figures():
+    """Each test starts with empty Streamlit caches: on PostgreSQL every test's database has the
+    same URL, and a fresh copy starts again at the template's data version."""
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
 
 
 @pytest.fixture(autouse=True)
