@@ -60,6 +60,16 @@ from models.ratings import (
     good_rating,
     satisfied,
 )
+from models.rollups import (
+    ALL_TIME,
+    DAY,
+    MONTH,
+    NO_ITEM,
+    NO_TEAM,
+    ItemRollup,
+    OrderRollup,
+    VolunteerRollup,
+)
 from models.settings import Setting
 from models.surveys import Need, NeedPriority, NeedStatus, Survey
 
@@ -73,4 +83,6 @@ __all__ = [
     "ServiceItem", "ServiceItemTeam", "ServiceRecord", "Setting", "Site", "SiteLevel", "Survey",
     "Team", "TeamCategory", "TeamTier", "User", "Volunteer", "VolunteerTeam", "WorkOrder",
     "bad_rating", "good_rating", "next_status", "satisfied", "utc_now",
+    "ALL_TIME", "DAY", "MONTH", "NO_ITEM", "NO_TEAM", "ItemRollup", "OrderRollup",
+    "VolunteerRollup",
 ]

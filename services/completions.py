@@ -25,7 +25,7 @@ from models import (
     VolunteerTeam,
     WorkOrder,
 )
-from services import orders, points, scope, validate
+from services import orders, points, rollups, scope, validate
 from services.errors import Invalid
 from services.permissions import Action, Actor, allowed
 
@@ -99,7 +99,8 @@ def complete(session: Session, *, actor: Actor, order_id: int, done: Completion,
     total = sum(groups.values())
     orders.transition(session, order, actor=actor, action=OrderAction.complete, now=now,
                       note=note, values={"completed_at": now, "actual_beneficiaries": total,
-                                         "completion_note": note})
+                                         "completion_note": note},
+                      report=rollups.Report(beneficiaries=total, hours=hours))
     _write_report(session, order, groups, hours, served_at=now)
     points.credit_service(session, order=order, hours=hours, now=now)
     return orders.commit(session, order.id)
@@ -142,7 +143,10 @@ def correct(session: Session, *, actor: Actor, order_id: int, done: Completion, 
               "volunteers": [len(old_hours), len(hours)]}
     orders.amend(session, order, actor=actor, action=OrderAction.correct, now=now, note=reason,
                  team_id=order.team_id, detail=detail,
-                 values={"actual_beneficiaries": total, "completion_note": note})
+                 values={"actual_beneficiaries": total, "completion_note": note},
+                 report=rollups.Report(beneficiaries=total, hours=hours),
+                 replaces=rollups.Report(beneficiaries=order.actual_beneficiaries or 0,
+                                         hours=old_hours))
     for model in (OrderBeneficiary, ServiceRecord):
         for row in session.exec(select(model).where(model.order_id == order.id)):
             session.delete(row)

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from core.config import BUSINESS_DEFAULTS, BUSINESS_SETTINGS
 from core.db import utcnow
 from models import AuditAction, Setting
-from services import audit
+from services import audit, rollups
 from services.errors import Invalid
 from services.permissions import Action, Actor, ensure_allowed
 
@@ -27,6 +27,17 @@ def current(session: Session) -> dict:
             except ValueError:
                 pass  # a hand-edited bad value falls back to the default
     return values
+
+
+def timezone(session: Session) -> str:
+    """The configured time zone, read once per transaction (every transition needs it for the
+    rollups' local periods; the settings table is read again in the next transaction)."""
+    txn = session.get_transaction()
+    kept = session.info.get("timezone")
+    if txn is None or kept is None or kept[0] is not txn:
+        kept = (txn, current(session)["timezone"])
+        session.info["timezone"] = kept
+    return kept[1]
 
 
 def _coerce(key: str, raw) -> object:
@@ -75,7 +86,8 @@ def update(session: Session, *, actor: Actor, values: dict) -> dict:
     """Change business settings; managers only; all or nothing."""
     ensure_allowed(actor, Action.MANAGE_SETTINGS)
     clean = {k: _coerce(k, v) for k, v in values.items()}
-    merged = {**current(session), **clean}
+    before = current(session)
+    merged = {**before, **clean}
     stars = [merged[f"star_{i}_hours"] for i in range(1, 6)]
     if any(a >= b for a, b in zip(stars, stars[1:], strict=False)):
         raise Invalid("error.stars_not_increasing")
@@ -95,7 +107,12 @@ def update(session: Session, *, actor: Actor, values: dict) -> dict:
     if changed:
         audit.record(session, AuditAction.settings_update, actor_id=actor.id,
                      detail="; ".join(changed))
+    session.info.pop("timezone", None)
     result = current(session)
+    if result["timezone"] != before["timezone"]:
+        # The rollups' days and months are local: recount them in the new zone, in this
+        # transaction, so no figure is ever read in a mix of two zones.
+        rollups.rebuild(session, tz=result["timezone"])
     session.commit()
     return result
 
