@@ -16,7 +16,6 @@ rows, the check that both agree, and the period conditions the reports read them
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -367,22 +366,25 @@ def month_of(model):
     return func.substr(model.period, 1, 7)
 
 
-def levels_at_least(model, minimum: int):
-    """SQL: the ratings of a row at or above a level (the 好差评 cut-offs of models/ratings)."""
-    return sum((getattr(model, f"level_{n}") for n in LEVELS if n >= minimum), start=0)
+def levels_where(model, rule):
+    """SQL: a row's ratings whose level meets a rule of models/ratings (good_rating,
+    satisfied): the same cut-offs as for one rating."""
+    return sum((getattr(model, f"level_{n}") for n in LEVELS if rule(n)), start=0)
 
 
 def rated(model):
-    return levels_at_least(model, 1)
+    return sum((getattr(model, f"level_{n}") for n in LEVELS), start=0)
 
 
 def level_sum(model):
     return sum((n * getattr(model, f"level_{n}") for n in LEVELS), start=0)
 
 
-def statuses(model) -> Iterable:
-    return [getattr(model, STATUS_COLUMN[s]) for s in OrderStatus]
-
-
 def placed(model):
-    return sum(statuses(model), start=0)
+    """SQL: the orders a row counts as submitted in its period (whatever their status now)."""
+    return sum((getattr(model, c) for c in STATUS_COLUMN.values()), start=0)
+
+
+def total(expression):
+    """SQL: the sum over the rows read, 0 when there are none."""
+    return func.coalesce(func.sum(expression), 0)
