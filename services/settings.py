@@ -18,6 +18,21 @@ _SPECS = {s.key: s for s in BUSINESS_SETTINGS}
 
 
 def current(session: Session) -> dict:
+    """The settings in force, read once per transaction (a completion needs them for the
+    rollups, the points and the follow-ups); `update` forgets them."""
+    txn = session.get_transaction()
+    kept = session.info.get("settings")
+    if txn is None or kept is None or kept[0] is not txn:
+        kept = (txn, _read(session))
+        session.info["settings"] = kept
+    return dict(kept[1])
+
+
+def timezone(session: Session) -> str:
+    return current(session)["timezone"]
+
+
+def _read(session: Session) -> dict:
     values = dict(BUSINESS_DEFAULTS)
     for row in session.exec(select(Setting)):
         spec = _SPECS.get(row.key)
@@ -27,17 +42,6 @@ def current(session: Session) -> dict:
             except ValueError:
                 pass  # a hand-edited bad value falls back to the default
     return values
-
-
-def timezone(session: Session) -> str:
-    """The configured time zone, read once per transaction (every transition needs it for the
-    rollups' local periods; the settings table is read again in the next transaction)."""
-    txn = session.get_transaction()
-    kept = session.info.get("timezone")
-    if txn is None or kept is None or kept[0] is not txn:
-        kept = (txn, current(session)["timezone"])
-        session.info["timezone"] = kept
-    return kept[1]
 
 
 def _coerce(key: str, raw) -> object:
@@ -86,6 +90,7 @@ def update(session: Session, *, actor: Actor, values: dict) -> dict:
     """Change business settings; managers only; all or nothing."""
     ensure_allowed(actor, Action.MANAGE_SETTINGS)
     clean = {k: _coerce(k, v) for k, v in values.items()}
+    session.info.pop("settings", None)
     before = current(session)
     merged = {**before, **clean}
     stars = [merged[f"star_{i}_hours"] for i in range(1, 6)]
@@ -107,7 +112,7 @@ def update(session: Session, *, actor: Actor, values: dict) -> dict:
     if changed:
         audit.record(session, AuditAction.settings_update, actor_id=actor.id,
                      detail="; ".join(changed))
-    session.info.pop("timezone", None)
+    session.info.pop("settings", None)
     result = current(session)
     if result["timezone"] != before["timezone"]:
         # The rollups' days and months are local: recount them in the new zone, in this
