@@ -14,6 +14,7 @@ times, and prints the median against a budget. A report, not a test: the exit co
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 import sqlite3
 import statistics
@@ -478,6 +479,11 @@ def ensure_db(path: Path, scale: builder.Scale, rebuild: bool) -> dict:
     if meta and not rebuild and meta.get("scale") == asdict(scale):
         print(f"Reusing {path} (built {meta['now']} in {meta['build_seconds']} s; "
               "--rebuild to make it again)")
+        if "rollup_seconds" not in meta:  # built before the rollups existed
+            url = f"sqlite:///{path}"
+            db.upgrade(url)
+            meta["rollup_seconds"] = builder.build_rollups(url)
+            builder.meta_path(path).write_text(json.dumps(meta, ensure_ascii=False, indent=1))
         return meta
     if meta and not rebuild:
         print(f"{path} was built at another scale; rebuilding")
