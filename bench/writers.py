@@ -115,11 +115,12 @@ def _writer(url: str, crew: Crew, orders_each: int, start: threading.Barrier,
             continue
         oid = order.id
         chain = (
-            lambda s: orders.dispatch(s, actor=crew.manager, order_id=oid, team_id=crew.team_id),
-            lambda s: orders.accept(s, actor=crew.lead, order_id=oid),
-            lambda s: completions.complete(s, actor=crew.lead, order_id=oid, done=done),
-            lambda s: ratings.rate(s, actor=crew.officer, order_id=oid, level=5,
-                                   channel=RatingChannel.call),
+            lambda s, oid=oid: orders.dispatch(s, actor=crew.manager, order_id=oid,
+                                               team_id=crew.team_id),
+            lambda s, oid=oid: orders.accept(s, actor=crew.lead, order_id=oid),
+            lambda s, oid=oid: completions.complete(s, actor=crew.lead, order_id=oid, done=done),
+            lambda s, oid=oid: ratings.rate(s, actor=crew.officer, order_id=oid, level=5,
+                                            channel=RatingChannel.call),
         )
         for fn in chain:
             if step(fn) is None:

@@ -18,6 +18,9 @@ from sqlmodel import Field, SQLModel
 
 DAY, MONTH, ALL_TIME = "d", "m", "a"
 NO_TEAM = NO_ITEM = 0
+# On SQLite, rows stored in primary-key order (WITHOUT ROWID): a period's rows are one range of
+# the table itself instead of an index range plus a row lookup each. PostgreSQL ignores it.
+CLUSTERED = {"sqlite_with_rowid": False}
 
 
 class OrderRollup(SQLModel, table=True):
@@ -58,6 +61,7 @@ class OrderRollup(SQLModel, table=True):
     __table_args__ = (
         # a team's record (teams.detail) reads one team's rows of a year
         Index("ix_orderrollup_team", "team_id", "grain", "period"),
+        CLUSTERED,
     )
 
 
@@ -79,6 +83,8 @@ class ItemRollup(SQLModel, table=True):
     level_4: int = 0
     level_5: int = 0
 
+    __table_args__ = (CLUSTERED,)
+
 
 class VolunteerRollup(SQLModel, table=True):
     """Per grain × local period of completion × the order's site × volunteer: on how many of the
@@ -90,3 +96,5 @@ class VolunteerRollup(SQLModel, table=True):
     site_id: int = Field(primary_key=True)
     volunteer_id: int = Field(primary_key=True)
     orders: int = 0
+
+    __table_args__ = (CLUSTERED,)

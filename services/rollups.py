@@ -68,7 +68,22 @@ def aware(moment: datetime) -> datetime:
 
 
 def local_day(moment: datetime, tz: str) -> date:
-    return aware(moment).astimezone(_zone(tz)).date()
+    moment = aware(moment).astimezone(UTC)
+    offset = _offset(moment.replace(minute=0, second=0, microsecond=0), tz)
+    if offset is None:  # the zone's offset changes within this hour
+        return moment.astimezone(_zone(tz)).date()
+    return (moment + offset).date()
+
+
+@lru_cache(maxsize=65_536)
+def _offset(hour: datetime, tz: str) -> timedelta | None:
+    """The zone's UTC offset during one UTC hour (a rebuild converts millions of moments; the
+    offset is looked up once per hour). An hour in which the offset changes is marked by a
+    sentinel and converted moment by moment."""
+    zone = _zone(tz)
+    start = hour.astimezone(zone).utcoffset()
+    end = (hour + timedelta(minutes=59, seconds=59)).astimezone(zone).utcoffset()
+    return start if start == end else None
 
 
 def periods(moment: datetime, tz: str) -> tuple[tuple[str, str], tuple[str, str]]:

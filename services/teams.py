@@ -24,7 +24,7 @@ from models import (
     VolunteerTeam,
     WorkOrder,
 )
-from services import rollups, validate
+from services import rollups, scope, validate
 from services import settings as settings_service
 from services.clock import local_midnight_utc
 from services.errors import Duplicate, Invalid, NotFound
@@ -121,15 +121,18 @@ def in_scope(session: Session, *, actor: Actor, active_only: bool = True) -> lis
 def overview(session: Session, *, actor: Actor) -> list[dict]:
     """Each team in scope with its site, categories, members and open orders, counted in SQL."""
     ensure_allowed(actor, Action.MANAGE_TEAMS)
-    # Count for the teams shown only: a 所 shows 29 of a county's 600 teams.
+    # Count for the teams shown only: a 所 shows 29 of a county's 600 teams. (For the whole
+    # tree no filter: an IN over every team only misleads the planner.)
     shown = (select(Team.id).join(Site, Site.id == Team.site_id)
              .where(Site.path.startswith(actor.site_path)).scalar_subquery())
+    whole = scope.whole_tree(session, actor)
     members = (select(VolunteerTeam.team_id, func.count().label("n"))
                .join(Volunteer, Volunteer.id == VolunteerTeam.volunteer_id)
-               .where(Volunteer.active, VolunteerTeam.team_id.in_(shown))
+               .where(Volunteer.active, *([] if whole else [VolunteerTeam.team_id.in_(shown)]))
                .group_by(VolunteerTeam.team_id).subquery())
     open_orders = (select(WorkOrder.team_id, func.count().label("n"))
-                   .where(WorkOrder.status.in_(WITH_TEAM), WorkOrder.team_id.in_(shown))
+                   .where(WorkOrder.status.in_(WITH_TEAM),
+                          *([] if whole else [WorkOrder.team_id.in_(shown)]))
                    .group_by(WorkOrder.team_id).subquery())
     parent = select(Team.id, Team.name).subquery()
     rows = session.exec(

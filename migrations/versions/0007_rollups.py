@@ -36,7 +36,8 @@ def upgrade() -> None:
     sa.Column('level_3', sa.Integer(), nullable=False),
     sa.Column('level_4', sa.Integer(), nullable=False),
     sa.Column('level_5', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('grain', 'period', 'site_id', 'item_id', name=op.f('pk_itemrollup'))
+    sa.PrimaryKeyConstraint('grain', 'period', 'site_id', 'item_id', name=op.f('pk_itemrollup')),
+    sqlite_with_rowid=False
     )
     op.create_table('orderrollup',
     sa.Column('grain', sqlmodel.sql.sqltypes.AutoString(length=1), nullable=False),
@@ -61,7 +62,8 @@ def upgrade() -> None:
     sa.Column('level_3', sa.Integer(), nullable=False),
     sa.Column('level_4', sa.Integer(), nullable=False),
     sa.Column('level_5', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('grain', 'period', 'site_id', 'team_id', 'category_id', name=op.f('pk_orderrollup'))
+    sa.PrimaryKeyConstraint('grain', 'period', 'site_id', 'team_id', 'category_id', name=op.f('pk_orderrollup')),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('orderrollup', schema=None) as batch_op:
         batch_op.create_index('ix_orderrollup_team', ['team_id', 'grain', 'period'], unique=False)
@@ -72,7 +74,8 @@ def upgrade() -> None:
     sa.Column('site_id', sa.Integer(), nullable=False),
     sa.Column('volunteer_id', sa.Integer(), nullable=False),
     sa.Column('orders', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('grain', 'period', 'site_id', 'volunteer_id', name=op.f('pk_volunteerrollup'))
+    sa.PrimaryKeyConstraint('grain', 'period', 'site_id', 'volunteer_id', name=op.f('pk_volunteerrollup')),
+    sqlite_with_rowid=False
     )
     # ### end Alembic commands ###
     _fill()

@@ -315,3 +315,14 @@ def test_a_period_reads_whole_months_by_month_and_its_ends_by_day(start, end, ex
         got = conn.execute(select(OrderRollup.grain, OrderRollup.period).where(condition)).all()
     want = {(g, p) for g, p in rows for eg, lo, hi in expected if g == eg and lo <= p <= hi}
     assert set(got) == want and len(got) == len(want)
+
+
+@settings(max_examples=300, deadline=None)
+@given(moment=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2040, 1, 1),
+                           timezones=st.just(UTC)),
+       tz=st.sampled_from(["Asia/Shanghai", "Asia/Kolkata", "Asia/Kathmandu",
+                           "America/New_York", "Australia/Lord_Howe", "Europe/London"]))
+def test_the_local_day_of_a_moment_is_the_zone_s_calendar_day(moment, tz):
+    from zoneinfo import ZoneInfo
+
+    assert rollups.local_day(moment, tz) == moment.astimezone(ZoneInfo(tz)).date()
