@@ -28,6 +28,7 @@ from models import (
 )
 from services import orders, points, rollups, scope, validate
 from services.errors import Invalid
+from services.figures import half_up
 from services.permissions import Action, Actor, allowed
 
 MAX_HOURS = 24.0
@@ -69,7 +70,7 @@ def clean(session: Session, done: Completion, team_id: int) -> tuple[dict, dict,
         if vol is None or not vol.active or not (vol.id in members
                                                  or may_serve(session, vol, team_id)):
             raise Invalid("error.volunteer_unknown")
-        hours[vol.id] = round(h, 2)
+        hours[vol.id] = half_up(h, 2)
     note = validate.text(done.note, key="note", maximum=2000, required=False)
     return groups, hours, note
 
@@ -156,7 +157,7 @@ def correct(session: Session, *, actor: Actor, order_id: int, done: Completion, 
                                   .where(ServiceRecord.order_id == order.id)).all())
     total = sum(groups.values())
     detail = {"people": [order.actual_beneficiaries or 0, total],
-              "hours": [round(sum(old_hours.values()), 2), round(sum(hours.values()), 2)],
+              "hours": [half_up(sum(old_hours.values()), 2), half_up(sum(hours.values()), 2)],
               "volunteers": [len(old_hours), len(hours)]}
     orders.amend(session, order, actor=actor, action=OrderAction.correct, now=now, note=reason,
                  team_id=order.team_id, detail=detail,

@@ -4,6 +4,7 @@ period figures from the rollups (services/rollups.py), which do not grow with hi
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 import pandas as pd
 from sqlalchemy import distinct, func
@@ -23,6 +24,7 @@ from models import (
 )
 from services import rollups, scope, sla, surveys
 from services import settings as settings_service
+from services.figures import half_up
 from services.permissions import Action, Actor, ensure_allowed
 from services.rollups import total
 
@@ -56,7 +58,7 @@ def overview(session: Session, *, actor: Actor, start: date, end: date,
         "ratings": rated,
         "good_rate": (good / rated) if rated else None,
         "satisfied_rate": (n_satisfied / rated) if rated else None,
-        "beneficiaries": int(beneficiaries), "hours": round(hours / 100, 1),
+        "beneficiaries": int(beneficiaries), "hours": half_up(Decimal(hours) / 100, 1),
         "active_volunteers": volunteers,
     }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import String, and_, cast, func
 from sqlmodel import Session, select
@@ -28,6 +29,7 @@ from services import rollups, scope, validate
 from services import settings as settings_service
 from services.clock import local_midnight_utc
 from services.errors import Duplicate, Invalid, NotFound
+from services.figures import half_up
 from services.formats import NAME_SEP
 from services.permissions import Action, Actor, ensure_allowed
 from services.rollups import total
@@ -209,7 +211,7 @@ def finished_record(session: Session, team_ids: list[int], since: datetime) -> d
                                         local_midnight_utc(first_day, tz), tz):
         _add(records, team, *figures)
     return {team: {"done": r["done"], "on_time": r["on_time"], "ratings": r["ratings"],
-                   "beneficiaries": r["beneficiaries"], "hours": round(r["hours_x100"] / 100, 1),
+                   "beneficiaries": r["beneficiaries"], "hours": Decimal(r["hours_x100"]) / 100,
                    "average": r["level_sum"] / r["ratings"] if r["ratings"] else None}
             for team, r in records.items() if r["done"]}
 
@@ -269,6 +271,6 @@ def detail(session: Session, *, actor: Actor, team_id: int, now: datetime | None
     members = [{"id": v.id, "name": v.name, "phone": v.phone} for v in roster(session,
                                                                                team_id=team_id)]
     return {"id": team.id, "name": team.name, "members": members, "open_orders": open_now,
-            "done": done, "hours": round(float(hours), 1), "beneficiaries": int(beneficiaries),
-            "ratings": rated, "average_rating": round(float(average), 2) if rated else None,
+            "done": done, "hours": half_up(hours, 1), "beneficiaries": int(beneficiaries),
+            "ratings": rated, "average_rating": half_up(average, 2) if rated else None,
             "on_time_rate": (on_time / done) if done else None}

@@ -5,6 +5,7 @@ ran before the rollups). test_rollups.py compares the two on random histories.""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 from sqlalchemy import String, and_, cast, distinct, func
 from sqlmodel import Session, select
@@ -26,6 +27,7 @@ from models import (
 from services import scope
 from services import settings as settings_service
 from services.clock import day_range_utc, local_today
+from services.figures import half_up
 from services.permissions import Actor
 
 
@@ -48,7 +50,7 @@ def overview(session: Session, actor: Actor, start: date, end: date) -> dict:
         .select_from(Rating).join(WorkOrder, WorkOrder.id == Rating.order_id)
         .where(*mine, Rating.at >= lo, Rating.at < hi)).one()
     hours, volunteers = session.exec(
-        select(func.coalesce(func.sum(ServiceRecord.hours), 0.0),
+        select(func.coalesce(func.sum(func.round(ServiceRecord.hours * 100)), 0),
                func.count(distinct(ServiceRecord.volunteer_id)))
         .select_from(ServiceRecord).join(WorkOrder, WorkOrder.id == ServiceRecord.order_id)
         .where(*mine, done_in)).one()
@@ -56,8 +58,13 @@ def overview(session: Session, actor: Actor, start: date, end: date) -> dict:
             "completion_rate": done / placed if placed else None, "ratings": rated,
             "good_rate": good / rated if rated else None,
             "satisfied_rate": n_sat / rated if rated else None,
-            "beneficiaries": int(people), "hours": round(float(hours), 1),
+            "beneficiaries": int(people), "hours": _hours(hours),
             "active_volunteers": volunteers}
+
+
+def _hours(hundredths) -> float:
+    """A sum of hours, exactly (each is stored with two decimals), rounded as shown."""
+    return half_up(Decimal(int(hundredths)) / 100, 1)
 
 
 def orders_by_month(session: Session, actor: Actor, start: date, end: date) -> list[tuple]:
@@ -91,7 +98,7 @@ def _figures():
 
 
 def _frame(rows) -> list[tuple]:
-    return [(key, name, n, good / n, sat / n, round(float(avg), 2))
+    return [(key, name, n, good / n, sat / n, half_up(avg, 2))
             for key, name, n, good, sat, avg in rows if n]
 
 
@@ -101,7 +108,7 @@ def satisfaction_summary(session: Session, actor: Actor, start: date, end: date)
         .where(*_rated_in(session, actor, start, end))).one()
     return {"ratings": n, "good_rate": good / n if n else None,
             "satisfied_rate": sat / n if n else None,
-            "average": round(float(avg), 2) if n else None}
+            "average": half_up(avg, 2) if n else None}
 
 
 def satisfaction_breakdown(session: Session, actor: Actor, start: date, end: date,
@@ -155,7 +162,7 @@ def menu_items(session: Session, actor: Actor) -> dict[int, dict]:
                    count_where(good_rating())).select_from(Rating)
             .join(WorkOrder, WorkOrder.id == Rating.order_id)
             .where(*mine, WorkOrder.item_id.is_not(None)).group_by(WorkOrder.item_id)).all():
-        out[item].update(ratings=n, average=round(float(avg), 2), good_rate=good / n)
+        out[item].update(ratings=n, average=half_up(avg, 2), good_rate=good / n)
     return out
 
 
@@ -171,12 +178,13 @@ def team_record(session: Session, team_id: int, since: datetime) -> dict:
         select(func.count(), count_where(in_time),
                func.coalesce(func.sum(WorkOrder.actual_beneficiaries), 0))
         .select_from(WorkOrder).where(done_since)).one()
-    hours = session.exec(select(func.coalesce(func.sum(ServiceRecord.hours), 0.0))
+    hours = session.exec(select(func.coalesce(func.sum(func.round(ServiceRecord.hours * 100)),
+                                              0))
                          .join(WorkOrder, WorkOrder.id == ServiceRecord.order_id)
                          .where(done_since)).one()
     rated, avg = session.exec(select(func.count(Rating.id), func.avg(Rating.level))
                               .join(WorkOrder, WorkOrder.id == Rating.order_id)
                               .where(done_since)).one()
     return {"done": done, "on_time_rate": on_time / done if done else None,
-            "beneficiaries": int(people), "hours": round(float(hours), 1), "ratings": rated,
-            "average_rating": round(float(avg), 2) if rated else None}
+            "beneficiaries": int(people), "hours": _hours(hours), "ratings": rated,
+            "average_rating": half_up(avg, 2) if rated else None}
