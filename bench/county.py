@@ -14,6 +14,7 @@ times, and prints the median against a budget. A report, not a test: the exit co
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 import sqlite3
 import statistics
@@ -478,6 +479,11 @@ def ensure_db(path: Path, scale: builder.Scale, rebuild: bool) -> dict:
     if meta and not rebuild and meta.get("scale") == asdict(scale):
         print(f"Reusing {path} (built {meta['now']} in {meta['build_seconds']} s; "
               "--rebuild to make it again)")
+        if "rollup_seconds" not in meta:  # built before the rollups existed
+            url = f"sqlite:///{path}"
+            db.upgrade(url)
+            meta["rollup_seconds"] = builder.build_rollups(url)
+            builder.meta_path(path).write_text(json.dumps(meta, ensure_ascii=False, indent=1))
         return meta
     if meta and not rebuild:
         print(f"{path} was built at another scale; rebuilding")
@@ -541,7 +547,16 @@ def main(argv: list[str] | None = None) -> int:
                     "same result)")
     ap.add_argument("--check", action="store_true",
                     help="verify the built data against the model rules (slow)")
-    ap.add_argument("--strict", action="store_true", help="exit 1 when a case is over budget")
+    ap.add_argument("--strict", action="store_true",
+                    help="exit 1 when a case is over budget or a budget of --budgets is missed")
+    ap.add_argument("--budgets", action="store_true",
+                    help="also measure issue 12's budgets: pages in AppTest, minimal SQL, a "
+                    "naive pandas page, search, writers, growth (bench/budgets.py)")
+    ap.add_argument("--writers", type=int, default=8,
+                    help="with --budgets: concurrent writers (0: skip)")
+    ap.add_argument("--growth-db", type=Path,
+                    help="with --budgets: a smaller county built with --orders (e.g. 100000) "
+                    "to time the same pages on, for the growth ratio")
     args = ap.parse_args(argv)
 
     scale = replace(builder.Scale(), orders=args.orders, events_days=args.events_days)
@@ -569,6 +584,19 @@ def main(argv: list[str] | None = None) -> int:
           f"{': ' + ', '.join(r.case.name for r in over) if over else ''}")
     explain(url, results, args.explain)
 
+    missed = []
+    if args.budgets:
+        from bench import budgets
+
+        search = {f"search {r.case.name}": r.median for r in results
+                  if r.times and "search code fragment" in r.case.name
+                  or r.times and "search title" in r.case.name}
+        found = budgets.measure(path, ctx, max(3, args.repeat), growth_db=args.growth_db,
+                                writers=args.writers, search_results=search)
+        print("\n" + budgets.table(found))
+        missed = [b for b in found if not b.ok]
+        print(f"\n{len(missed)} of {len(found)} budgets missed")
+
     if args.try_indexes:
         db.engine(url).dispose()
         target = candidate_copy(path, args.analyze)
@@ -583,7 +611,7 @@ def main(argv: list[str] | None = None) -> int:
         over2 = [r for r in results2 if r.times and r.ratio > 1]
         print(f"\n{len(over2)} of {len(results2)} cases over budget with the candidates")
         explain(url2, results2, args.explain)
-    return 1 if args.strict and over else 0
+    return 1 if args.strict and (over or missed) else 0
 
 
 if __name__ == "__main__":

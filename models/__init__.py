@@ -82,6 +82,16 @@ from models.ratings import (
     good_rating,
     satisfied,
 )
+from models.rollups import (
+    ALL_TIME,
+    DAY,
+    MONTH,
+    NO_ITEM,
+    NO_TEAM,
+    ItemRollup,
+    OrderRollup,
+    VolunteerRollup,
+)
 from models.settings import Setting
 from models.surveys import Need, NeedPriority, NeedStatus, Survey
 
@@ -100,4 +110,6 @@ __all__ = [
     "DutyChange", "DutyChangeKind", "DutySlot", "Household", "HouseholdTag", "HouseholdTagLink",
     "ServiceSource", "Station", "StationHours", "VisitMethod",
     "DATA_VERSION_ID", "DataVersion",
+    "ALL_TIME", "DAY", "MONTH", "NO_ITEM", "NO_TEAM", "ItemRollup", "OrderRollup",
+    "VolunteerRollup",
 ]

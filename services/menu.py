@@ -7,34 +7,35 @@ Rules (thresholds are settings):
 - *idle*: an active item with no order placed in the last `menu_idle_months` months (an item
   newer than that is judged from the day it was added);
 - *unserved category*: a category with open needs and no active item to serve them.
-Figures count the actor's sites only; ratings and orders over all time.
+Figures count the actor's sites only; ratings and orders over all time, read from the items'
+all-time rollups (services/rollups.py: one row per item and site, whatever the history).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import case, func
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from core.db import count_where, utcnow
 from models import (
-    DONE,
+    ALL_TIME,
+    ItemRollup,
     Need,
-    Rating,
     ServiceCategory,
     ServiceItem,
     ServiceItemTeam,
     Team,
-    WorkOrder,
     good_rating,
 )
-from services import needs, scope
+from services import needs, rollups, scope
 from services import settings as settings_service
 from services.clock import local_today
 from services.figures import half_up
 from services.formats import NAME_SEP
 from services.permissions import Action, Actor, ensure_allowed
+from services.rollups import total
 
 
 def months_before(day: date, months: int) -> date:
@@ -60,7 +61,6 @@ def review(session: Session, *, actor: Actor, now: datetime | None = None) -> li
     values = settings_service.current(session)
     today = local_today(now, values["timezone"])
     cutoff = months_before(today, values["menu_idle_months"])
-    mine = scope.orders_of(session, actor)
     items = session.exec(select(ServiceItem, ServiceCategory.name)
                          .join(ServiceCategory, ServiceCategory.id == ServiceItem.category_id)
                          .order_by(ServiceItem.active.desc(), ServiceCategory.sort_order,
@@ -74,23 +74,20 @@ def review(session: Session, *, actor: Actor, now: datetime | None = None) -> li
         session, actor, Need.item_id, func.count(),
         count_where(needs.is_open()))
         .group_by(Need.item_id))
-    ordered = _by_item(session, select(
-        WorkOrder.item_id, func.count(),
-        func.coalesce(func.sum(case((WorkOrder.status.in_(DONE), WorkOrder.actual_beneficiaries),
-                                    else_=0)), 0),
-        func.max(WorkOrder.submitted_at))
-        .where(*mine, WorkOrder.item_id.is_not(None)).group_by(WorkOrder.item_id))
-    rated = _by_item(session, select(
-        WorkOrder.item_id, func.count(Rating.id), func.avg(Rating.level),
-        count_where(good_rating()))
-        .select_from(Rating).join(WorkOrder, WorkOrder.id == Rating.order_id)
-        .where(*mine, WorkOrder.item_id.is_not(None)).group_by(WorkOrder.item_id))
+    It = ItemRollup
+    totals = _by_item(session, select(
+        It.item_id, total(It.orders), total(It.beneficiaries), func.max(It.last_order_on),
+        total(rollups.rated(It)), total(rollups.level_sum(It)),
+        total(rollups.levels_where(It, good_rating)))
+        .where(It.grain == ALL_TIME, *scope.rows_of(session, actor, It.site_id))
+        .group_by(It.item_id))
     out = []
     for item, category in items:
         n_needs, n_open = asked.get(item.id, (0, 0))
-        n_orders, beneficiaries, last = ordered.get(item.id, (0, 0, None))
-        n_ratings, average, good = rated.get(item.id, (0, None, 0))
-        last_day = local_today(_aware(last), values["timezone"]) if last else None
+        n_orders, beneficiaries, last, n_ratings, level_sum, good = totals.get(
+            item.id, (0, 0, None, 0, 0, 0))
+        average = level_sum / n_ratings if n_ratings else None
+        last_day = date.fromisoformat(last) if last else None
         row = {"id": item.id, "title": item.title, "category_id": item.category_id,
                "category": category, "description": item.description, "active": item.active,
                "retired_reason": item.retired_reason,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlmodel import Session, select
 
 from core.db import utcnow
@@ -29,7 +29,7 @@ from models import (
     WorkOrder,
     next_status,
 )
-from services import scope, validate
+from services import rollups, scope, validate
 from services import settings as settings_service
 from services.clock import local_today
 from services.errors import Forbidden, Invalid, NotFound, OrderNotInState
@@ -80,49 +80,78 @@ def refuse(session: Session, order: WorkOrder, action: str) -> OrderNotInState:
 
 
 def transition(session: Session, order: WorkOrder, *, actor: Actor | None, action: OrderAction,
-               now: datetime, values: dict, note: str = "", team_id: int | None = None) -> None:
-    """Compare-and-set the status and write the event; the caller commits. No actor: the
-    resident, through a rating link."""
+               now: datetime, values: dict, note: str = "", team_id: int | None = None,
+               report: rollups.Report | None = None, level: int | None = None) -> WorkOrder:
+    """Compare-and-set the status, write the event and the rollups; the caller commits. No
+    actor: the resident, through a rating link. `report` (a completion) and `level` (a rating)
+    are what the rollups count. Returns the order as written."""
     action = OrderAction(action)
     target = next_status(order.status, action)
     if target is None:
         raise refuse(session, order, action)
-    _change(session, order, target=target, actor=actor, action=action, now=now, values=values,
-            note=note, team_id=team_id)
+    return _change(session, order, target=target, actor=actor, action=action, now=now,
+                   values=values, note=note, team_id=team_id, report=report, level=level)
 
 
 def amend(session: Session, order: WorkOrder, *, actor: Actor, action: OrderAction,
           now: datetime, values: dict, note: str = "", team_id: int | None = None,
-          detail: dict | None = None) -> None:
+          detail: dict | None = None, report: rollups.Report | None = None,
+          replaces: rollups.Report | None = None) -> WorkOrder:
     """Change what an order records without moving its status (a correction): the same
-    compare-and-set on status and version as a transition, and an event; the caller commits."""
-    _change(session, order, target=order.status, actor=actor, action=OrderAction(action),
-            now=now, values=values, note=note, team_id=team_id, detail=detail)
+    compare-and-set on status and version as a transition, an event and the rollups (`report`
+    replacing `replaces`); the caller commits."""
+    return _change(session, order, target=order.status, actor=actor, action=OrderAction(action),
+                   now=now, values=values, note=note, team_id=team_id, detail=detail,
+                   report=report, replaces=replaces)
 
 
 def _change(session: Session, order: WorkOrder, *, target: OrderStatus, actor: Actor | None,
             action: OrderAction, now: datetime, values: dict, note: str, team_id: int | None,
-            detail: dict | None = None) -> None:
+            detail: dict | None = None, report: rollups.Report | None = None,
+            replaces: rollups.Report | None = None, level: int | None = None) -> WorkOrder:
+    """UPDATE … WHERE status and version are still what we read … RETURNING the row, the event
+    as one INSERT, the rollups as one upsert per table: four statements for most transitions."""
     source = order.status
-    result = session.exec(
+    before = _Before(order)
+    written = session.exec(
         update(WorkOrder)
         .where(WorkOrder.id == order.id, WorkOrder.status == source,
                WorkOrder.version == order.version)
-        .values(status=target, version=WorkOrder.version + 1, **values))
-    if result.rowcount != 1:
+        .values(status=target, version=WorkOrder.version + 1, **values)
+        .returning(WorkOrder),
+        execution_options={"populate_existing": True}).scalars().first()
+    if written is None:
         order = load(session, order.id)
         raise refuse(session, order, action)
-    session.add(OrderEvent(order_id=order.id, at=now, actor_id=actor.id if actor else None,
-                           action=action.value, from_status=source, to_status=target,
-                           team_id=team_id, note=note, detail=detail))
-    session.flush()
+    session.connection().execute(insert(OrderEvent), {
+        "order_id": before.id, "at": now, "actor_id": actor.id if actor else None,
+        "action": action.value, "from_status": source, "to_status": target,
+        "team_id": team_id, "note": note, "detail": detail})
+    rollups.change(session, before, source=source, target=target, action=action, now=now,
+                   tz=settings_service.timezone(session), report=report, replaces=replaces,
+                   level=level)
+    return written
+
+
+class _Before:
+    """The order's fields as they were before the change (the ORM object is refreshed by the
+    UPDATE's RETURNING)."""
+
+    __slots__ = ("category_id", "completed_at", "due_on", "id", "item_id", "site_id",
+                 "submitted_at", "team_id")
+
+    def __init__(self, order: WorkOrder) -> None:
+        for name in self.__slots__:
+            setattr(self, name, getattr(order, name))
 
 
 def commit(session: Session, order_id: int) -> WorkOrder:
     """Commit and return the order as written."""
-    # Read back inside the transaction: a read after COMMIT would open a new BEGIN IMMEDIATE
-    # and hold SQLite's write lock for as long as the caller keeps the session.
-    order = load(session, order_id)
+    # The order is in the session as the UPDATE's RETURNING (or the INSERT) left it, and
+    # write sessions keep objects after COMMIT: no read after the commit, which would open a
+    # new BEGIN IMMEDIATE and hold SQLite's write lock for as long as the caller keeps the
+    # session.
+    order = session.get(WorkOrder, order_id)
     session.commit()
     return order
 
@@ -168,6 +197,8 @@ def place(session: Session, *, actor: Actor, site_id: int, category_id: int, tit
             raise Invalid("error.need_not_open")
     session.add(OrderEvent(order_id=order.id, at=now, actor_id=actor.id, action=A.place.value,
                            from_status=None, to_status=OrderStatus.submitted))
+    rollups.change(session, order, source=None, target=OrderStatus.submitted, action=A.place,
+                   now=now, tz=values["timezone"])
     return commit(session, order.id)
 
 

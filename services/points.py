@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import func, insert
 from sqlmodel import Session, select
 
 from models import PointsEntry, PointsReason, WorkOrder
@@ -28,12 +28,12 @@ def credit_service(session: Session, *, order: WorkOrder, hours: dict[int, float
                    now: datetime) -> None:
     """Credit each volunteer's hours on a completed order; the caller commits."""
     values = settings_service.current(session)
-    for volunteer_id, h in hours.items():
-        earned = for_hours(h, values)
-        if earned:
-            session.add(PointsEntry(volunteer_id=volunteer_id, points=earned,
-                                    reason=PointsReason.service, order_id=order.id, at=now,
-                                    note=order.code or ""))
+    lines = [{"volunteer_id": volunteer_id, "points": for_hours(h, values),
+              "reason": PointsReason.service, "order_id": order.id, "at": now,
+              "note": order.code or ""} for volunteer_id, h in hours.items()]
+    lines = [line for line in lines if line["points"]]
+    if lines:  # one INSERT for all the lines
+        session.connection().execute(insert(PointsEntry), lines)
 
 
 def credit_duty(session: Session, *, volunteer_id: int, hours: float, note: str,

@@ -52,7 +52,7 @@ def record(session: Session, order: WorkOrder, *, by: Actor | None, level: int, 
     an order keeps the first rating only), the rating row, and the follow-ups it opens or
     settles. The caller has validated and authorised, and commits."""
     orders.transition(session, order, actor=by, action=OrderAction.rate, now=now,
-                      note=str(level), values={"rated_at": now})
+                      note=str(level), values={"rated_at": now}, level=level)
     session.add(Rating(order_id=order.id, level=level, comment=comment, channel=channel, at=now,
                        by_user_id=by.id if by else None, token_id=token_id))
     after_rating(session, order=order, level=level, by_id=by.id if by else None, now=now)

@@ -1,87 +1,85 @@
-"""What leaders read: small aggregates computed by the database, never whole tables."""
+"""What leaders read: small aggregates computed by the database, never whole tables; the
+period figures from the rollups (services/rollups.py), which do not grow with history."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 import pandas as pd
-from sqlalchemy import and_, distinct, func
+from sqlalchemy import distinct, func
 from sqlmodel import Session, select
 
-from core.db import count_where, dialect_of, enum_order, local_month, utcnow
+from core.db import utcnow
 from models import (
-    DONE,
+    STATUS_ORDER,
     Need,
-    OrderStatus,
-    Rating,
+    OrderRollup,
     ServiceCategory,
-    ServiceRecord,
     Survey,
+    VolunteerRollup,
     WorkOrder,
     good_rating,
     satisfied,
 )
-from services import scope, sla, surveys
+from services import rollups, scope, sla, surveys
 from services import settings as settings_service
-from services.clock import day_range_utc
 from services.figures import half_up
 from services.permissions import Action, Actor, ensure_allowed
+from services.rollups import total
 
 
 def overview(session: Session, *, actor: Actor, start: date, end: date,
              now: datetime | None = None) -> dict:
     """The tiles of 概览 for a local-date period: placed, done, overdue now, 好评率, 满意率,
-    beneficiaries, volunteer hours, active volunteers."""
+    beneficiaries, volunteer hours, active volunteers. Period figures come from the rollups
+    (services/rollups.py), with the same definitions as the raw rows: placed = submitted in the
+    period; done, beneficiaries, hours = orders done (已完成/已评价) in the period; ratings =
+    given in the period; active volunteers = distinct volunteers on the period's done orders."""
     ensure_allowed(actor, Action.VIEW_OVERVIEW)
     now = now or utcnow()
     values = settings_service.current(session)
-    lo, hi = day_range_utc(start, end, values["timezone"])
-    mine = scope.orders_of(session, actor)
-    placed = session.exec(select(func.count()).select_from(WorkOrder)
-                          .where(*mine, WorkOrder.submitted_at >= lo,
-                                 WorkOrder.submitted_at < hi)).one()
-    done_in_period = and_(WorkOrder.status.in_(DONE), WorkOrder.completed_at >= lo,
-                          WorkOrder.completed_at < hi)
-    done, beneficiaries = session.exec(
-        select(func.count(), func.coalesce(func.sum(WorkOrder.actual_beneficiaries), 0))
-        .select_from(WorkOrder).where(*mine, done_in_period)).one()
+    R, V = OrderRollup, VolunteerRollup
+    placed, done, beneficiaries, hours, rated, good, n_satisfied = session.exec(
+        select(total(rollups.placed(R)), total(R.done), total(R.beneficiaries),
+               total(R.hours_x100), total(rollups.rated(R)),
+               total(rollups.levels_where(R, good_rating)),
+               total(rollups.levels_where(R, satisfied)))
+        .where(*_rows(session, actor, R, start, end))).one()
+    volunteers = session.exec(
+        select(func.count(distinct(V.volunteer_id)))
+        .where(*_rows(session, actor, V, start, end), V.orders > 0)).one()
     overdue = session.exec(select(func.count()).select_from(WorkOrder)
-                           .where(*mine, sla.is_overdue(now, values))).one()
-    ratings = (select(func.count(), count_where(good_rating()), count_where(satisfied()))
-               .select_from(Rating).where(Rating.at >= lo, Rating.at < hi))
-    if mine:  # the whole tree needs no join: every rating counts
-        ratings = ratings.join(WorkOrder, WorkOrder.id == Rating.order_id).where(*mine)
-    rated, good, n_satisfied = session.exec(ratings).one()
-    hours, volunteers = session.exec(
-        select(func.coalesce(func.sum(ServiceRecord.hours), 0.0),
-               func.count(distinct(ServiceRecord.volunteer_id)))
-        .select_from(ServiceRecord).join(WorkOrder, WorkOrder.id == ServiceRecord.order_id)
-        .where(*mine, done_in_period)).one()
+                           .where(*scope.orders_of(session, actor),
+                                  sla.is_overdue(now, values))).one()
     return {
         "placed": placed, "done": done, "overdue": overdue,
         "completion_rate": (done / placed) if placed else None,
         "ratings": rated,
         "good_rate": (good / rated) if rated else None,
         "satisfied_rate": (n_satisfied / rated) if rated else None,
-        "beneficiaries": int(beneficiaries), "hours": half_up(hours, 1),
+        "beneficiaries": int(beneficiaries), "hours": half_up(Decimal(hours) / 100, 1),
         "active_volunteers": volunteers,
     }
+
+
+def _rows(session: Session, actor: Actor, model, start: date, end: date | None) -> list:
+    """The rollup rows of a local-date period within the actor's reach."""
+    team = getattr(model, "team_id", None)
+    return [*scope.rows_of(session, actor, model.site_id, team),
+            rollups.in_period(model, start, end)]
 
 
 def orders_by_month(session: Session, *, actor: Actor, start: date, end: date) -> pd.DataFrame:
     """Orders placed per local month and their current status: columns month, status, orders."""
     ensure_allowed(actor, Action.VIEW_OVERVIEW)
-    values = settings_service.current(session)
-    lo, hi = day_range_utc(start, end, values["timezone"])
-    month = local_month(WorkOrder.submitted_at, values["timezone"], dialect_of(session))
-    rows = session.exec(
-        select(month.label("month"), WorkOrder.status, func.count())
-        .select_from(WorkOrder)
-        .where(*scope.orders_of(session, actor), WorkOrder.submitted_at >= lo,
-               WorkOrder.submitted_at < hi)
-        .group_by(month, WorkOrder.status)
-        .order_by(month, enum_order(WorkOrder.status, OrderStatus))).all()
-    return pd.DataFrame([(m, s.value if hasattr(s, "value") else s, n) for m, s, n in rows],
+    R = OrderRollup
+    month = rollups.month_of(R)
+    counts = [total(getattr(R, rollups.STATUS_COLUMN[s])) for s in STATUS_ORDER]
+    rows = session.exec(select(month, *counts).where(*_rows(session, actor, R, start, end))
+                        .group_by(month).order_by(month)).all()
+    return pd.DataFrame([(m, s.value, n) for m, *ns in rows
+                         for s, n in zip(STATUS_ORDER, ns, strict=True) if n],
                         columns=["month", "status", "orders"])
 
 
@@ -89,19 +87,16 @@ def demand_supply(session: Session, *, actor: Actor, start: date, end: date) -> 
     """Per category, needs recorded in surveys of the period against orders done in it:
     columns category, needs, done (categories with neither are left out)."""
     ensure_allowed(actor, Action.VIEW_OVERVIEW)
-    values = settings_service.current(session)
-    lo, hi = day_range_utc(start, end, values["timezone"])
     asked = dict(session.exec(
         select(Need.category_id, func.count()).select_from(Need)
         .join(Survey, Survey.id == Need.survey_id)
         .where(*surveys.of_actor(session, actor), Survey.surveyed_on >= start,
                Survey.surveyed_on <= end)
         .group_by(Need.category_id)).all())
+    R = OrderRollup
     done = dict(session.exec(
-        select(WorkOrder.category_id, func.count()).select_from(WorkOrder)
-        .where(*scope.orders_of(session, actor), WorkOrder.status.in_(DONE),
-               WorkOrder.completed_at >= lo, WorkOrder.completed_at < hi)
-        .group_by(WorkOrder.category_id)).all())
+        select(R.category_id, func.sum(R.done)).where(*_rows(session, actor, R, start, end))
+        .group_by(R.category_id).having(func.sum(R.done) > 0)).all())
     rows = [(c.name, asked.get(c.id, 0), done.get(c.id, 0))
             for c in session.exec(select(ServiceCategory)
                                   .order_by(ServiceCategory.sort_order, ServiceCategory.id))

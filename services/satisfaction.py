@@ -1,21 +1,25 @@
 """满意度: 好评率 (share of ratings ≥ 4) and 满意率 (share ≥ 3) by team, service category,
 village and month, and the lowest-rated menu items and teams with what residents said.
 
-Every figure is a GROUP BY over the ratings given in a local-date period (by the rating's time),
-within the actor's sites; nothing returns more rows than there are teams, items or months.
+Every figure counts the ratings given in a local-date period (by the rating's time), within the
+actor's sites, read from the rollups (services/rollups.py): a GROUP BY over a year's month rows,
+not over its ratings; nothing returns more rows than there are teams, items or months. The
+residents' comments are read from the ratings themselves.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pandas as pd
-from sqlalchemy import func, or_
+from sqlalchemy import Float, cast, func, or_
 from sqlmodel import Session, select
 
-from core.db import count_where, dialect_of, local_month
 from models import (
     GOOD_RATING_MIN,
+    ItemRollup,
+    OrderRollup,
     Rating,
     ServiceCategory,
     ServiceItem,
@@ -25,19 +29,28 @@ from models import (
     good_rating,
     satisfied,
 )
-from services import scope
+from services import rollups, scope
 from services import settings as settings_service
 from services.clock import day_range_utc
 from services.figures import half_up
 from services.permissions import Action, Actor, ensure_allowed
+from services.rollups import total
 
 DIMENSIONS = ("team", "category", "site", "month")
 COLUMNS = ["key", "name", "ratings", "good_rate", "satisfied_rate", "average"]
 
 
-def _figures():
-    n = func.count(Rating.id)
-    return n, count_where(good_rating()), count_where(satisfied()), func.avg(Rating.level)
+def _figures(model):
+    n = total(rollups.rated(model))
+    return (n, total(rollups.levels_where(model, good_rating)),
+            total(rollups.levels_where(model, satisfied)), total(rollups.level_sum(model)))
+
+
+def _rows(session: Session, actor: Actor, model, start: date, end: date) -> list:
+    """The rollup rows of the period within the actor's sites."""
+    ensure_allowed(actor, Action.VIEW_SATISFACTION)
+    return [*scope.rows_of(session, actor, model.site_id, getattr(model, "team_id", None)),
+            rollups.in_period(model, start, end)]
 
 
 def _period(session: Session, actor: Actor, start: date, end: date) -> tuple[list, dict]:
@@ -47,21 +60,24 @@ def _period(session: Session, actor: Actor, start: date, end: date) -> tuple[lis
     return [*scope.orders_of(session, actor), Rating.at >= lo, Rating.at < hi], values
 
 
+def _average(level_sum: int, n: int) -> float:
+    return half_up(Decimal(level_sum) / n, 2)
+
+
 def _frame(rows) -> pd.DataFrame:
-    out = [(key, name, n, good / n, satisfied / n, half_up(avg, 2))
-           for key, name, n, good, satisfied, avg in rows if n]
+    out = [(key, name, n, good / n, satisfied / n, _average(level_sum, n))
+           for key, name, n, good, satisfied, level_sum in rows if n]
     return pd.DataFrame(out, columns=COLUMNS)
 
 
 def summary(session: Session, *, actor: Actor, start: date, end: date) -> dict:
     """Ratings in the period, 好评率, 满意率 and the average level (None without ratings)."""
-    conds, _ = _period(session, actor, start, end)
-    n, good, satisfied, avg = session.exec(
-        select(*_figures()).select_from(Rating)
-        .join(WorkOrder, WorkOrder.id == Rating.order_id).where(*conds)).one()
+    R = OrderRollup
+    n, good, satisfied, level_sum = session.exec(
+        select(*_figures(R)).where(*_rows(session, actor, R, start, end))).one()
     return {"ratings": n, "good_rate": good / n if n else None,
             "satisfied_rate": satisfied / n if n else None,
-            "average": half_up(avg, 2) if n else None}
+            "average": _average(level_sum, n) if n else None}
 
 
 def breakdown(session: Session, *, actor: Actor, start: date, end: date,
@@ -70,19 +86,19 @@ def breakdown(session: Session, *, actor: Actor, start: date, end: date,
     ratings, good_rate, satisfied_rate, average. Months in order, the others most-rated first."""
     if by not in DIMENSIONS:
         raise ValueError(by)
-    conds, values = _period(session, actor, start, end)
+    R = OrderRollup
+    conds = _rows(session, actor, R, start, end)
+    figures = _figures(R)
     if by == "month":
-        month = local_month(Rating.at, values["timezone"], dialect_of(session))
-        stmt = (select(month, month, *_figures()).select_from(Rating)
-                .join(WorkOrder, WorkOrder.id == Rating.order_id).where(*conds)
-                .group_by(month).order_by(month))
+        month = rollups.month_of(R)
+        stmt = (select(month, month, *figures).where(*conds)
+                .group_by(month).having(figures[0] > 0).order_by(month))
     else:
-        table, key = {"team": (Team, WorkOrder.team_id), "site": (Site, WorkOrder.site_id),
-                      "category": (ServiceCategory, WorkOrder.category_id)}[by]
-        stmt = (select(table.id, table.name, *_figures()).select_from(Rating)
-                .join(WorkOrder, WorkOrder.id == Rating.order_id).join(table, table.id == key)
-                .where(*conds).group_by(table.id, table.name)
-                .order_by(func.count(Rating.id).desc(), table.name))
+        table, key = {"team": (Team, R.team_id), "site": (Site, R.site_id),
+                      "category": (ServiceCategory, R.category_id)}[by]
+        stmt = (select(table.id, table.name, *figures).join(table, table.id == key)
+                .where(*conds).group_by(table.id, table.name).having(figures[0] > 0)
+                .order_by(figures[0].desc(), table.name))
     return _frame(session.exec(stmt).all())
 
 
@@ -90,15 +106,16 @@ def lowest(session: Session, *, actor: Actor, start: date, end: date, by: str,
            min_ratings: int = 3, limit: int = 5) -> pd.DataFrame:
     """The menu items (`item`) or teams (`team`) with the lowest average rating in the period,
     among those rated at least `min_ratings` times (one bad day is not a verdict)."""
-    conds, _ = _period(session, actor, start, end)
-    table, key = {"item": (ServiceItem, WorkOrder.item_id), "team": (Team, WorkOrder.team_id)}[by]
+    model = ItemRollup if by == "item" else OrderRollup
+    table, key = {"item": (ServiceItem, ItemRollup.item_id),
+                  "team": (Team, OrderRollup.team_id)}[by]
     name = ServiceItem.title if by == "item" else Team.name
-    figures = _figures()
+    figures = _figures(model)
     n = figures[0]
-    stmt = (select(table.id, name, *figures).select_from(Rating)
-            .join(WorkOrder, WorkOrder.id == Rating.order_id).join(table, table.id == key)
-            .where(*conds).group_by(table.id, name).having(n >= min_ratings)
-            .order_by(func.avg(Rating.level), n.desc(), name).limit(limit))
+    average = cast(figures[3], Float) / n
+    stmt = (select(table.id, name, *figures).join(table, table.id == key)
+            .where(*_rows(session, actor, model, start, end)).group_by(table.id, name)
+            .having(n >= max(min_ratings, 1)).order_by(average, n.desc(), name).limit(limit))
     return _frame(session.exec(stmt).all())
 
 

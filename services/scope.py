@@ -9,6 +9,7 @@ the root of the only site tree sees every order, so no condition is added at all
 
 from __future__ import annotations
 
+from sqlalchemy import false
 from sqlmodel import Session, select
 
 from models import Site, WorkOrder
@@ -48,3 +49,13 @@ def sees(session: Session, actor: Actor, order: WorkOrder) -> bool:
     path = "" if own_team_only(actor) else session.get(Site, order.site_id).path
     return sees_order(actor, site_path=path, team_id=order.team_id)
 
+
+
+def rows_of(session: Session, actor: Actor, site_id, team_id=None) -> list:
+    """The same reach as orders_of, for a table that carries the order's site (and team): the
+    rollups."""
+    if own_team_only(actor):
+        return [team_id == (actor.team_id or -1)] if team_id is not None else [false()]
+    if whole_tree(session, actor):
+        return []
+    return [site_id.in_(sites_under(actor.site_path))]

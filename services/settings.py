@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from core.config import BUSINESS_DEFAULTS, BUSINESS_SETTINGS
 from core.db import utcnow
 from models import AuditAction, Setting
-from services import audit
+from services import audit, rollups
 from services.errors import Invalid
 from services.permissions import Action, Actor, ensure_allowed
 
@@ -18,6 +18,21 @@ _SPECS = {s.key: s for s in BUSINESS_SETTINGS}
 
 
 def current(session: Session) -> dict:
+    """The settings in force, read once per transaction (a completion needs them for the
+    rollups, the points and the follow-ups); `update` forgets them."""
+    txn = session.get_transaction()
+    kept = session.info.get("settings")
+    if txn is None or kept is None or kept[0] is not txn:
+        kept = (txn, _read(session))
+        session.info["settings"] = kept
+    return dict(kept[1])
+
+
+def timezone(session: Session) -> str:
+    return current(session)["timezone"]
+
+
+def _read(session: Session) -> dict:
     values = dict(BUSINESS_DEFAULTS)
     for row in session.exec(select(Setting)):
         spec = _SPECS.get(row.key)
@@ -75,7 +90,9 @@ def update(session: Session, *, actor: Actor, values: dict) -> dict:
     """Change business settings; managers only; all or nothing."""
     ensure_allowed(actor, Action.MANAGE_SETTINGS)
     clean = {k: _coerce(k, v) for k, v in values.items()}
-    merged = {**current(session), **clean}
+    session.info.pop("settings", None)
+    before = current(session)
+    merged = {**before, **clean}
     stars = [merged[f"star_{i}_hours"] for i in range(1, 6)]
     if any(a >= b for a, b in zip(stars, stars[1:], strict=False)):
         raise Invalid("error.stars_not_increasing")
@@ -97,7 +114,12 @@ def update(session: Session, *, actor: Actor, values: dict) -> dict:
     if changed:
         audit.record(session, AuditAction.settings_update, actor_id=actor.id,
                      detail="; ".join(changed))
+    session.info.pop("settings", None)
     result = current(session)
+    if result["timezone"] != before["timezone"]:
+        # The rollups' days and months are local: recount them in the new zone, in this
+        # transaction, so no figure is ever read in a mix of two zones.
+        rollups.rebuild(session, tz=result["timezone"])
     session.commit()
     return result
 

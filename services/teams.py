@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import String, and_, cast, func
 from sqlmodel import Session, select
@@ -12,6 +13,7 @@ from core.db import utcnow
 from models import (
     DONE,
     WITH_TEAM,
+    OrderRollup,
     Rating,
     ServiceCategory,
     ServiceRecord,
@@ -23,12 +25,14 @@ from models import (
     VolunteerTeam,
     WorkOrder,
 )
+from services import rollups, scope, validate
 from services import settings as settings_service
-from services import validate
+from services.clock import local_midnight_utc
 from services.errors import Duplicate, Invalid, NotFound
 from services.figures import half_up
 from services.formats import NAME_SEP
 from services.permissions import Action, Actor, ensure_allowed
+from services.rollups import total
 
 _PARENT_TIER = {TeamTier.detachment: TeamTier.corps, TeamTier.squad: TeamTier.detachment}
 
@@ -120,11 +124,18 @@ def in_scope(session: Session, *, actor: Actor, active_only: bool = True) -> lis
 def overview(session: Session, *, actor: Actor) -> list[dict]:
     """Each team in scope with its site, categories, members and open orders, counted in SQL."""
     ensure_allowed(actor, Action.MANAGE_TEAMS)
+    # Count for the teams shown only: a 所 shows 29 of a county's 600 teams. (For the whole
+    # tree no filter: an IN over every team only misleads the planner.)
+    shown = (select(Team.id).join(Site, Site.id == Team.site_id)
+             .where(Site.path.startswith(actor.site_path)).scalar_subquery())
+    whole = scope.whole_tree(session, actor)
     members = (select(VolunteerTeam.team_id, func.count().label("n"))
                .join(Volunteer, Volunteer.id == VolunteerTeam.volunteer_id)
-               .where(Volunteer.active).group_by(VolunteerTeam.team_id).subquery())
+               .where(Volunteer.active, *([] if whole else [VolunteerTeam.team_id.in_(shown)]))
+               .group_by(VolunteerTeam.team_id).subquery())
     open_orders = (select(WorkOrder.team_id, func.count().label("n"))
-                   .where(WorkOrder.status.in_(WITH_TEAM))
+                   .where(WorkOrder.status.in_(WITH_TEAM),
+                          *([] if whole else [WorkOrder.team_id.in_(shown)]))
                    .group_by(WorkOrder.team_id).subquery())
     parent = select(Team.id, Team.name).subquery()
     rows = session.exec(
@@ -178,24 +189,62 @@ def helpers(session: Session, *, team_id: int, limit: int = 2000) -> list[Volunt
 
 
 def finished_record(session: Session, team_ids: list[int], since: datetime) -> dict[int, dict]:
-    """Per team, over the orders it finished (已完成 / 已评价) since `since`, in one pass through
-    the (status, completed_at) index: how many, how many on time, how many rated and their
-    average. On time: the local calendar day of completion is on or before the due date; both
-    sides are 'YYYY-MM-DD' text, so the comparison is the same on SQLite and PostgreSQL."""
+    """Per team, over the orders it finished (已完成 / 已评价) since `since`: how many, how many
+    on time, beneficiaries, service hours, how many are rated and their average. On time: the
+    local calendar day of completion is on or before the due date.
+
+    Read from the rollups (services/rollups.py) for the whole local days after `since`, and
+    from the orders themselves for the rest of the day `since` falls in — the same orders as
+    `finished_since`, at the cost of a day's rows instead of a year's."""
     if not team_ids:
         return {}
     tz = settings_service.current(session)["timezone"]
+    first_day = rollups.local_day(since, tz) + timedelta(days=1)
+    records: dict[int, dict] = {}
+    R = OrderRollup
+    for team, *figures in session.exec(
+            select(R.team_id, total(R.done), total(R.done_on_time), total(R.beneficiaries),
+                   total(R.hours_x100), total(R.done_rated), total(R.done_rating_sum))
+            .where(R.team_id.in_(team_ids), rollups.in_period(R, first_day, None))
+            .group_by(R.team_id)).all():
+        _add(records, team, *figures)
+    for team, *figures in _finished_raw(session, team_ids, since,
+                                        local_midnight_utc(first_day, tz), tz):
+        _add(records, team, *figures)
+    return {team: {"done": r["done"], "on_time": r["on_time"], "ratings": r["ratings"],
+                   "beneficiaries": r["beneficiaries"], "hours": Decimal(r["hours_x100"]) / 100,
+                   "average": r["level_sum"] / r["ratings"] if r["ratings"] else None}
+            for team, r in records.items() if r["done"]}
+
+
+def _add(records: dict, team: int, done, on_time, beneficiaries, hours_x100, rated,
+         level_sum) -> None:
+    r = records.setdefault(team, dict.fromkeys(("done", "on_time", "beneficiaries",
+                                                "hours_x100", "ratings", "level_sum"), 0))
+    for key, value in (("done", done), ("on_time", on_time), ("beneficiaries", beneficiaries),
+                       ("hours_x100", hours_x100), ("ratings", rated), ("level_sum", level_sum)):
+        r[key] += int(value or 0)
+
+
+def _finished_raw(session: Session, team_ids: list[int], lo: datetime, hi: datetime,
+                  tz: str) -> list[tuple]:
+    """The same figures from the orders finished in [lo, hi) (less than a day)."""
+    window = and_(finished_since(team_ids, lo), WorkOrder.completed_at < hi)
     in_time = (db.local_day(WorkOrder.completed_at, tz, db.dialect_of(session))
                <= cast(WorkOrder.due_on, String))
-    rows = session.exec(
-        select(WorkOrder.team_id, func.count(WorkOrder.id),
-               db.count_where(in_time), func.count(Rating.id),
-               func.avg(Rating.level))
-        .join(Rating, Rating.order_id == WorkOrder.id, isouter=True)
-        .where(finished_since(team_ids, since)).group_by(WorkOrder.team_id)).all()
-    return {team: {"done": n, "on_time": int(n_in or 0), "ratings": rated,
-                   "average": float(average) if average is not None else None}
-            for team, n, n_in, rated, average in rows}
+    rows = {team: [n, n_in, people, 0, rated, level_sum] for team, n, n_in, people, rated,
+            level_sum in session.exec(
+                select(WorkOrder.team_id, func.count(WorkOrder.id), db.count_where(in_time),
+                       func.coalesce(func.sum(WorkOrder.actual_beneficiaries), 0),
+                       func.count(Rating.id), func.coalesce(func.sum(Rating.level), 0))
+                .join(Rating, Rating.order_id == WorkOrder.id, isouter=True)
+                .where(window).group_by(WorkOrder.team_id)).all()}
+    for team, hours in session.exec(
+            select(WorkOrder.team_id, func.sum(ServiceRecord.hours))
+            .join(WorkOrder, WorkOrder.id == ServiceRecord.order_id)
+            .where(window).group_by(WorkOrder.team_id)).all():
+        rows[team][3] = rollups.hundredths(hours or 0)
+    return [(team, *figures) for team, figures in rows.items()]
 
 
 def finished_since(team_ids: list[int], since: datetime):
@@ -212,17 +261,12 @@ def detail(session: Session, *, actor: Actor, team_id: int, now: datetime | None
     ensure_allowed(actor, Action.MANAGE_TEAMS, site_path=session.get(Site, team.site_id).path)
     now = now or utcnow()
     since = now - timedelta(days=days)
-    mine = WorkOrder.team_id == team_id
-    done_since = finished_since([team_id], since)
     open_now = session.exec(select(func.count()).select_from(WorkOrder)
-                            .where(mine, WorkOrder.status.in_(WITH_TEAM))).one()
-    done, beneficiaries = session.exec(
-        select(func.count(), func.coalesce(func.sum(WorkOrder.actual_beneficiaries), 0))
-        .select_from(WorkOrder).where(done_since)).one()
-    hours = session.exec(select(func.coalesce(func.sum(ServiceRecord.hours), 0.0))
-                         .join(WorkOrder, WorkOrder.id == ServiceRecord.order_id)
-                         .where(done_since)).one()
+                            .where(WorkOrder.team_id == team_id,
+                                   WorkOrder.status.in_(WITH_TEAM))).one()
     record = finished_record(session, [team_id], since).get(team_id, {})
+    done, hours, beneficiaries = (record.get("done", 0), record.get("hours", 0.0),
+                                  record.get("beneficiaries", 0))
     rated, average, on_time = (record.get("ratings", 0), record.get("average"),
                                record.get("on_time", 0))
     members = [{"id": v.id, "name": v.name, "phone": v.phone} for v in roster(session,

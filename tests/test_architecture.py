@@ -18,12 +18,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # package → top-level names it may never import
 FORBIDDEN = {
-    "models": {"streamlit", "services", "core", "ui", "pages", "app", "seed", "bench", "tests"},
-    "services": {"streamlit", "ui", "pages", "app", "seed", "bench", "tests"},
-    "core": {"streamlit", "ui", "pages", "app", "services", "seed", "bench", "tests"},
+    "models": {"streamlit", "services", "core", "ui", "pages", "app", "seed", "bench", "tests",
+               "admin"},
+    "services": {"streamlit", "ui", "pages", "app", "seed", "bench", "tests", "admin"},
+    "core": {"streamlit", "ui", "pages", "app", "services", "seed", "bench", "tests", "admin"},
     # ui may import services, models, core and Streamlit (and seed, for the demo button of the
     # first screen), never the pages that use it
-    "ui": {"pages", "app", "bench", "tests"},
+    "ui": {"pages", "app", "bench", "tests", "admin"},
 }
 # Streamlit's companion packages count as Streamlit.
 STREAMLIT_FAMILY = {"streamlit_authenticator", "extra_streamlit_components"}

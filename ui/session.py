@@ -106,20 +106,29 @@ def require(action: Action) -> Actor:
 def issue_cookie_if_due() -> None:
     """Set the login cookie after a login, drawing the cookie component on every run until the
     browser confirms it: another component's answer can rerun the script before this one has
-    loaded, and a component missing from a run is removed unrun."""
+    loaded, and a component missing from a run is removed unrun.
+
+    Drawn in a fragment: the component answers twice (its cookies, then "set"), and each answer
+    reruns only the fragment, not the page — before, one login ran the overview three times,
+    two of them abandoned halfway."""
     if not st.session_state.get("issue_cookie"):
         return
+    with st.sidebar:
+        _cookie_fragment()
+
+
+@st.fragment
+def _cookie_fragment() -> None:
     if st.session_state.get(_COOKIE_SET) is True:  # the component's answer: the cookie is there
-        st.session_state.pop("issue_cookie")
+        st.session_state.pop("issue_cookie", None)
         return
     with db.session() as s:
         user = s.get(users.User, st.session_state["user_id"])
     if user is None:
         return
-    with st.sidebar:
-        auth = _authenticator(user)
-        auth.authentication_controller.login(token={"username": user.username})
-        auth.cookie_controller.set_cookie()  # streamlit-authenticator keys it "set"
+    auth = _authenticator(user)
+    auth.authentication_controller.login(token={"username": user.username})
+    auth.cookie_controller.set_cookie()  # streamlit-authenticator keys it "set"
 
 
 _COOKIE_SET = "set"

@@ -103,11 +103,10 @@ def test_a_failure_midway_through_completion_writes_nothing(db_url, monkeypatch)
         order = order_in(s, town, S.accepted)
         events_before = _written(db_url, order.id)["events"]
 
-    class ExplodingPoints:
-        def __init__(self, **_):
-            raise RuntimeError("disk full")
+    def exploding_points(*_args):
+        raise RuntimeError("disk full")
 
-    monkeypatch.setattr(points, "PointsEntry", ExplodingPoints)
+    monkeypatch.setattr(points, "for_hours", exploding_points)
     with db.write_session(db_url) as s:
         with pytest.raises(RuntimeError, match="disk full"):
             completions.complete(s, actor=town.lead_a, order_id=order.id, now=NOW,

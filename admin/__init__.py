@@ -1,0 +1,1 @@
+"""Maintenance commands run from a shell (`python -m admin …`)."""

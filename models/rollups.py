@@ -1,0 +1,100 @@
+"""Rollups: the period figures kept as running totals, so a leader's page reads a few hundred
+rows instead of the period's orders (at a county's million orders the raw aggregates grew 9–12×
+from 100 k). services/rollups.py is their only writer, inside the transaction of each change;
+it also rebuilds them from the raw rows and checks that they agree.
+
+Keys are local calendar periods, computed in Python from the configured time zone when the
+change is written ('YYYY-MM-DD' for a day, 'YYYY-MM' for a month), so they are the same text on
+SQLite and PostgreSQL. Changing the `timezone` setting rebuilds them (services/settings.py).
+Every row is kept at two grains — `d` (a local day) and `m` (a local month) — so a long period
+reads whole months and only its ragged ends by day. `team_id` and `item_id` are 0 for "none"
+(primary key columns cannot be NULL on PostgreSQL); they are plain numbers, not foreign keys.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+DAY, MONTH, ALL_TIME = "d", "m", "a"
+NO_TEAM = NO_ITEM = 0
+# On SQLite, rows stored in primary-key order (WITHOUT ROWID): a period's rows are one range of
+# the table itself instead of an index range plus a row lookup each. PostgreSQL ignores it.
+CLUSTERED = {"sqlite_with_rowid": False}
+
+
+class OrderRollup(SQLModel, table=True):
+    """Per grain × local period × the order's site × team × category. Three kinds of facts, each
+    counted in the period of its own moment:
+
+    - orders *submitted* in the period, by their status now (`n_<status>`; team 0: an order is
+      placed before it has a team, and these rows follow the order through every status);
+    - orders *done* (已完成) in the period, by the team that did them: how many, how many by
+      their due date (local day of completion ≤ due date), beneficiaries, service hours (in
+      hundredths, so sums are exact), and the ratings those orders have received so far;
+    - *ratings given* in the period, by level (`level_1` … `level_5`).
+    """
+
+    grain: str = Field(primary_key=True, max_length=1)
+    period: str = Field(primary_key=True, max_length=10)
+    site_id: int = Field(primary_key=True)
+    team_id: int = Field(primary_key=True)
+    category_id: int = Field(primary_key=True)
+    n_submitted: int = 0
+    n_dispatched: int = 0
+    n_accepted: int = 0
+    n_completed: int = 0
+    n_rated: int = 0
+    n_cancelled: int = 0
+    done: int = 0
+    done_on_time: int = 0
+    beneficiaries: int = 0
+    hours_x100: int = 0
+    done_rated: int = 0
+    done_rating_sum: int = 0
+    level_1: int = 0
+    level_2: int = 0
+    level_3: int = 0
+    level_4: int = 0
+    level_5: int = 0
+
+    __table_args__ = (
+        # a team's record (teams.detail) reads one team's rows of a year
+        Index("ix_orderrollup_team", "team_id", "grain", "period"),
+        CLUSTERED,
+    )
+
+
+class ItemRollup(SQLModel, table=True):
+    """Per menu item and the order's site: at grain `a` (period '') its orders over all time,
+    the beneficiaries of its done orders, the local day of its latest order and its ratings by
+    level; at grains `d` / `m` the ratings given in the period (the lowest-rated items)."""
+
+    grain: str = Field(primary_key=True, max_length=1)
+    period: str = Field(primary_key=True, max_length=10)
+    site_id: int = Field(primary_key=True)
+    item_id: int = Field(primary_key=True)
+    orders: int = 0
+    beneficiaries: int = 0
+    last_order_on: str | None = Field(default=None, max_length=10)
+    level_1: int = 0
+    level_2: int = 0
+    level_3: int = 0
+    level_4: int = 0
+    level_5: int = 0
+
+    __table_args__ = (CLUSTERED,)
+
+
+class VolunteerRollup(SQLModel, table=True):
+    """Per grain × local period of completion × the order's site × volunteer: on how many of the
+    period's done orders the volunteer served. The overview's 'active volunteers' counts the
+    distinct volunteers with `orders > 0`."""
+
+    grain: str = Field(primary_key=True, max_length=1)
+    period: str = Field(primary_key=True, max_length=10)
+    site_id: int = Field(primary_key=True)
+    volunteer_id: int = Field(primary_key=True)
+    orders: int = 0
+
+    __table_args__ = (CLUSTERED,)

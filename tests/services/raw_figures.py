@@ -1,0 +1,190 @@
+"""The figures the rollups serve, computed the long way: straight from the orders, ratings and
+service records, by the definitions of the README's glossary (these are the queries the services
+ran before the rollups). test_rollups.py compares the two on random histories."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from sqlalchemy import String, and_, cast, distinct, func
+from sqlmodel import Session, select
+
+from core import db
+from core.db import count_where
+from models import (
+    DONE,
+    Rating,
+    ServiceCategory,
+    ServiceItem,
+    ServiceRecord,
+    Site,
+    Team,
+    WorkOrder,
+    good_rating,
+    satisfied,
+)
+from services import scope
+from services import settings as settings_service
+from services.clock import day_range_utc, local_today
+from services.figures import half_up
+from services.permissions import Actor
+
+
+def _tz(session: Session) -> str:
+    return settings_service.current(session)["timezone"]
+
+
+def overview(session: Session, actor: Actor, start: date, end: date) -> dict:
+    lo, hi = day_range_utc(start, end, _tz(session))
+    mine = scope.orders_of(session, actor)
+    placed = session.exec(select(func.count()).select_from(WorkOrder).where(
+        *mine, WorkOrder.submitted_at >= lo, WorkOrder.submitted_at < hi)).one()
+    done_in = and_(WorkOrder.status.in_(DONE), WorkOrder.completed_at >= lo,
+                   WorkOrder.completed_at < hi)
+    done, people = session.exec(
+        select(func.count(), func.coalesce(func.sum(WorkOrder.actual_beneficiaries), 0))
+        .select_from(WorkOrder).where(*mine, done_in)).one()
+    rated, good, n_sat = session.exec(
+        select(func.count(), count_where(good_rating()), count_where(satisfied()))
+        .select_from(Rating).join(WorkOrder, WorkOrder.id == Rating.order_id)
+        .where(*mine, Rating.at >= lo, Rating.at < hi)).one()
+    hours, volunteers = session.exec(
+        select(func.coalesce(func.sum(func.round(ServiceRecord.hours * 100)), 0),
+               func.count(distinct(ServiceRecord.volunteer_id)))
+        .select_from(ServiceRecord).join(WorkOrder, WorkOrder.id == ServiceRecord.order_id)
+        .where(*mine, done_in)).one()
+    return {"placed": placed, "done": done,
+            "completion_rate": done / placed if placed else None, "ratings": rated,
+            "good_rate": good / rated if rated else None,
+            "satisfied_rate": n_sat / rated if rated else None,
+            "beneficiaries": int(people), "hours": _hours(hours),
+            "active_volunteers": volunteers}
+
+
+def _hours(hundredths) -> float:
+    """A sum of hours, exactly (each is stored with two decimals), rounded as shown."""
+    return half_up(Decimal(int(hundredths)) / 100, 1)
+
+
+def orders_by_month(session: Session, actor: Actor, start: date, end: date) -> list[tuple]:
+    tz = _tz(session)
+    lo, hi = day_range_utc(start, end, tz)
+    month = db.local_month(WorkOrder.submitted_at, tz, db.dialect_of(session))
+    rows = session.exec(select(month, WorkOrder.status, func.count()).select_from(WorkOrder)
+                        .where(*scope.orders_of(session, actor), WorkOrder.submitted_at >= lo,
+                               WorkOrder.submitted_at < hi)
+                        .group_by(month, WorkOrder.status)).all()
+    return sorted((m, s.value, n) for m, s, n in rows)
+
+
+def done_by_category(session: Session, actor: Actor, start: date, end: date) -> dict:
+    lo, hi = day_range_utc(start, end, _tz(session))
+    return dict(session.exec(
+        select(WorkOrder.category_id, func.count()).where(
+            *scope.orders_of(session, actor), WorkOrder.status.in_(DONE),
+            WorkOrder.completed_at >= lo, WorkOrder.completed_at < hi)
+        .group_by(WorkOrder.category_id)).all())
+
+
+def _rated_in(session: Session, actor: Actor, start: date, end: date) -> list:
+    lo, hi = day_range_utc(start, end, _tz(session))
+    return [*scope.orders_of(session, actor), Rating.at >= lo, Rating.at < hi]
+
+
+def _figures():
+    return (func.count(Rating.id), count_where(good_rating()), count_where(satisfied()),
+            func.avg(Rating.level))
+
+
+def _frame(rows) -> list[tuple]:
+    return [(key, name, n, good / n, sat / n, half_up(avg, 2))
+            for key, name, n, good, sat, avg in rows if n]
+
+
+def satisfaction_summary(session: Session, actor: Actor, start: date, end: date) -> dict:
+    n, good, sat, avg = session.exec(
+        select(*_figures()).select_from(Rating).join(WorkOrder, WorkOrder.id == Rating.order_id)
+        .where(*_rated_in(session, actor, start, end))).one()
+    return {"ratings": n, "good_rate": good / n if n else None,
+            "satisfied_rate": sat / n if n else None,
+            "average": half_up(avg, 2) if n else None}
+
+
+def satisfaction_breakdown(session: Session, actor: Actor, start: date, end: date,
+                           by: str) -> list[tuple]:
+    conds = _rated_in(session, actor, start, end)
+    if by == "month":
+        month = db.local_month(Rating.at, _tz(session), db.dialect_of(session))
+        stmt = (select(month, month, *_figures()).select_from(Rating)
+                .join(WorkOrder, WorkOrder.id == Rating.order_id).where(*conds)
+                .group_by(month).order_by(month))
+    else:
+        table, key = {"team": (Team, WorkOrder.team_id), "site": (Site, WorkOrder.site_id),
+                      "category": (ServiceCategory, WorkOrder.category_id)}[by]
+        stmt = (select(table.id, table.name, *_figures()).select_from(Rating)
+                .join(WorkOrder, WorkOrder.id == Rating.order_id).join(table, table.id == key)
+                .where(*conds).group_by(table.id, table.name)
+                .order_by(func.count(Rating.id).desc(), table.name))
+    return _frame(session.exec(stmt).all())
+
+
+def satisfaction_lowest(session: Session, actor: Actor, start: date, end: date, by: str,
+                        min_ratings: int) -> list[tuple]:
+    table, key = {"item": (ServiceItem, WorkOrder.item_id), "team": (Team, WorkOrder.team_id)}[by]
+    name = ServiceItem.title if by == "item" else Team.name
+    n = func.count(Rating.id)
+    stmt = (select(table.id, name, *_figures()).select_from(Rating)
+            .join(WorkOrder, WorkOrder.id == Rating.order_id).join(table, table.id == key)
+            .where(*_rated_in(session, actor, start, end)).group_by(table.id, name)
+            .having(n >= min_ratings).order_by(func.avg(Rating.level), n.desc(), name).limit(5))
+    return _frame(session.exec(stmt).all())
+
+
+def menu_items(session: Session, actor: Actor) -> dict[int, dict]:
+    """Per item in the actor's sites, over all time: orders, beneficiaries of the done ones,
+    the local day of the latest order, ratings, their average and 好评率."""
+    tz = _tz(session)
+    mine = scope.orders_of(session, actor)
+    out: dict[int, dict] = {}
+    for item, n, people, last in session.exec(
+            select(WorkOrder.item_id, func.count(),
+                   func.coalesce(func.sum(
+                       func.coalesce(WorkOrder.actual_beneficiaries, 0)).filter(
+                       WorkOrder.status.in_(DONE)), 0),
+                   func.max(WorkOrder.submitted_at))
+            .where(*mine, WorkOrder.item_id.is_not(None)).group_by(WorkOrder.item_id)).all():
+        moment = last if last.tzinfo else last.replace(tzinfo=UTC)
+        out[item] = {"orders": n, "beneficiaries": int(people), "ratings": 0, "average": None,
+                     "good_rate": None, "last_order_on": local_today(moment, tz)}
+    for item, n, avg, good in session.exec(
+            select(WorkOrder.item_id, func.count(Rating.id), func.avg(Rating.level),
+                   count_where(good_rating())).select_from(Rating)
+            .join(WorkOrder, WorkOrder.id == Rating.order_id)
+            .where(*mine, WorkOrder.item_id.is_not(None)).group_by(WorkOrder.item_id)).all():
+        out[item].update(ratings=n, average=half_up(avg, 2), good_rate=good / n)
+    return out
+
+
+def team_record(session: Session, team_id: int, since: datetime) -> dict:
+    """A team's orders finished since `since`: done, on time, beneficiaries, hours, ratings and
+    their average."""
+    tz = _tz(session)
+    done_since = and_(WorkOrder.status.in_(DONE), WorkOrder.completed_at >= since,
+                      WorkOrder.team_id == team_id)
+    in_time = (db.local_day(WorkOrder.completed_at, tz, db.dialect_of(session))
+               <= cast(WorkOrder.due_on, String))
+    done, on_time, people = session.exec(
+        select(func.count(), count_where(in_time),
+               func.coalesce(func.sum(WorkOrder.actual_beneficiaries), 0))
+        .select_from(WorkOrder).where(done_since)).one()
+    hours = session.exec(select(func.coalesce(func.sum(func.round(ServiceRecord.hours * 100)),
+                                              0))
+                         .join(WorkOrder, WorkOrder.id == ServiceRecord.order_id)
+                         .where(done_since)).one()
+    rated, avg = session.exec(select(func.count(Rating.id), func.avg(Rating.level))
+                              .join(WorkOrder, WorkOrder.id == Rating.order_id)
+                              .where(done_since)).one()
+    return {"done": done, "on_time_rate": on_time / done if done else None,
+            "beneficiaries": int(people), "hours": _hours(hours), "ratings": rated,
+            "average_rating": half_up(avg, 2) if rated else None}
