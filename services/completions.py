@@ -58,15 +58,17 @@ def clean(session: Session, done: Completion, team_id: int) -> tuple[dict, dict,
     hours: dict[int, float] = {}
     for volunteer_id, value in done.hours.items():
         try:
-            h = float(value)
-        except (TypeError, ValueError):
+            # Rounded before the check: 0.004 hours would be stored as 0, which the table
+            # refuses (hours > 0) with a raw IntegrityError.
+            h = round(float(value), 2)
+        except (TypeError, ValueError, OverflowError):
             raise Invalid("error.hours_range", maximum=MAX_HOURS) from None
         if not (0 < h <= MAX_HOURS):
             raise Invalid("error.hours_range", maximum=MAX_HOURS)
         vol = session.get(Volunteer, volunteer_id)
         if vol is None or not vol.active or not may_serve(session, vol, team_id):
             raise Invalid("error.volunteer_unknown")
-        hours[vol.id] = round(h, 2)
+        hours[vol.id] = h
     note = validate.text(done.note, key="note", maximum=2000, required=False)
     return groups, hours, note
 

@@ -25,6 +25,17 @@ def reporting_errors():
         st.stop()
 
 
+@contextmanager
+def when_busy():
+    """A database that stays busy past DIANDAN_DB_TIMEOUT (a full pool, a long write queue)
+    becomes one clear message; the transaction was rolled back, so nothing is half-written."""
+    try:
+        yield
+    except db.Busy:
+        st.error(t("ops.busy"))
+        st.stop()
+
+
 def timezone() -> str:
     if "tz" not in st.session_state:
         with db.session() as s:
