@@ -18,6 +18,7 @@ from sqlalchemy.exc import TimeoutError as SATimeoutError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
+from core import backup as backups
 from core import config
 
 MIGRATIONS = config.ROOT / "migrations"
@@ -86,6 +87,7 @@ class FairLock:
 
 
 _HELD = "diandan_write_turn"
+_IN_USE: dict[str, object] = {}
 
 
 @lru_cache(maxsize=8)
@@ -103,6 +105,7 @@ def engine_for(url: str) -> Engine:
     else:
         kwargs.update(_pool_args())
     engine = create_engine(url, **kwargs)
+    _IN_USE[url] = backups.hold_in_use(url)  # restore refuses while this process runs
     turns = FairLock()
 
     @event.listens_for(engine, "connect")

@@ -30,6 +30,7 @@ class AuditAction(StrEnum):
     surveys_import = "surveys.import"
     surveys_export = "surveys.export"
     menu_export = "menu.export"
+    backup_download = "backup.download"
 
 
 class AuditLog(SQLModel, table=True):
