@@ -33,8 +33,10 @@ _USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_.-")
 
 def validate_password(password: str) -> None:
     """≥ 8 characters and ≤ 72 UTF-8 bytes; no composition rules (NIST SP 800-63B)."""
-    if len(password or "") < MIN_PASSWORD_CHARS:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_CHARS:
         raise Invalid("error.password_short", minimum=MIN_PASSWORD_CHARS)
+    if _utf8(password) is None:
+        raise Invalid("hygiene.characters", field="password")
     if len(password.encode("utf-8")) > MAX_PASSWORD_BYTES:
         raise Invalid("error.password_long", maximum=MAX_PASSWORD_BYTES)
 
@@ -47,6 +49,17 @@ def hash_password(password: str) -> str:
 _DUMMY_HASH: str | None = None
 
 
+def _utf8(password) -> bytes | None:
+    if password is None:
+        return b""
+    if not isinstance(password, str):
+        return None
+    try:
+        return password.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+
+
 def _check(password: str, hashed: str | None) -> bool:
     """Compare in constant-ish time; an unknown user still costs one bcrypt round."""
     global _DUMMY_HASH
@@ -54,7 +67,10 @@ def _check(password: str, hashed: str | None) -> bool:
         if _DUMMY_HASH is None:
             _DUMMY_HASH = bcrypt.hashpw(b"no-such-user", bcrypt.gensalt(BCRYPT_ROUNDS)).decode()
         hashed = _DUMMY_HASH
-    raw = (password or "").encode("utf-8")
+    raw = _utf8(password)
+    if raw is None:  # not text, or half a surrogate pair: no stored password is like that
+        bcrypt.checkpw(b"", hashed.encode())
+        return False
     if len(raw) > MAX_PASSWORD_BYTES:
         raw = raw[:MAX_PASSWORD_BYTES]  # bcrypt would raise; no stored password is this long
         bcrypt.checkpw(raw, hashed.encode())
@@ -98,7 +114,11 @@ def any_exist(session: Session) -> bool:
 def _lock_key(name: str, client: str, known: bool) -> tuple[str, str]:
     """Failures of a known account count per client, so a guesser elsewhere locks out only
     themself; an unknown name has one row for every client (bounded: one per name)."""
-    return name, (client or "")[:64] if known else ANY_CLIENT
+    if not known:
+        return name, ANY_CLIENT
+    # An address or a session id: printable ASCII. A header is the client's to write.
+    client = "".join(ch for ch in str(client or "") if " " < ch <= "~")
+    return name, client[:64]
 
 
 def _login_state(session: Session, name: str, client: str) -> tuple[int | None, str | None,
