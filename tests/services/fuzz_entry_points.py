@@ -25,13 +25,15 @@ from services import (
     orders,
     rating_links,
     ratings,
-    settings as settings_service,
     sites,
     survey_import,
     surveys,
     teams,
     users,
     volunteers,
+)
+from services import (
+    settings as settings_service,
 )
 from services.errors import DomainError
 from tests.services.steps import S, order_in
