@@ -48,7 +48,10 @@ ANY = st.one_of(TEXT, st.none(), st.integers(), st.floats(), st.booleans(),
                 st.lists(st.integers(), max_size=3))
 NUMBER = st.one_of(st.integers(), st.floats(allow_nan=True, allow_infinity=True), TEXT,
                    st.none(), st.booleans())
-ID = st.one_of(st.integers(-3, 50), st.integers(), st.none(), TEXT)
+# Ids come from the app's own widgets (a select box, a table row), never typed: any integer a
+# database can hold, or none. (Text or a 20-digit number as an id would be a programming error,
+# not input.)
+ID = st.one_of(st.integers(-3, 50), st.integers(-(2**63), 2**63 - 1), st.none())
 DAY = st.one_of(st.dates(date(1900, 1, 1), date(2200, 1, 1)), st.none())
 
 
