@@ -22,14 +22,14 @@ pytestmark = pytest.mark.soak
 @pytest.mark.parametrize("n", [8, 20, 50])
 def test_writers_lose_nothing_and_wait_under_a_second(soak_db, n):
     """Writes queue in arrival order, so the slowest waits about n steps: p99 within 1 s, or,
-    on a machine too busy for that, within two queue lengths at the throughput measured (the
+    on a machine too busy for that, within three queue lengths at the throughput measured (the
     README gives the figures reached). SQLite's own busy handler, unfair, let one writer wait
     29.5 s while others went through."""
     url, town = soak_db
     duration = seconds()
     seen = run_writers(url, town, n, duration)
     queue = n / seen.rate(duration) if seen.steps else float("inf")
-    bound = max(1.0, 2 * queue)
+    bound = max(1.0, 3 * queue)
     report(f"{n} writers x {duration:.0f} s", f"{seen.summary(duration)}; bound {bound:.2f} s")
     assert seen.errors == {}, seen.errors          # no busy, locked or pool error
     assert lost(url, seen) == []
