@@ -30,6 +30,8 @@ class AuditAction(StrEnum):
     surveys_import = "surveys.import"
     surveys_export = "surveys.export"
     menu_export = "menu.export"
+    evaluation_export = "evaluation.export"
+    bulletin_export = "bulletin.export"
     backup_download = "backup.download"
 
 

@@ -27,6 +27,7 @@ from models import (
 )
 from services import orders, points, scope, validate
 from services.errors import Invalid
+from services.figures import half_up
 from services.permissions import Action, Actor, allowed
 
 MAX_HOURS = 24.0
@@ -58,12 +59,13 @@ def clean(session: Session, done: Completion, team_id: int) -> tuple[dict, dict,
     hours: dict[int, float] = {}
     for volunteer_id, value in done.hours.items():
         try:
-            # Rounded before the check: 0.004 hours would be stored as 0, which the table
-            # refuses (hours > 0) with a raw IntegrityError.
-            h = round(float(value), 2)
+            h = float(value)
         except (TypeError, ValueError, OverflowError):
             raise Invalid("error.hours_range", maximum=MAX_HOURS) from None
-        if not (0 < h <= MAX_HOURS):
+        # In range first (NaN fails both), then rounded to what is stored and checked again:
+        # 0.004 hours would be stored as 0, which the table refuses (hours > 0) with a raw
+        # IntegrityError.
+        if not (0 < h <= MAX_HOURS) or not (0 < (h := half_up(h, 2)) <= MAX_HOURS):
             raise Invalid("error.hours_range", maximum=MAX_HOURS)
         vol = session.get(Volunteer, volunteer_id)
         if vol is None or not vol.active or not may_serve(session, vol, team_id):
@@ -140,7 +142,7 @@ def correct(session: Session, *, actor: Actor, order_id: int, done: Completion, 
                                   .where(ServiceRecord.order_id == order.id)).all())
     total = sum(groups.values())
     detail = {"people": [order.actual_beneficiaries or 0, total],
-              "hours": [round(sum(old_hours.values()), 2), round(sum(hours.values()), 2)],
+              "hours": [half_up(sum(old_hours.values()), 2), half_up(sum(hours.values()), 2)],
               "volunteers": [len(old_hours), len(hours)]}
     orders.amend(session, order, actor=actor, action=OrderAction.correct, now=now, note=reason,
                  team_id=order.team_id, detail=detail,

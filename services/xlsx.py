@@ -18,6 +18,7 @@ from datetime import date
 import xlsxwriter
 
 from services.errors import Invalid
+from services.figures import half_up
 
 MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_BYTES = 5 * 1024 * 1024          # refused before parsing
@@ -35,7 +36,7 @@ def check_file(content: bytes) -> None:
     """Refuse what is too big or not an .xlsx, before it is parsed."""
     if len(content) > MAX_BYTES:
         raise Invalid("error.import_too_big", maximum=MAX_BYTES // (1024 * 1024),
-                      size=round(len(content) / (1024 * 1024), 1))
+                      size=half_up(len(content) / (1024 * 1024), 1))
     if not content.startswith(b"PK\x03\x04"):
         raise Invalid("error.import_not_xlsx")
     try:
@@ -50,7 +51,7 @@ def check_file(content: bytes) -> None:
     # while unpacking), so a lying header cannot unpack more.
     if sum(sizes) > MAX_UNPACKED or max(sizes, default=0) > MAX_PART:
         raise Invalid("error.import_too_big", maximum=MAX_BYTES // (1024 * 1024),
-                      size=round(sum(sizes) / (1024 * 1024), 1))
+                      size=half_up(sum(sizes) / (1024 * 1024), 1))
 
 
 def first_sheet_rows(content: bytes, *, max_rows: int, columns: int) -> list[tuple]:
