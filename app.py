@@ -17,11 +17,14 @@ db.upgrade()
 freshness.note_rerun()  # what this process keeps in memory is keyed by it (ui/freshness.py)
 
 if rating_link:
-    st.navigation([st.Page(rating_page.public_page, title=t("rate.title"), url_path="rate",
-                           default=True)], position="hidden").run()
+    rating = st.navigation([st.Page(rating_page.public_page, title=t("rate.title"),
+                                    url_path="rate", default=True)], position="hidden")
+    with widgets.when_busy():
+        rating.run()
     st.stop()
 
-actor = session.current_actor()
+with widgets.when_busy():
+    actor = session.current_actor()
 if actor is None:
     with db.session() as s:
         fresh = not users.any_exist(s) and not sites.any_exist(s)
@@ -38,7 +41,8 @@ if actor is None:
     widgets.language_switch(None)
     if not fresh:
         widgets.demo_banner()
-    page.run()
+    with widgets.when_busy():
+        page.run()
     st.stop()
 
 if session.must_change_password(actor):
@@ -64,4 +68,5 @@ if st.sidebar.button(t("auth.logout"), key="logout_button", icon=":material/logo
     session.logout(actor)
 widgets.demo_banner()
 widgets.show_flash()
-page.run()
+with widgets.when_busy():
+    page.run()

@@ -34,6 +34,18 @@ ENV_SETTINGS: tuple[EnvSetting, ...] = (
                "secret that signs login cookies (≥ 32 bytes); generated into the data folder if "
                "empty"),
     EnvSetting("DIANDAN_COOKIE_DAYS", "7", "days a login cookie keeps a browser logged in"),
+    EnvSetting("DIANDAN_DB_TIMEOUT", "10",
+               "seconds a request waits for a database connection or its turn to write before "
+               "the user is told 系统繁忙，请稍后再试 (nothing is written)"),
+    EnvSetting("DIANDAN_CLIENT_IP_HEADER", "",
+               "request header holding the client's address, set by your reverse proxy (e.g. "
+               "X-Real-IP); trusted only when named here. Login failures count per account and "
+               "client"),
+    EnvSetting("DIANDAN_BACKUP_DIR", "backups",
+               "folder for `python -m diandan backup`; relative paths are under the data "
+               "folder"),
+    EnvSetting("DIANDAN_BACKUP_KEEP", "14", "backups kept in the backup folder; older ones are "
+               "deleted after a successful backup"),
 )
 
 
@@ -67,6 +79,31 @@ def cookie_days() -> float:
     except ValueError:
         days = 7.0
     return days if days > 0 else 7.0
+
+
+def _positive(name: str, fallback: float) -> float:
+    try:
+        value = float(env(name))
+    except ValueError:
+        return fallback
+    return value if value > 0 else fallback
+
+
+def db_timeout() -> float:
+    return _positive("DIANDAN_DB_TIMEOUT", 10.0)
+
+
+def client_ip_header() -> str:
+    return env("DIANDAN_CLIENT_IP_HEADER").strip()
+
+
+def backup_dir() -> Path:
+    path = Path(env("DIANDAN_BACKUP_DIR"))
+    return path if path.is_absolute() else data_dir() / path
+
+
+def backup_keep() -> int:
+    return max(1, int(_positive("DIANDAN_BACKUP_KEEP", 14)))
 
 
 def cookie_key() -> str:

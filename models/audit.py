@@ -33,6 +33,7 @@ class AuditAction(StrEnum):
     households_import = "households.import"
     evaluation_export = "evaluation.export"
     bulletin_export = "bulletin.export"
+    backup_download = "backup.download"
 
 
 class AuditLog(SQLModel, table=True):

@@ -98,11 +98,14 @@ class User(SQLModel, table=True):
 
 
 class LoginLockout(SQLModel, table=True):
-    """Failed logins per entered name, known or not, so both get the same treatment."""
+    """Failed logins per entered name and client: an account's failures count per client (IP
+    from the trusted proxy header, else the browser session), so five wrong guesses lock out the
+    guesser, not the account; an unknown name has one row, client "", for every client."""
 
     username: str = Field(primary_key=True, max_length=100)
+    client: str = Field(default="", primary_key=True, max_length=64)
     failures: int = 0
-    last_failure_at: datetime | None = None
+    last_failure_at: datetime | None = Field(default=None, index=True)
     locked_until: datetime | None = None
 
 

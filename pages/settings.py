@@ -6,6 +6,7 @@ from core import db
 from core.config import BUSINESS_SETTINGS
 from services import settings
 from services.permissions import Action
+from ui import backup_views
 from ui.i18n import t
 from ui.session import require
 from ui.widgets import flash, reporting_errors
@@ -57,3 +58,5 @@ if go:
         settings.update(s, actor=actor, values=entered)
     st.session_state.pop("tz", None)
     flash(t("common.saved"))
+
+backup_views.download_panel(actor)

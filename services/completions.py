@@ -62,15 +62,18 @@ def clean(session: Session, done: Completion, team_id: int) -> tuple[dict, dict,
     for volunteer_id, value in done.hours.items():
         try:
             h = float(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise Invalid("error.hours_range", maximum=MAX_HOURS) from None
-        if not (0 < h <= MAX_HOURS):
+        # In range first (NaN fails both), then rounded to what is stored and checked again:
+        # 0.004 hours would be stored as 0, which the table refuses (hours > 0) with a raw
+        # IntegrityError.
+        if not (0 < h <= MAX_HOURS) or not (0 < (h := half_up(h, 2)) <= MAX_HOURS):
             raise Invalid("error.hours_range", maximum=MAX_HOURS)
         vol = known.get(volunteer_id)
         if vol is None or not vol.active or not (vol.id in members
                                                  or may_serve(session, vol, team_id)):
             raise Invalid("error.volunteer_unknown")
-        hours[vol.id] = half_up(h, 2)
+        hours[vol.id] = h
     note = validate.text(done.note, key="note", maximum=2000, required=False)
     return groups, hours, note
 

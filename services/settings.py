@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from functools import cache
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlmodel import Session, select
 
 from core.config import BUSINESS_DEFAULTS, BUSINESS_SETTINGS
 from core.db import utcnow
 from models import AuditAction, Setting
-from services import audit, rollups
+from services import audit, rollups, validate
 from services.errors import Invalid
 from services.permissions import Action, Actor, ensure_allowed
 
@@ -60,10 +61,7 @@ def _coerce(key: str, raw) -> object:
         if key == "public_base_url":
             return _base_url(str(value))
         if key == "timezone":
-            try:
-                ZoneInfo(str(value))
-            except (ZoneInfoNotFoundError, ValueError):
-                raise Invalid("error.setting_timezone", value=str(value)) from None
+            return _timezone(str(value))
         return value
     # Written so that NaN, which compares false with everything, is out of range too.
     if (spec.minimum is not None and not value >= spec.minimum) or (
@@ -73,14 +71,38 @@ def _coerce(key: str, raw) -> object:
     return value
 
 
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _timezone(value: str) -> str:
+    """An IANA zone name from the system's list. Asked of ZoneInfo directly, "Asia" (a folder)
+    raises IsADirectoryError and a 90-character name "file name too long"."""
+    value = value.strip()
+    known = _zones()
+    try:
+        if (known and value not in known) or not value:
+            raise ValueError(value)
+        ZoneInfo(value)
+    except (ValueError, OSError, ZoneInfoNotFoundError):  # OSError: a folder, a long name
+        raise Invalid("error.setting_timezone", value=value[:60]) from None
+    return value
+
+
 def _base_url(value: str) -> str:
     """Empty, or an http(s) address without spaces, query or fragment; stored without the
     trailing slash so that links are `<address>/?rate=…`."""
     value = value.strip().rstrip("/")
     if not value:
         return ""
-    parts = urlsplit(value)
-    if (parts.scheme not in ("http", "https") or not parts.netloc or parts.query
+    try:
+        value = validate.clean(value, key="public_base_url")
+        parts = urlsplit(value)
+        host, _port = parts.hostname, parts.port  # "http://[" or a bad port raise ValueError
+    except (Invalid, ValueError):
+        raise Invalid("error.setting_base_url") from None
+    if (parts.scheme not in ("http", "https") or not host or parts.query
             or parts.fragment or any(c.isspace() for c in value) or len(value) > 200):
         raise Invalid("error.setting_base_url")
     return value

@@ -174,7 +174,7 @@ def _clean_row(session: Session, raw: dict, names: _Lookups, now: datetime,
 
 def _validate(session: Session, actor: Actor, content: bytes,
               now: datetime) -> tuple[Preview, list[dict]]:
-    rows = xlsx.first_sheet_rows(content, max_rows=MAX_ROWS)
+    rows = xlsx.first_sheet_rows(content, max_rows=MAX_ROWS, columns=len(HEADERS) + 1)
     if not rows:
         raise Invalid("error.import_empty")
     _header(rows[0])

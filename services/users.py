@@ -3,16 +3,19 @@ the session and the cookie)."""
 
 from __future__ import annotations
 
+import os
 import secrets
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import bcrypt
-from sqlalchemy import func
+from sqlalchemy import delete, func, or_
 from sqlmodel import Session, select
 
 from core.db import enum_order, utcnow
 from models import AuditAction, LoginLockout, Role, Site, SiteLevel, Team, User
-from services import audit, sites
+from services import audit, sites, validate
 from services.errors import Duplicate, Forbidden, Invalid, LoginRefused, NotFound
 from services.permissions import Action, Actor, ensure_allowed, in_scope
 
@@ -21,6 +24,23 @@ MAX_PASSWORD_BYTES = 72  # bcrypt 5 refuses longer input
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
 BCRYPT_ROUNDS = 12  # tests lower this; production keeps bcrypt's default cost
+ANY_CLIENT = ""  # the lockout row of an unknown name stands for every client
+
+
+def _lower_priority() -> None:
+    # Linux gives each thread its own nice value: only this worker's hashing yields the CPU to
+    # the writers when the machine is busy (a thread cannot raise it back, so it stays alone).
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):
+        pass
+
+
+# Login hashes are checked one at a time per process, by one low-priority worker thread: a flood
+# of logins then takes at most one core, and only what the writers leave; a real login waits its
+# turn behind the flood instead of failing.
+_HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="login-hash",
+                             initializer=_lower_priority)
 DEMO_PASSWORD = "diandan-demo"
 DEMO_USERNAMES = ("manager", "officer", "lead", "leader")
 _USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_.-")
@@ -28,8 +48,10 @@ _USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_.-")
 
 def validate_password(password: str) -> None:
     """≥ 8 characters and ≤ 72 UTF-8 bytes; no composition rules (NIST SP 800-63B)."""
-    if len(password or "") < MIN_PASSWORD_CHARS:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_CHARS:
         raise Invalid("error.password_short", minimum=MIN_PASSWORD_CHARS)
+    if _utf8(password) is None:
+        raise Invalid("hygiene.characters", field="password")
     if len(password.encode("utf-8")) > MAX_PASSWORD_BYTES:
         raise Invalid("error.password_long", maximum=MAX_PASSWORD_BYTES)
 
@@ -42,6 +64,17 @@ def hash_password(password: str) -> str:
 _DUMMY_HASH: str | None = None
 
 
+def _utf8(password) -> bytes | None:
+    if password is None:
+        return b""
+    if not isinstance(password, str):
+        return None
+    try:
+        return password.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+
+
 def _check(password: str, hashed: str | None) -> bool:
     """Compare in constant-ish time; an unknown user still costs one bcrypt round."""
     global _DUMMY_HASH
@@ -49,7 +82,10 @@ def _check(password: str, hashed: str | None) -> bool:
         if _DUMMY_HASH is None:
             _DUMMY_HASH = bcrypt.hashpw(b"no-such-user", bcrypt.gensalt(BCRYPT_ROUNDS)).decode()
         hashed = _DUMMY_HASH
-    raw = (password or "").encode("utf-8")
+    raw = _utf8(password)
+    if raw is None:  # not text, or half a surrogate pair: no stored password is like that
+        bcrypt.checkpw(b"", hashed.encode())
+        return False
     if len(raw) > MAX_PASSWORD_BYTES:
         raw = raw[:MAX_PASSWORD_BYTES]  # bcrypt would raise; no stored password is this long
         bcrypt.checkpw(raw, hashed.encode())
@@ -90,39 +126,102 @@ def any_exist(session: Session) -> bool:
 # --- login ----------------------------------------------------------------------------------
 
 
-def verify_login(session: Session, *, username: str, password: str,
-                 now: datetime | None = None) -> User:
-    """Check a password with our lockout: 5 failures lock the name for 15 minutes, known or not."""
-    now = now or utcnow()
-    name = normalise_username(username)[:100]
-    lock = session.get(LoginLockout, name) if name else None
+def _lock_key(name: str, client: str, known: bool) -> tuple[str, str]:
+    """Failures of a known account count per client, so a guesser elsewhere locks out only
+    themself; an unknown name has one row for every client (bounded: one per name)."""
+    if not known:
+        return name, ANY_CLIENT
+    # An address or a session id: printable ASCII. A header is the client's to write.
+    client = "".join(ch for ch in str(client or "") if " " < ch <= "~")
+    return name, client[:64]
+
+
+def _login_state(session: Session, name: str, client: str) -> tuple[int | None, str | None,
+                                                                    tuple[str, str], bool]:
+    """What a login needs to know, read before the hash: user id, usable hash, lock key, locked."""
     user = by_username(session, name) if name else None
+    key = _lock_key(name, client, user is not None)
+    lock = session.get(LoginLockout, key) if name else None
     usable = user is not None and user.active
-    ok = _check(password, user.password_hash if usable else None) and usable
-    if lock is not None and lock.locked_until is not None:
-        if lock.locked_until > now:
-            session.rollback()
-            raise LoginRefused()
-        lock.failures, lock.locked_until = 0, None  # the cool-off is over: a fresh start
-    elif lock is not None and lock.last_failure_at and now - lock.last_failure_at > LOCKOUT:
-        lock.failures = 0  # old failures fade: five must fall within one cool-off window
-    if ok:
-        if lock is not None:
-            session.delete(lock)
-        audit.record(session, AuditAction.login, actor_id=user.id, target=user.username)
+    return (user.id if user else None, user.password_hash if usable else None, key,
+            lock is not None and lock.locked_until is not None)
+
+
+def _locked(lock: LoginLockout | None, now: datetime) -> bool:
+    return lock is not None and lock.locked_until is not None and lock.locked_until > now
+
+
+def _refresh(lock: LoginLockout | None, now: datetime) -> None:
+    """A lock whose cool-off is over starts afresh; old failures fade: five must fall within
+    one cool-off window."""
+    if lock is None:
+        return
+    if lock.locked_until is not None:
+        lock.failures, lock.locked_until = 0, None
+    elif lock.last_failure_at and now - lock.last_failure_at > LOCKOUT:
+        lock.failures = 0
+
+
+def _record_failure(session: Session, lock: LoginLockout | None, key: tuple[str, str],
+                    user_id: int | None, now: datetime) -> None:
+    lock = lock or LoginLockout(username=key[0], client=key[1])
+    lock.failures += 1
+    lock.last_failure_at = now
+    if lock.failures >= MAX_FAILURES:
+        lock.locked_until = now + LOCKOUT
+    session.add(lock)
+    _forget_old_lockouts(session, now)
+    if user_id is not None:
+        audit.record(session, AuditAction.login_failed, actor_id=user_id, target=key[0],
+                     detail=f"client={key[1]}" if key[1] else "")
+    else:
+        audit.count(session, AuditAction.login_failed, target=key[0], at=now)
+
+
+def verify_login(session: Session, *, username: str, password: str, client: str = "",
+                 now: datetime | None = None) -> User:
+    """Check a password with our lockout: 5 failures within 15 minutes lock this client out of
+    this account for 15 minutes (an unknown name: every client). The hash is checked with no
+    transaction open, so a login — even a flood of them — never holds the write lock."""
+    now = now or utcnow()
+    try:
+        name = validate.clean(normalise_username(username), key="username")[:100]
+    except Invalid:
+        name = ""  # a name no account can have: refused like any other, nothing recorded
+    user_id, hashed, key, maybe_locked = _login_state(session, name, client)
+    session.rollback()  # end the read: nothing is held while bcrypt runs
+    if maybe_locked:
+        locked = _locked(session.get(LoginLockout, key), now)
+        session.rollback()
+        if locked:
+            raise LoginRefused()  # refused at once: no hash, no row, the lock is not extended
+    ok = _HASHER.submit(_check, password, hashed).result() and hashed is not None
+    if not name:
+        raise LoginRefused()
+    # The write: a short transaction that only records the outcome.
+    lock = session.get(LoginLockout, key)
+    if _locked(lock, now):  # locked by another attempt while this one was hashing
+        session.rollback()
+        raise LoginRefused()
+    _refresh(lock, now)
+    if not ok:
+        _record_failure(session, lock, key, user_id, now)
         session.commit()
-        return user
-    if name:
-        lock = lock or LoginLockout(username=name)
-        lock.failures += 1
-        lock.last_failure_at = now
-        if lock.failures >= MAX_FAILURES:
-            lock.locked_until = now + LOCKOUT
-        session.add(lock)
-        audit.record(session, AuditAction.login_failed, actor_id=user.id if user else None,
-                     target=name)
-        session.commit()
-    raise LoginRefused()
+        raise LoginRefused()
+    if lock is not None:
+        session.delete(lock)
+    user = session.get(User, user_id)
+    audit.record(session, AuditAction.login, actor_id=user.id, target=user.username)
+    session.commit()
+    return user
+
+
+def _forget_old_lockouts(session: Session, now: datetime) -> None:
+    """Rows whose failures have faded and whose lock is over say nothing: drop them, so the
+    table holds only the last 15 minutes' guessers."""
+    session.exec(delete(LoginLockout).where(
+        LoginLockout.last_failure_at < now - LOCKOUT,
+        or_(LoginLockout.locked_until.is_(None), LoginLockout.locked_until < now)))
 
 
 def cookie_user(session: Session, *, username: str, issued_at: datetime) -> User | None:
@@ -181,6 +280,15 @@ def set_language(session: Session, *, user_id: int, language: str) -> None:
 # --- accounts -------------------------------------------------------------------------------
 
 
+def _display_name(display_name: str) -> str:
+    try:
+        return validate.text(display_name, key="name", maximum=40)
+    except Invalid as err:
+        if err.key != "hygiene.characters":
+            raise Invalid("error.display_name") from None
+        raise
+
+
 def _validate_account(session: Session, actor: Actor | None, *, username: str | None,
                       display_name: str, role: Role, site_id: int, team_id: int | None) -> None:
     if username is not None:
@@ -188,8 +296,7 @@ def _validate_account(session: Session, actor: Actor | None, *, username: str | 
             raise Invalid("error.username_format")
         if by_username(session, username) is not None:
             raise Duplicate("error.username_taken", username=username)
-    if not (display_name or "").strip() or len(display_name) > 40:
-        raise Invalid("error.display_name")
+    _display_name(display_name)
     site = session.get(Site, site_id)
     if site is None:
         raise Invalid("error.site_required")
@@ -214,7 +321,7 @@ def create_first_manager(session: Session, *, centre_name: str, level: SiteLevel
     site = sites.create(session, name=centre_name, level=level, commit=False)
     _validate_account(session, None, username=username, display_name=display_name,
                       role=Role.manager, site_id=site.id, team_id=None)
-    user = User(username=username, display_name=display_name.strip(), role=Role.manager,
+    user = User(username=username, display_name=validate.clean(display_name), role=Role.manager,
                 site_id=site.id, password_hash=hash_password(password))
     session.add(user)
     session.flush()
@@ -231,9 +338,10 @@ def create(session: Session, *, actor: Actor, username: str, display_name: str, 
     username = normalise_username(username)
     _validate_account(session, actor, username=username, display_name=display_name, role=role,
                       site_id=site_id, team_id=team_id)
+    phone = validate.phone(phone)
     temp = password or temporary_password()
-    user = User(username=username, display_name=display_name.strip(), role=role, site_id=site_id,
-                team_id=team_id if role == Role.team_lead else None, phone=(phone or "").strip(),
+    user = User(username=username, display_name=validate.clean(display_name), role=role,
+                site_id=site_id, team_id=team_id if role == Role.team_lead else None, phone=phone,
                 password_hash=hash_password(temp), must_change_password=password is None)
     session.add(user)
     session.flush()
@@ -260,9 +368,10 @@ def update(session: Session, *, actor: Actor, user_id: int, display_name: str, r
         raise Invalid("error.cannot_demote_self")
     _validate_account(session, actor, username=None, display_name=display_name, role=role,
                       site_id=site_id, team_id=team_id)
-    user.display_name, user.role, user.site_id = display_name.strip(), role, site_id
+    phone = validate.phone(phone)
+    user.display_name, user.role, user.site_id = validate.clean(display_name), role, site_id
     user.team_id = team_id if role == Role.team_lead else None
-    user.phone = (phone or "").strip()
+    user.phone = phone
     user.sessions_valid_after = utcnow()  # a new role or site means a new login
     session.add(user)
     audit.record(session, AuditAction.user_update, actor_id=actor.id, target=user.username,

@@ -1,9 +1,9 @@
 """Excel files in and out, safely, for every import and export.
 
 Reading, in this order, so that a bad file costs nothing: the size (before anything is read),
-the zip signature and the unpacked size of an .xlsx (a small file can unpack to gigabytes), then
-the first sheet through openpyxl (XML through defusedxml) in read-only mode, up to a number of
-rows.
+the zip signature and the unpacked size of an .xlsx, all parts and each part (a small file can
+unpack to gigabytes), then the first sheet through openpyxl (XML through defusedxml) in
+read-only mode, up to a number of rows and columns.
 
 Writing: xlsxwriter with strings_to_formulas, strings_to_urls and strings_to_numbers off, and
 user text written with write_string, so a cell typed as "=HYPERLINK(...)" stays text in Excel.
@@ -22,7 +22,11 @@ from services.figures import half_up
 
 MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_BYTES = 5 * 1024 * 1024          # refused before parsing
-MAX_UNPACKED = 50 * 1024 * 1024      # what the zip may unpack to
+MAX_UNPACKED = 20 * 1024 * 1024      # what the zip may unpack to, all parts together
+# What one part may unpack to. openpyxl parses the styles, shared strings and sheet whole
+# (about 0.6 s per MB here), so this bounds the time a refusal can take; a 2,000-row survey
+# sheet with 500-character needs is about 3 MB.
+MAX_PART = 8 * 1024 * 1024
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -38,19 +42,27 @@ def check_file(content: bytes) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             names = archive.namelist()
-            unpacked = sum(i.file_size for i in archive.infolist())
-    except zipfile.BadZipFile:
+            sizes = [i.file_size for i in archive.infolist()]
+    except (zipfile.BadZipFile, ValueError, OSError):
         raise Invalid("error.import_not_xlsx") from None
     if "xl/workbook.xml" not in names:
         raise Invalid("error.import_not_xlsx")
-    if unpacked > MAX_UNPACKED:
+    # The sizes the archive declares; openpyxl's reader stops at them (zipfile checks them
+    # while unpacking), so a lying header cannot unpack more.
+    if sum(sizes) > MAX_UNPACKED or max(sizes, default=0) > MAX_PART:
         raise Invalid("error.import_too_big", maximum=MAX_BYTES // (1024 * 1024),
-                      size=half_up(unpacked / (1024 * 1024), 1))
+                      size=half_up(sum(sizes) / (1024 * 1024), 1))
 
 
-def first_sheet_rows(content: bytes, *, max_rows: int) -> list[tuple]:
-    """The first sheet's rows as values, header included; more than max_rows below the header
-    is refused."""
+def first_sheet_rows(content: bytes, *, max_rows: int, columns: int) -> list[tuple]:
+    """The first sheet's first `columns` columns, as values, header included; more than
+    max_rows below the header is refused.
+
+    Only those columns are read: openpyxl pads every row to its last cell, so one cell at
+    column ZZZ in 2,000 rows would cost 36 million empty cells (seconds and hundreds of MB).
+    Columns beyond are never looked at, so the caller asks for one more than it expects, to see
+    a stray cell there. The rows are parsed inside the same guard as the workbook: bad XML or a
+    control character below <dimension> only shows while iterating."""
     from openpyxl import load_workbook
 
     check_file(content)
@@ -60,11 +72,15 @@ def first_sheet_rows(content: bytes, *, max_rows: int) -> list[tuple]:
         raise Invalid("error.import_unreadable") from None
     try:
         rows = []
-        for row in book.worksheets[0].iter_rows(values_only=True):
+        for row in book.worksheets[0].iter_rows(max_col=columns, values_only=True):
             if len(rows) > max_rows + 1:
                 raise Invalid("error.import_too_many_rows", maximum=max_rows)
             rows.append(tuple(row))
         return rows
+    except Invalid:
+        raise
+    except Exception:  # noqa: BLE001 — a sheet that fails while being read is unreadable too
+        raise Invalid("error.import_unreadable") from None
     finally:
         book.close()
 

@@ -25,6 +25,8 @@ FORBIDDEN = {
     # ui may import services, models, core and Streamlit (and seed, for the demo button of the
     # first screen), never the pages that use it
     "ui": {"pages", "app", "bench", "tests", "admin"},
+    # the operator commands run without a browser: no Streamlit, no pages
+    "diandan": {"streamlit", "ui", "pages", "app", "seed", "bench", "tests"},
 }
 # Streamlit's companion packages count as Streamlit.
 STREAMLIT_FAMILY = {"streamlit_authenticator", "extra_streamlit_components"}
@@ -108,7 +110,7 @@ def test_the_checker_sees_every_kind_of_import(tmp_path, monkeypatch):
 
 # --- no import cycles between project modules ---------------------------------------------------
 
-PROJECT = ("models", "services", "core", "ui", "pages", "seed")
+PROJECT = ("models", "services", "core", "ui", "pages", "seed", "diandan")
 
 
 def module_name(path: Path, root: Path) -> str:

@@ -6,10 +6,13 @@ Session state holds ids and choices only: user_id, login_at, lang.
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime, timedelta
 
+import jwt
 import streamlit as st
 import streamlit_authenticator as stauth
+from streamlit.runtime.pages_manager import PagesManager
 
 from core import config, db
 from services import users
@@ -54,10 +57,11 @@ def _from_cookie() -> None:
     token = auth.cookie_controller.get_cookie()
     if not token:
         return
-    # The token only says when it expires; its issue time follows from the fixed lifetime.
-    issued = datetime.fromtimestamp(token["exp_date"], UTC) - timedelta(days=config.cookie_days())
-    with db.session() as s:
-        user = users.cookie_user(s, username=token["username"], issued_at=issued)
+    issued = issued_at(token)
+    user = None
+    if issued is not None:
+        with db.session() as s:
+            user = users.cookie_user(s, username=token["username"], issued_at=issued)
     if user is None:
         with st.sidebar:
             auth.cookie_controller.delete_cookie()
@@ -65,6 +69,46 @@ def _from_cookie() -> None:
     st.session_state["user_id"] = user.id
     st.session_state["login_at"] = issued
     st.session_state["lang"] = user.language
+
+
+def issued_at(token: dict) -> datetime | None:
+    """When a login cookie was issued, as written into it. (Worked out as expiry minus the
+    current DIANDAN_COOKIE_DAYS, shortening the setting would move old cookies past a logout.)
+    A cookie without the time — made before it was written — is not honoured."""
+    issued = token.get("iat")
+    if isinstance(issued, bool) or not isinstance(issued, (int, float)):
+        return None
+    return datetime.fromtimestamp(issued, UTC)
+
+
+def cookie_token(username: str, now: datetime) -> tuple[str, datetime]:
+    """The signed cookie value (streamlit-authenticator's token, plus the issue time) and its
+    expiry."""
+    expires = now + timedelta(days=config.cookie_days())
+    token = jwt.encode({"username": username, "exp_date": expires.timestamp(),
+                        "iat": now.timestamp()}, config.cookie_key(), algorithm="HS256")
+    return token, expires
+
+
+def _served_over_https() -> bool:
+    proto = st.context.headers.get("X-Forwarded-Proto", "")
+    return proto.split(",")[0].strip().lower() == "https" or (
+        str(st.context.url or "").startswith("https://"))
+
+
+def client_id() -> str:
+    """Who is knocking, for the login lockout: the address the trusted proxy header gives
+    (DIANDAN_CLIENT_IP_HEADER; its last entry, the one our proxy added), else the connection's
+    own address, else this browser session (behind a proxy without the header, every client
+    would share the proxy's address)."""
+    header = config.client_ip_header()
+    if header:
+        value = (st.context.headers.get(header) or "").split(",")[-1].strip()
+        if value:
+            return f"ip:{value}"[:64]
+    if not header and st.context.ip_address:
+        return f"ip:{st.context.ip_address}"[:64]
+    return f"s:{st.session_state.setdefault('login_client', secrets.token_hex(12))}"
 
 
 def current_actor() -> Actor | None:
@@ -89,8 +133,21 @@ def must_change_password(actor: Actor) -> bool:
         return bool(user and user.must_change_password)
 
 
+def _route_through_app() -> None:
+    """Until a session has called st.navigation, Streamlit serves pages/ by itself: the first
+    deep link after a restart runs the page file without app.py (no database upgrade, a sidebar
+    of raw file names, no logout). Turn that mode off and run again: the rerun starts at app.py,
+    which routes this URL like any other (st.Page hashes its url_path, the same in both modes).
+    Streamlit 1.67 keeps the mode in PagesManager.uses_pages_directory and clears it in
+    st.navigation; clearing it here does the same a run earlier."""
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def require(action: Action) -> Actor:
     """The guard on the first line of every page: signed in and allowed, or nothing is shown."""
+    _route_through_app()
     actor = current_actor()
     if actor is None:
         st.warning(t("auth.login_required"))
@@ -128,7 +185,14 @@ def _cookie_fragment() -> None:
         return
     auth = _authenticator(user)
     auth.authentication_controller.login(token={"username": user.username})
-    auth.cookie_controller.set_cookie()  # streamlit-authenticator keys it "set"
+    # Set through the authenticator's cookie component (keyed "set", as its set_cookie
+    # does), with our token: it carries the issue time. The component writes the cookie
+    # from JavaScript, so it can be SameSite=Strict and, over HTTPS, Secure — never
+    # HttpOnly, which only a server's Set-Cookie header can give (Streamlit has none).
+    token, expires = cookie_token(user.username, datetime.now(UTC))
+    auth.cookie_controller.cookie_model.cookie_manager.set(
+        COOKIE_NAME, token, key=_COOKIE_SET, expires_at=expires,
+        secure=_served_over_https() or None, same_site="strict")
 
 
 _COOKIE_SET = "set"
@@ -149,7 +213,8 @@ def login_form() -> None:
         return
     try:
         with db.write_session() as s:
-            user = users.verify_login(s, username=username, password=password)
+            user = users.verify_login(s, username=username, password=password,
+                                      client=client_id())
     except DomainError as err:
         st.error(error_text(err))
         return

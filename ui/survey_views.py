@@ -3,6 +3,8 @@ survey list with its filters and export, and the spreadsheet import with its pre
 
 from __future__ import annotations
 
+import hashlib
+
 import pandas as pd
 import streamlit as st
 
@@ -136,6 +138,26 @@ def export_button(actor: Actor, flt: surveys.SurveyFilter) -> None:
                        icon=":material/download:")
 
 
+def _verdict(actor: Actor, content: bytes):
+    """The preview of an uploaded file, or why it is refused, worked out once per file: every
+    widget click reruns the page, and a hostile file must not be parsed again each time. Kept
+    by the file's SHA-256, so another file (or the same name with other contents) is checked
+    afresh; the import itself checks the file again whatever was cached."""
+    digest = hashlib.sha256(content).hexdigest()
+    cached = st.session_state.get("sv_verdict")
+    if cached is None or cached["sha256"] != digest:
+        refusal = result = None
+        try:
+            with db.session() as s:
+                result = survey_import.preview(s, actor=actor, content=content)
+        except DomainError as err:
+            refusal = (err.key, dict(err.params))
+        cached = {"sha256": digest, "refusal": refusal, "preview": result}
+        st.session_state["sv_verdict"] = cached
+    refusal = cached["refusal"]
+    return (DomainError(refusal[0], **refusal[1]) if refusal else None), cached["preview"]
+
+
 def import_panel(actor: Actor) -> None:
     def template() -> bytes:
         with db.session() as s:
@@ -151,11 +173,9 @@ def import_panel(actor: Actor) -> None:
     if upload is None:
         return
     content = upload.getvalue()
-    try:
-        with db.session() as s:
-            result = survey_import.preview(s, actor=actor, content=content)
-    except DomainError as err:
-        st.error(error_text(err))
+    refusal, result = _verdict(actor, content)
+    if refusal is not None:
+        st.error(error_text(refusal))
         return
     c = st.columns(3)
     c[0].metric(t("surveys.preview_rows"), len(result.rows))
@@ -186,5 +206,6 @@ def import_panel(actor: Actor) -> None:
             done = survey_import.import_file(s, actor=actor, content=content,
                                          file_name=upload.name)
         st.session_state["sv_import_gen"] = st.session_state.get("sv_import_gen", 0) + 1
+        st.session_state.pop("sv_verdict", None)
         flash(t("surveys.imported", surveys=done.surveys, needs=done.needs))
 

@@ -27,6 +27,17 @@ def reporting_errors():
         st.stop()
 
 
+@contextmanager
+def when_busy():
+    """A database that stays busy past DIANDAN_DB_TIMEOUT (a full pool, a long write queue)
+    becomes one clear message; the transaction was rolled back, so nothing is half-written."""
+    try:
+        yield
+    except db.Busy:
+        st.error(t("ops.busy"))
+        st.stop()
+
+
 def timezone() -> str:
     """The timezone setting, read again when the data version moved on (ui/freshness.py): a
     manager may change it in another session or another app process."""
