@@ -9,10 +9,12 @@ project. Every name is exported here, so `from models import WorkOrder` works wh
 - points: the points ledger and the points store
 - audit: the audit log and its actions
 - settings: the business settings a manager changed
+- certificates: the register of 志愿服务记录证明
 """
 
 from models.audit import AuditAction, AuditLog
 from models.base import utc_now
+from models.certificates import Certificate
 from models.menu import ServiceCategory, ServiceItem, ServiceItemTeam
 from models.orders import (
     ALLOWED_TRANSITIONS,
@@ -39,11 +41,13 @@ from models.organisation import (
     Role,
     Site,
     SiteLevel,
+    Skill,
     Team,
     TeamCategory,
     TeamTier,
     User,
     Volunteer,
+    VolunteerSkill,
     VolunteerTeam,
 )
 from models.points import PointsEntry, PointsReason, Redemption, Reward
@@ -73,4 +77,5 @@ __all__ = [
     "ServiceItem", "ServiceItemTeam", "ServiceRecord", "Setting", "Site", "SiteLevel", "Survey",
     "Team", "TeamCategory", "TeamTier", "User", "Volunteer", "VolunteerTeam", "WorkOrder",
     "bad_rating", "good_rating", "next_status", "satisfied", "utc_now",
+    "Certificate", "Skill", "VolunteerSkill",
 ]

@@ -30,6 +30,18 @@ class AuditAction(StrEnum):
     surveys_import = "surveys.import"
     surveys_export = "surveys.export"
     menu_export = "menu.export"
+    volunteers_import = "volunteers.import"
+    volunteers_export = "volunteers.export"
+    volunteer_record_export = "volunteers.record_export"
+    volunteer_retire = "volunteers.retire"
+    skills_update = "skills.update"
+    points_adjust = "points.adjust"
+    reward_save = "rewards.save"
+    points_redeem = "points.redeem"
+    points_redeem_cancel = "points.redeem_cancel"
+    store_export = "rewards.export"
+    certificate_issue = "certificates.issue"
+    certificate_revoke = "certificates.revoke"
 
 
 class AuditLog(SQLModel, table=True):

@@ -179,5 +179,7 @@ class ServiceRecord(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("order_id", "volunteer_id", name="order_volunteer"),
         Index("ix_servicerecord_order_hours", "order_id", "volunteer_id", "hours"),
+        # A volunteer's record, hours by year and new stars read (volunteer, time, hours) only.
+        Index("ix_servicerecord_volunteer_served", "volunteer_id", "served_at", "hours"),
         CheckConstraint("hours > 0 AND hours <= 24", name="hours_range"),
     )

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from core.config import BUSINESS_DEFAULTS, BUSINESS_SETTINGS
 from core.db import utcnow
 from models import AuditAction, Setting
-from services import audit
+from services import audit, validate
 from services.errors import Invalid
 from services.permissions import Action, Actor, ensure_allowed
 
@@ -44,6 +44,8 @@ def _coerce(key: str, raw) -> object:
     if spec.kind is str:
         if key == "public_base_url":
             return _base_url(str(value))
+        if key in CERTIFICATE_TEXTS:
+            return _certificate_text(key, str(value))
         if key == "timezone":
             try:
                 ZoneInfo(str(value))
@@ -56,6 +58,18 @@ def _coerce(key: str, raw) -> object:
         raise Invalid("error.setting_range", setting=key, minimum=spec.minimum,
                       maximum=spec.maximum)
     return value
+
+
+CERTIFICATE_TEXTS = ("certificate_body", "certificate_head", "certificate_phone")
+
+
+def _certificate_text(key: str, value: str) -> str:
+    """What a certificate prints: trimmed, within the certificate's field lengths; the contact
+    a telephone number."""
+    if key == "certificate_phone":
+        return validate.phone(value)
+    return validate.text(value, key=key, maximum=100 if key == "certificate_body" else 40,
+                         required=False)
 
 
 def _base_url(value: str) -> str:
