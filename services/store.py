@@ -182,19 +182,20 @@ def export_store(session: Session, *, actor: Actor, words: Words) -> bytes:
     tz = settings_service.current(session)["timezone"]
     buffer = io.BytesIO()
     book, bold = xlsx.workbook(buffer)
-    xlsx.write_sheet(book, bold, words("store.sheet_stock"),
-                     [words(f"store.col.{c}") for c in ("name", "site", "cost", "stock",
+    xlsx.write_sheet(book, bold, words("points_store.sheet_stock"),
+                     [words(f"points_store.col.{c}") for c in ("name", "site", "cost", "stock",
                                                         "active")],
                      [(g["name"], g["site"], g["cost"], g["stock"],
-                       words("store.active" if g["active"] else "store.retired"))
+                       words("points_store.active" if g["active"] else "points_store.retired"))
                       for g in goods], (24, 14, 10, 10, 8))
-    xlsx.write_sheet(book, bold, words("store.sheet_redemptions"),
-                     [words(f"store.col.{c}") for c in ("at", "volunteer", "reward", "quantity",
-                                                        "points", "by", "state",
-                                                        "cancel_reason")],
+    xlsx.write_sheet(book, bold, words("points_store.sheet_redemptions"),
+                     [words(f"points_store.col.{c}") for c in
+                      ("at", "volunteer", "reward", "quantity", "points", "by", "state",
+                       "cancel_reason")],
                      [(local_today(r["at"], tz), r["volunteer"], r["reward"], r["quantity"],
                        r["points"], r["by"],
-                       words("store.cancelled" if r["cancelled"] else "store.redeemed"),
+                       words("points_store.cancelled" if r["cancelled"]
+                             else "points_store.redeemed_state"),
                        r["cancel_reason"]) for r in done], (12, 10, 24, 8, 8, 10, 8, 30))
     book.close()
     audit.record(session, AuditAction.store_export, actor_id=actor.id,

@@ -125,9 +125,9 @@ def record(session: Session, *, actor: Actor, volunteer_id: int,
     vol, site = volunteers.load_in_scope(session, actor, volunteer_id)
     values = settings_service.current(session)
     now = now or db.utcnow()
-    team_names = list(session.exec(
-        select(Team.name).join(VolunteerTeam, VolunteerTeam.team_id == Team.id)
-        .where(VolunteerTeam.volunteer_id == vol.id).order_by(Team.name)))
+    team_rows = session.exec(
+        select(Team.id, Team.name).join(VolunteerTeam, VolunteerTeam.team_id == Team.id)
+        .where(VolunteerTeam.volunteer_id == vol.id).order_by(Team.name)).all()
     skill_rows = session.exec(
         select(Skill.id, Skill.name).join(VolunteerSkill, VolunteerSkill.skill_id == Skill.id)
         .where(VolunteerSkill.volunteer_id == vol.id).order_by(Skill.name)).all()
@@ -140,11 +140,12 @@ def record(session: Session, *, actor: Actor, volunteer_id: int,
                     "gender": vol.gender.value, "site": site.name, "site_id": vol.site_id,
                     "party_member": vol.party_member, "skills": vol.skills,
                     "skill_ids": [i for i, _ in skill_rows],
+                    "team_ids": [i for i, _ in team_rows],
                     "skill_names": NAME_SEP.join(n for _, n in skill_rows),
                     "title": vol.title, "registered_on": vol.registered_on,
                     "active": vol.active, "inactive_reason": vol.inactive_reason,
                     "inactive_on": vol.inactive_on},
-        "teams": team_names,
+        "teams": [n for _, n in team_rows],
         "hours": round(float(total), 2),
         **star_progress(float(total), values),
         "by_year": hours_by_year(session, vol.id, values),

@@ -198,9 +198,9 @@ def test_the_store_export_has_stock_and_redemptions(session, town):
     reward = _reward(session, town, cost=30, stock=3, name="=1+1")
     store.redeem(session, actor=town.manager, volunteer_id=vid, reward_id=reward.id)
     book = load_workbook(io.BytesIO(store.export_store(session, actor=town.manager, words=ZH)))
-    stock = list(book[ZH("store.sheet_stock")].iter_rows(values_only=True))
+    stock = list(book[ZH("points_store.sheet_stock")].iter_rows(values_only=True))
     assert stock[1][:4] == ("=1+1", "青山镇", 30, 2)
-    done = list(book[ZH("store.sheet_redemptions")].iter_rows(values_only=True))
+    done = list(book[ZH("points_store.sheet_redemptions")].iter_rows(values_only=True))
     assert done[1][1:5] == ("志愿者0", "=1+1", 1, 30)
 
 
