@@ -215,7 +215,7 @@ def test_a_certificate_for_a_period_without_service_is_refused_in_words(world):
                                    start=day.isoformat(), end=day.isoformat())]
 
 
-def test_a_lead_sees_fitting_volunteers_with_masked_phones_on_the_completion_form(world):
+def _fits_team_a(world):
     with db.write_session(world.url) as s:
         from services import volunteers
 
@@ -225,11 +225,24 @@ def test_a_lead_sees_fitting_volunteers_with_masked_phones_on_the_completion_for
                           phone=vol.phone, gender=vol.gender, site_id=vol.site_id,
                           party_member=False, skills="", team_ids=(world.town.team_a,),
                           active=True, skill_ids=(skill.id,))
+
+
+def test_a_lead_sees_the_fitting_volunteers_named_on_the_completion_form(world):
+    _fits_team_a(world)
     at = goto(open_app(world.town.lead_a), "my_orders.py")
     at.segmented_control(key="my_orders_tab").set_value("accepted")
     run(at)
     from tests.pages.conftest import select_code
 
     at = select_code(at, "my_orders_table_accepted", world.orders.accepted_a[1])
-    assert list(_frame(at, "in_team", "phone")["phone"]) == ["138****0001"]
+    assert not [f for f in at.dataframe if "in_team" in f.value.columns]   # named in the form
     assert zh("experts.suggest_line", names="志愿者1（宣讲）") in [c.value for c in at.caption]
+
+
+def test_an_officer_sees_fitting_volunteers_on_the_order_with_masked_phones(world):
+    _fits_team_a(world)
+    at = goto(open_app(world.town.officer), "orders.py")
+    from tests.pages.conftest import select_code
+
+    at = select_code(at, "orders_table", world.orders.accepted_a[1])
+    assert list(_frame(at, "in_team", "phone")["phone"]) == ["138****0001"]
