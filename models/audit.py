@@ -42,6 +42,8 @@ class AuditAction(StrEnum):
     store_export = "rewards.export"
     certificate_issue = "certificates.issue"
     certificate_revoke = "certificates.revoke"
+    evaluation_export = "evaluation.export"
+    bulletin_export = "bulletin.export"
 
 
 class AuditLog(SQLModel, table=True):

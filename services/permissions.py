@@ -39,6 +39,7 @@ class Action(StrEnum):
     MANAGE_USERS = "manage_users"
     MANAGE_SETTINGS = "manage_settings"
     CHANGE_OWN_PASSWORD = "change_own_password"
+    VIEW_EVALUATION = "view_evaluation"  # 绩效评价 and 月度通报, read-only
 
 
 MANAGER, OFFICER, LEAD, LEADER = Role.manager, Role.officer, Role.team_lead, Role.leader
@@ -67,6 +68,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.MANAGE_USERS: frozenset({MANAGER}),
     Action.MANAGE_SETTINGS: frozenset({MANAGER}),
     Action.CHANGE_OWN_PASSWORD: frozenset({MANAGER, OFFICER, LEAD, LEADER}),
+    Action.VIEW_EVALUATION: frozenset({MANAGER, LEADER}),
 }
 
 

@@ -29,6 +29,7 @@ from services import audit, points, validate
 from services import settings as settings_service
 from services.clock import local_midnight_utc, local_today
 from services.errors import Duplicate, Invalid, NotFound
+from services.figures import half_up
 from services.formats import NAME_SEP
 from services.permissions import Action, Actor, ensure_allowed, shows_phone
 
@@ -247,6 +248,6 @@ def page(session: Session, *, actor: Actor, search: str = "", team_id: int | Non
                     "title": v.title, "skill_ids": skills.get(vid, []),
                     "team_ids": [t for t, _ in teams.get(vid, [])],
                     "teams": NAME_SEP.join(n for _, n in teams.get(vid, [])),
-                    "hours": round(h, 1), "stars": settings_service.star_level(h, values),
+                    "hours": half_up(h, 1), "stars": settings_service.star_level(h, values),
                     "points": balances.get(vid, 0)})
     return out, total
