@@ -37,7 +37,16 @@ from bench import build as builder
 from bench import proposals
 from core import db
 from models import Role, Site, User, WorkOrder
-from services import dispatch, order_queries, reports, sites, teams, users, volunteers
+from services import (
+    dispatch,
+    order_queries,
+    reports,
+    sites,
+    teams,
+    users,
+    volunteer_records,
+    volunteers,
+)
 from services.order_queries import OrderFilter
 from services.permissions import Actor
 
@@ -319,6 +328,36 @@ def cases(c: Context) -> list[Case]:
     return out
 
 
+def volunteer_cases(c: Context) -> list[Case]:
+    """志愿者 (issue 14): the list, one volunteer's record (the one with most service records)
+    and the new-stars list of last month and of the last year, each within 0.5 s."""
+    busiest: dict[str, int] = {}
+
+    def record(s: Session):
+        if "id" not in busiest:
+            busiest["id"] = _first(s, """SELECT volunteer_id FROM servicerecord
+                                         GROUP BY volunteer_id ORDER BY count(*) DESC
+                                         LIMIT 1""")[0]
+        return volunteer_records.record(s, actor=c.county_manager, volunteer_id=busiest["id"],
+                                        now=c.now)
+
+    m_lo, m_hi = c.month
+    y_lo, y_hi = c.year
+    return [
+        Case("volunteers.page county p1 [志愿者]", 0.5,
+             lambda s: volunteers.page(s, actor=c.county_manager)),
+        Case("volunteers.page 所 p1 [志愿者]", 0.5,
+             lambda s: volunteers.page(s, actor=c.town_manager)),
+        Case("volunteer_records.record busiest [志愿者档案]", 0.5, record),
+        Case("volunteer_records.new_stars county last month [星级公示]", 0.5,
+             lambda s: volunteer_records.new_stars(s, actor=c.county_manager, date_from=m_lo,
+                                                   date_to=m_hi)),
+        Case("volunteer_records.new_stars county last year [星级公示]", 0.5,
+             lambda s: volunteer_records.new_stars(s, actor=c.county_manager, date_from=y_lo,
+                                                   date_to=y_hi)),
+    ]
+
+
 # --- measuring ---------------------------------------------------------------------------------
 
 
@@ -576,7 +615,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Machine: {platform.machine()}, {meta.get('cpus')} CPUs, Python "
           f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}; {args.repeat} runs "
           f"per case; calibration loop {calibrate():.2f} s (a CPU-speed yardstick; see README)\n")
-    the_cases = cases(ctx)
+    the_cases = cases(ctx) + volunteer_cases(ctx)
     results = measure(url, the_cases, args.repeat, args.only, args.proposals)
     print("\n" + table(results))
     over = [r for r in results if r.times and r.ratio > 1]
@@ -605,7 +644,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\nWith the candidate indexes:")
         for old, sql in CANDIDATE_INDEXES:
             print(f"  {sql};" + (f"  -- replaces {old}" if old else ""))
-        results2 = measure(url2, cases(context(url2, now)), args.repeat, args.only,
+        ctx2 = context(url2, now)
+        results2 = measure(url2, cases(ctx2) + volunteer_cases(ctx2), args.repeat, args.only,
                            args.proposals)
         print("\n" + table(results2, {r.case.name: r.median for r in results if r.times}))
         over2 = [r for r in results2 if r.times and r.ratio > 1]

@@ -178,6 +178,18 @@ BUSINESS_SETTINGS: tuple[BusinessSetting, ...] = (
     BusinessSetting("public_base_url", "", str, None, None,
                     "address at which residents' phones reach the app, e.g. "
                     "https://diandan.example.gov.cn; rating links and QR codes start with it"),
+    BusinessSetting("reengage_months", 6, int, 1, 60,
+                    "months without service after which an active volunteer is listed for a "
+                    "re-engagement call"),
+    BusinessSetting("points_expiry_years", 0, int, 0, 20,
+                    "years after which points earned and not spent expire (0: never)"),
+    BusinessSetting("certificate_body", "", str, None, None,
+                    "issuing body printed on service certificates (empty: the issuing manager's "
+                    "site)"),
+    BusinessSetting("certificate_head", "", str, None, None,
+                    "person in charge printed on service certificates (required to issue one)"),
+    BusinessSetting("certificate_phone", "", str, None, None,
+                    "contact phone printed on service certificates (required to issue one)"),
     BusinessSetting("contact_households_target", 3, int, 1, 100,
                     "户联系: households each party member is to be paired with"),
     BusinessSetting("contact_visit_days", 180, int, 7, 730,

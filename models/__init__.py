@@ -11,10 +11,12 @@ project. Every name is exported here, so `from models import WorkOrder` works wh
 - settings: the business settings a manager changed
 - contacts: 户联系 — households, their tags, the party members paired with them, visits
 - duty: 站点值班 — service stations, opening hours, the duty rota, attendance
+- certificates: the register of 志愿服务记录证明
 """
 
 from models.audit import AuditAction, AuditLog
 from models.base import utc_now
+from models.certificates import Certificate
 from models.contacts import (
     ContactPair,
     ContactVisit,
@@ -61,11 +63,13 @@ from models.organisation import (
     Role,
     Site,
     SiteLevel,
+    Skill,
     Team,
     TeamCategory,
     TeamTier,
     User,
     Volunteer,
+    VolunteerSkill,
     VolunteerTeam,
 )
 from models.points import PointsEntry, PointsReason, Redemption, Reward
@@ -112,4 +116,5 @@ __all__ = [
     "DATA_VERSION_ID", "DataVersion",
     "ALL_TIME", "DAY", "MONTH", "NO_ITEM", "NO_TEAM", "ItemRollup", "OrderRollup",
     "VolunteerRollup",
+    "Certificate", "Skill", "VolunteerSkill",
 ]

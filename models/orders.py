@@ -194,6 +194,8 @@ class ServiceRecord(SQLModel, table=True):
         # unique for order rows, and duty rows (no order) are kept unique by attendance_id.
         UniqueConstraint("order_id", "volunteer_id", name="order_volunteer"),
         Index("ix_servicerecord_order_hours", "order_id", "volunteer_id", "hours"),
+        # A volunteer's record, hours by year and new stars read (volunteer, time, hours) only.
+        Index("ix_servicerecord_volunteer_served", "volunteer_id", "served_at", "hours"),
         CheckConstraint("hours > 0 AND hours <= 24", name="hours_range"),
         CheckConstraint("(source = 'order' AND order_id IS NOT NULL AND attendance_id IS NULL)"
                         " OR (source = 'duty' AND order_id IS NULL AND attendance_id IS NOT NULL)",

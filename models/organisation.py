@@ -121,8 +121,29 @@ class Volunteer(SQLModel, table=True):
     skills: str = Field(default="", max_length=200)
     registered_on: date
     active: bool = True
+    title: str = Field(default="", max_length=40)  # 职称 of an expert (专家人才库), optional
+    # Why a volunteer was marked 不再活跃 (services/volunteers.retire), and when.
+    inactive_reason: str = Field(default="", max_length=200)
+    inactive_on: date | None = None
 
     __table_args__ = (UniqueConstraint("phone", name="phone"),)
+
+
+class Skill(SQLModel, table=True):
+    """A skill tag of the 专家人才库 (医疗, 法律, 心理 …), from a list managers keep; an optional
+    service category says which orders it is useful for."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=20, unique=True)
+    category_id: int | None = Field(default=None, foreign_key="servicecategory.id")
+    active: bool = True
+
+
+class VolunteerSkill(SQLModel, table=True):
+    """Which skill tags a volunteer has."""
+
+    volunteer_id: int = Field(foreign_key="volunteer.id", primary_key=True)
+    skill_id: int = Field(foreign_key="skill.id", primary_key=True, index=True)
 
 
 class VolunteerTeam(SQLModel, table=True):

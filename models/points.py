@@ -43,6 +43,10 @@ class Redemption(SQLModel, table=True):
     points: int
     at: datetime = Field(default_factory=utc_now)
     by_user_id: int = Field(foreign_key="user.id")
+    # A cancelled redemption stays, marked; its points and stock came back by new lines.
+    cancelled_at: datetime | None = None
+    cancelled_by_id: int | None = Field(default=None, foreign_key="user.id")
+    cancel_reason: str = Field(default="", max_length=200)
 
     __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
 
@@ -59,3 +63,5 @@ class PointsEntry(SQLModel, table=True):
     redemption_id: int | None = Field(default=None, foreign_key="redemption.id")
     at: datetime = Field(default_factory=utc_now)
     note: str = Field(default="", max_length=200)
+    # Who moved the points by hand (a manager's adjustment, a redemption or its cancellation).
+    by_user_id: int | None = Field(default=None, foreign_key="user.id")

@@ -48,7 +48,7 @@ if state == "dispatched":
                 order = orders.decline(s, actor=actor, order_id=picked, reason=reason)
             flash(t("my_orders.declined", code=order.code))
 elif state == "accepted":
-    entered = completion_form(actor, key="complete")
+    entered = completion_form(actor, key="complete", order_id=picked)
     if entered is not None:
         with db.write_session() as s, reporting_errors():
             order = completions.complete(s, actor=actor, order_id=picked, done=entered[0])

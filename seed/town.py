@@ -43,12 +43,15 @@ from seed import data
 from services import (
     catalog,
     completions,
+    experts,
     follow_ups,
     needs,
     orders,
+    points,
     rating_links,
     ratings,
     sites,
+    store,
     surveys,
     teams,
     users,
@@ -64,6 +67,7 @@ FULL_ORDERS = 2500
 FULL_VOLUNTEERS = 300
 MIN_ROSTER = 6           # every team can field a full crew from its first day
 RECENT_DAYS = 45         # only orders this young may be stuck half-way (超时)
+CANCELLED_REDEMPTION = "志愿者改换其他物品"
 # Share of the progress bar before and after the orders: accounts (one bcrypt hash each) take
 # about a tenth of the time, the two years of orders nearly all the rest.
 _ORDERS_FROM, _ORDERS_TO = 0.16, 0.99
@@ -268,6 +272,7 @@ def _build(url: str, rng: random.Random, report: Progress, today: date | None, s
         report(_ORDERS_TO, "整理服务菜单")
         _retire_unwanted_item(session, town)
         _open_needs(session, town, planner, asking, max(12, round(OPEN_SURVEYS * scale)))
+        _points_store(session, town, anchor)
         return _counts(session), admin_password, today, anchor
 
 
@@ -364,6 +369,7 @@ def _volunteers(session: Session, planner: _Planner, town: _Town, count: int) ->
     window_start = planner.day(planner.anchor) - timedelta(days=HISTORY_DAYS)
     sites_ = [town.station, *town.villages]
     site_weights = [sum(town.village_weights) * 0.15, *town.village_weights]
+    tags = {k["name"]: k["id"] for k in experts.skills(session)}
     for i in range(count):
         team_ids, early = _volunteer_teams(rng, i, keys, weights)
         if early:
@@ -380,6 +386,8 @@ def _volunteers(session: Session, planner: _Planner, town: _Town, count: int) ->
                           gender=gender, site_id=home,
                           party_member=rng.random() < 0.3, skills="、".join(skills),
                           registered_on=registered,
+                          skill_ids=tuple({tags[data.SKILL_TAGS[k]] for k in skills
+                                           if data.SKILL_TAGS.get(k) in tags}),
                           team_ids=tuple(town.teams[k].id for k in team_ids), commit=False)
         if i % 50 == 49:
             session.commit()
@@ -390,6 +398,26 @@ def _volunteers(session: Session, planner: _Planner, town: _Town, count: int) ->
             town.keenness.setdefault(v.id, min(12.0, rng.paretovariate(1.6)))
         town.rosters[key] = roster
         town.keep += roster
+
+
+def _points_store(session: Session, town: _Town, anchor: datetime) -> None:
+    """The 所's 积分超市 goods, and a redemption of each by the first volunteers who can afford
+    it (one of them cancelled), in the last weeks of the history."""
+    goods = [store.save_reward(session, actor=town.manager, name=name, cost=cost, stock=stock,
+                               site_id=town.station.id) for name, cost, stock in data.REWARDS]
+    ids = [v.id for v in sorted(town.keep, key=lambda v: v.id)]
+    held = points.balances(session, ids)
+    for n, reward in enumerate(goods):
+        buyer = next((v for v in ids if held.get(v, 0) >= reward.cost), None)
+        if buyer is None:
+            continue
+        held[buyer] -= reward.cost
+        red = store.redeem(session, actor=town.manager, volunteer_id=buyer, reward_id=reward.id,
+                           now=anchor - timedelta(days=20 - n))
+        if n == len(goods) - 1:
+            store.cancel(session, actor=town.manager, redemption_id=red.id,
+                         reason=CANCELLED_REDEMPTION, now=anchor - timedelta(days=3))
+            held[buyer] += reward.cost
 
 
 def _volunteer_teams(rng: random.Random, i: int, keys: list[str],

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from core.db import utcnow
 from models import ServiceCategory, ServiceItem, ServiceItemTeam, Site, Team
-from services import validate
+from services import experts, validate
 from services.errors import Duplicate, Invalid, NotFound
 from services.permissions import Action, Actor, ensure_allowed, in_scope
 
@@ -17,10 +17,12 @@ DEFAULT_CATEGORIES = ("理论宣讲", "教育服务", "文化服务", "科技与
 
 
 def ensure_default_categories(session: Session) -> None:
-    """The six national categories, on an empty install."""
+    """The six national categories, and the 专家人才库's default skills, on an empty install."""
     if session.exec(select(ServiceCategory.id).limit(1)).first() is None:
         for i, name in enumerate(DEFAULT_CATEGORIES):
             session.add(ServiceCategory(name=name, sort_order=i))
+        session.flush()
+        experts.ensure_default_skills(session)
         session.commit()
 
 

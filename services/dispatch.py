@@ -35,7 +35,7 @@ from sqlmodel import Session, select
 from core import db
 from core.db import utcnow
 from models import WITH_TEAM, Site, SiteLevel, Team, TeamCategory, WorkOrder
-from services import orders
+from services import experts, orders
 from services import settings as settings_service
 from services import teams as teams_service
 from services.errors import Invalid, NotFound
@@ -212,6 +212,8 @@ def recommend(session: Session, *, actor: Actor, order_ids: list[int],
             serves[record.team_id] = serves.get(record.team_id, 0) + record.serves_category
             near.setdefault(record.team_id, set()).add(record.nearby)
             first.setdefault(record.team_id, record)
+    # 专家人才库: the team's volunteers whose skills fit the orders, one more reason in words.
+    fitting = experts.fitting_by_team(session, order_ids=order_ids, team_ids=list(first))
     ranked = []
     for team_id, record in first.items():
         # With several orders: how many of their categories the team serves, and where it is
@@ -219,6 +221,7 @@ def recommend(session: Session, *, actor: Actor, order_ids: list[int],
         (nearby,) = near[team_id] if len(near[team_id]) == 1 else ("",)
         ranked.append({**record.__dict__, "nearby": nearby, "serves_count": serves[team_id],
                        "score": half_up(totals[team_id] / len(order_ids), 1),
+                       "experts": fitting.get(team_id, 0),
                        "parts": parts(record, values)})
     ranked.sort(key=lambda r: (-r["score"], r["open_orders"], r["name"]))
     return ranked

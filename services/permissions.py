@@ -33,7 +33,9 @@ class Action(StrEnum):
     VIEW_MENU = "view_menu"            # 服务菜单 with its figures and flags
     MANAGE_MENU = "manage_menu"        # add, edit, retire menu items
     MANAGE_TEAMS = "manage_teams"
-    MANAGE_VOLUNTEERS = "manage_volunteers"
+    MANAGE_VOLUNTEERS = "manage_volunteers"  # also their record, roster import, expert pool
+    MANAGE_POINTS = "manage_points"          # 积分 adjustments and the 积分超市 counter
+    ISSUE_CERTIFICATES = "issue_certificates"  # 志愿服务记录证明: issue, print, revoke
     MANAGE_USERS = "manage_users"
     MANAGE_SETTINGS = "manage_settings"
     CHANGE_OWN_PASSWORD = "change_own_password"
@@ -71,6 +73,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.MANAGE_MENU: frozenset({MANAGER}),
     Action.MANAGE_TEAMS: frozenset({MANAGER}),
     Action.MANAGE_VOLUNTEERS: frozenset({MANAGER}),
+    Action.MANAGE_POINTS: frozenset({MANAGER}),
+    Action.ISSUE_CERTIFICATES: frozenset({MANAGER}),
     Action.MANAGE_USERS: frozenset({MANAGER}),
     Action.MANAGE_SETTINGS: frozenset({MANAGER}),
     Action.CHANGE_OWN_PASSWORD: frozenset({MANAGER, OFFICER, LEAD, LEADER}),
@@ -126,6 +130,12 @@ def ensure_any_allowed(actor: Actor, actions: tuple[Action, ...]) -> None:
     """Refuse unless the role may do at least one of these (a view shared by several tasks)."""
     if not any(allowed(actor.role, action) for action in actions):
         raise Forbidden(action=actions[0].value)
+
+
+def shows_phone(actor: Actor, site_path: str) -> bool:
+    """A volunteer's phone number is shown in full only to managers of the volunteer's site
+    (or a site above it); everyone else sees it masked (volunteers.masked_phone)."""
+    return actor.role is Role.manager and in_scope(actor, site_path)
 
 
 def own_team_only(actor: Actor) -> bool:

@@ -60,6 +60,8 @@ def _coerce(key: str, raw) -> object:
     if spec.kind is str:
         if key == "public_base_url":
             return _base_url(str(value))
+        if key in CERTIFICATE_TEXTS:
+            return _certificate_text(key, str(value))
         if key == "timezone":
             return _timezone(str(value))
         return value
@@ -88,6 +90,18 @@ def _timezone(value: str) -> str:
     except (ValueError, OSError, ZoneInfoNotFoundError):  # OSError: a folder, a long name
         raise Invalid("error.setting_timezone", value=value[:60]) from None
     return value
+
+
+CERTIFICATE_TEXTS = ("certificate_body", "certificate_head", "certificate_phone")
+
+
+def _certificate_text(key: str, value: str) -> str:
+    """What a certificate prints: trimmed, within the certificate's field lengths; the contact
+    a telephone number."""
+    if key == "certificate_phone":
+        return validate.phone(value)
+    return validate.text(value, key=key, maximum=100 if key == "certificate_body" else 40,
+                         required=False)
 
 
 def _base_url(value: str) -> str:

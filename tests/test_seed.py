@@ -359,3 +359,19 @@ def test_an_interrupted_build_leaves_an_empty_database_to_start_again(tmp_path):
     with db.session(url) as s:
         assert not users.any_exist(s) and not sites_service.any_exist(s)
     assert town.build(url, seed=7, today=TODAY, scale=0.02).counts["orders"] >= 40
+
+
+def test_every_volunteers_balance_is_the_sum_of_their_ledger_lines(built):
+    """积分: the list's balances (services/points.balances) and each standing equal the raw sum
+    of the ledger lines, for every volunteer of the demo town."""
+    from models import PointsEntry
+    from services import points
+
+    url, _result, _steps = built
+    with db.session(url) as s:
+        raw = dict(s.exec(select(PointsEntry.volunteer_id, func.sum(PointsEntry.points))
+                          .group_by(PointsEntry.volunteer_id)).all())
+        ids = list(s.exec(select(Volunteer.id)))
+        assert len(raw) > 100, "the demo town should have earned points"
+        assert points.balances(s, ids) == {v: int(n) for v, n in raw.items()}
+        assert all(points.standing(s, v).balance == raw.get(v, 0) for v in ids[:50])

@@ -10,14 +10,18 @@ from core import db
 from models import BeneficiaryGroup
 from services import completions, teams
 from services.permissions import Actor
+from ui.expert_views import suggestions
 from ui.i18n import label, t
 from ui.widgets import empty
 
 
-def completion_form(actor: Actor, key: str,
-                    initial: dict | None = None) -> tuple[completions.Completion, str] | None:
+def completion_form(actor: Actor, key: str, initial: dict | None = None,
+                    order_id: int | None = None) -> tuple[completions.Completion, str] | None:
     """Draw the form; on submit return what was entered and, when correcting (`initial` is the
-    order's detail), the reason. The service validates everything."""
+    order's detail), the reason. The service validates everything. With `order_id`, the
+    volunteers whose skills fit the order are named above it (专家人才库)."""
+    if order_id is not None:
+        suggestions(actor, order_id, compact=True)
     with db.session() as s:
         roster = teams.roster(s, team_id=actor.team_id)
         others = teams.helpers(s, team_id=actor.team_id)

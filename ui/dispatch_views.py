@@ -46,6 +46,8 @@ def reasons(row: dict, n_orders: int) -> list[str]:
                if row["on_time_rate"] is not None else t("dispatch.why.no_done"))
     if row["nearby"]:
         out.append(label("nearby", row["nearby"]))
+    if row.get("experts"):
+        out.append(t("experts.why", n=row["experts"]))
     out.append(t("dispatch.why.accept", hours=f"{row['median_accept_hours']:g}")
                if row["median_accept_hours"] is not None else t("dispatch.why.no_accept"))
     return out

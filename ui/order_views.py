@@ -6,9 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from core import db
-from models import STATUS_ORDER, OrderAction, OrderSource
+from models import OPEN, STATUS_ORDER, OrderAction, OrderSource, OrderStatus
 from services import catalog, needs, order_queries, orders, sites, teams
 from services.permissions import Actor, own_team_only
+from ui.expert_views import suggestions
 from ui.i18n import label, t
 from ui.widgets import (
     confirmed_reason,
@@ -182,6 +183,10 @@ def detail(actor: Actor, order_id: int) -> dict:
     info = load(actor, order_id)
     heading(info)
     facts(info)
+    status = info["order"]["status"]
+    # 专家人才库: who has the skills for it (a lead's completion form names them itself).
+    if status in OPEN and not (own_team_only(actor) and status == OrderStatus.accepted):
+        suggestions(actor, order_id)
     return info
 
 
