@@ -8,7 +8,7 @@ import streamlit as st
 from core import db
 from services import periods, reports
 from services.permissions import Action
-from ui import charts
+from ui import charts, leader_charts
 from ui.alert_views import alert_list
 from ui.i18n import t
 from ui.period_views import change, previous_span
@@ -61,3 +61,5 @@ chart_or_empty(monthly, charts.orders_by_month, "overview.no_orders")
 st.subheader(t("overview.demand_supply"))
 st.caption(t("overview.demand_supply_help"))
 chart_or_empty(demand, charts.demand_supply, "overview.no_demand")
+
+leader_charts.section(actor, start, end)

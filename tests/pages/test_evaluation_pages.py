@@ -146,7 +146,7 @@ def test_officers_and_team_leads_do_not_reach_the_page(world, who):
         at.switch_page("pages/evaluation.py")
 
 
-def test_the_overview_defaults_to_the_last_30_days_with_changes_and_warnings(world, last_month):
+def test_the_overview_defaults_to_the_last_30_days_with_changes_and_warnings(world):
     at = goto(open_app(world.town.leader), "overview.py")
     today = local_today(db.utcnow(), "Asia/Shanghai")
     assert at.date_input(key="overview_period").value == (today - timedelta(days=29), today)
@@ -154,6 +154,10 @@ def test_the_overview_defaults_to_the_last_30_days_with_changes_and_warnings(wor
     assert placed.value == "5"          # the template's five orders, placed today
     assert placed.delta is not None     # against the 30 days before
     assert any(e.label.startswith("预警") for e in at.expander)
+    headers = [h.value for h in at.subheader]
+    for key in ("leader_charts.by_village", "leader_charts.mix", "leader_charts.leaderboard",
+                "leader_charts.response", "satisfaction.trend"):
+        assert zh(key) in headers
 
 
 @pytest.mark.parametrize("now, before, key, shown", [
