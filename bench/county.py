@@ -358,6 +358,33 @@ def volunteer_cases(c: Context) -> list[Case]:
     ]
 
 
+def evaluation_cases(c: Context) -> list[Case]:
+    """绩效评价 and 月度通报 (issue 13): each table of last month ≤ 1 s for the county leader and
+    the 所 leader (GROUP BY over raw rows), 红榜/黑榜 with the line (the table of the month
+    before), 预警, and the whole bulletin workbook ≤ 5 s for the county."""
+    from services import alerts, bulletin, evaluation, periods
+    from ui.i18n import words_in
+
+    bulletin_budget = 5.0
+    month = periods.month(c.month[0].year, c.month[0].month)
+    out = []
+    for who, actor in (("county", c.county_leader), ("所", c.town_leader)):
+        for kind in evaluation.TABLES:
+            out.append(Case(f"evaluation.{kind} {who} month", REPORT,
+                            lambda s, a=actor, k=kind: evaluation.table(
+                                s, actor=a, kind=k, period=month, now=c.now)))
+        out.append(Case(f"evaluation.standing teams {who} month", REPORT,
+                        lambda s, a=actor: evaluation.standing(
+                            s, actor=a, now=c.now, result=evaluation.teams(
+                                s, actor=a, period=month, now=c.now))))
+        out.append(Case(f"alerts {who} month", REPORT,
+                        lambda s, a=actor: alerts.alerts(s, actor=a, period=month, now=c.now)))
+    out.append(Case("bulletin.workbook county month", bulletin_budget,
+                    lambda s: bulletin.workbook(s, actor=c.county_leader, period=month,
+                                                words=words_in("zh"), now=c.now)))
+    return out
+
+
 # --- measuring ---------------------------------------------------------------------------------
 
 
@@ -615,7 +642,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Machine: {platform.machine()}, {meta.get('cpus')} CPUs, Python "
           f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}; {args.repeat} runs "
           f"per case; calibration loop {calibrate():.2f} s (a CPU-speed yardstick; see README)\n")
-    the_cases = cases(ctx) + volunteer_cases(ctx)
+    the_cases = cases(ctx) + volunteer_cases(ctx) + evaluation_cases(ctx)
     results = measure(url, the_cases, args.repeat, args.only, args.proposals)
     print("\n" + table(results))
     over = [r for r in results if r.times and r.ratio > 1]

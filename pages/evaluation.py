@@ -8,6 +8,7 @@ from core import db
 from services import evaluation
 from services import settings as settings_service
 from services.permissions import Action
+from ui.alert_views import alert_list
 from ui.evaluation_views import bulletin_downloads, period_picker, standing_view, table_view
 from ui.i18n import t
 from ui.session import require
@@ -27,6 +28,8 @@ with st.expander(t("evaluation.help_title"), icon=":material/help:"):
                   repeat_days=values["repeat_days"], n=values["roll_size"],
                   satisfied_line=values["line_satisfied_percent"],
                   on_time_line=values["line_on_time_percent"]))
+
+alert_list(actor, period)
 
 st.subheader(t("bulletin.title"))
 bulletin_downloads(actor, period)

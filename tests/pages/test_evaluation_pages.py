@@ -144,3 +144,34 @@ def test_officers_and_team_leads_do_not_reach_the_page(world, who):
     at = open_app(getattr(world.town, who))
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("pages/evaluation.py")
+
+
+def test_the_overview_defaults_to_the_last_30_days_with_changes_and_warnings(world):
+    at = goto(open_app(world.town.leader), "overview.py")
+    today = local_today(db.utcnow(), "Asia/Shanghai")
+    assert at.date_input(key="overview_period").value == (today - timedelta(days=29), today)
+    placed = next(m for m in at.metric if m.label == zh("overview.placed"))
+    assert placed.value == "5"          # the template's five orders, placed today
+    assert placed.delta is not None     # against the 30 days before
+    assert any(e.label.startswith("预警") for e in at.expander)
+    headers = [h.value for h in at.subheader]
+    for key in ("leader_charts.by_village", "leader_charts.mix", "leader_charts.leaderboard",
+                "leader_charts.response", "satisfaction.trend"):
+        assert zh(key) in headers
+
+
+@pytest.mark.parametrize("now, before, key, shown", [
+    ({"placed": 7}, {"placed": 4}, "placed", "+3"),
+    ({"placed": 2}, {"placed": 4}, "placed", "-2"),
+    ({"hours": 12.5}, {"hours": 10.25}, "hours", "+2.3"),           # 2.25 rounds half up
+    ({"good_rate": 0.8125}, {"good_rate": 0.75}, "good_rate", "+6.3 个百分点"),
+    ({"good_rate": None}, {"good_rate": 0.75}, "good_rate", None),
+])
+def test_a_tile_change_against_the_period_before(now, before, key, shown, monkeypatch):
+    from ui import period_views
+
+    monkeypatch.setattr(period_views, "t", lambda k, **p: words_in("zh")(k, **p))
+    assert period_views.change(now, before, key) == shown
+    start = datetime(2026, 3, 1).date()
+    assert period_views.previous_span(start, start + timedelta(days=29)) == (
+        datetime(2026, 1, 30).date(), datetime(2026, 2, 28).date())

@@ -1,0 +1,131 @@
+"""预警: early warnings for leaders, each with the numbers behind it.
+
+- **rise**: a service category or a village (站) whose needs recorded (surveys of the period) or
+  差评 (ratings ≤ 2 given in the period) rose by at least `RISE` (50 %) over the period before of
+  the same length, with at least `MIN_COUNT` (5) this period (from none before counts as a rise);
+- **declines**: a team whose last `DECLINES_IN_A_ROW` (3) answers to a dispatch were all 退单;
+- **idle**: a 站 with no completed service in the `IDLE_DAYS` (30) days up to the end of the
+  period (or up to now, for a period that has not ended).
+
+All GROUP BY queries; nothing here runs a query per unit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from core.db import count_where, utcnow
+from models import (
+    DONE,
+    Need,
+    OrderAction,
+    OrderEvent,
+    Rating,
+    ServiceCategory,
+    Site,
+    SiteLevel,
+    Survey,
+    Team,
+    WorkOrder,
+    bad_rating,
+)
+from services import scope, surveys
+from services import settings as settings_service
+from services.periods import Period, previous, utc_bounds
+from services.permissions import Action, Actor, ensure_any_allowed
+
+RISE = 0.5
+MIN_COUNT = 5
+DECLINES_IN_A_ROW = 3
+IDLE_DAYS = 30
+
+
+def rose(now: int, before: int) -> bool:
+    """At least MIN_COUNT now, and at least RISE more than before (any number after none)."""
+    return now >= MIN_COUNT and (before == 0 or (now - before) / before >= RISE)
+
+
+def _needs(session: Session, actor: Actor, period: Period, by) -> dict:
+    return dict(session.exec(
+        select(by, func.count()).select_from(Need).join(Survey, Survey.id == Need.survey_id)
+        .where(*surveys.of_actor(session, actor), Survey.surveyed_on >= period.start,
+               Survey.surveyed_on <= period.end).group_by(by)).all())
+
+
+def _bad(session: Session, actor: Actor, period: Period, tz: str, by) -> dict:
+    lo, hi = utc_bounds(period, tz)
+    return dict(session.exec(
+        select(by, func.count()).select_from(Rating)
+        .join(WorkOrder, WorkOrder.id == Rating.order_id)
+        .where(*scope.orders_of(session, actor), Rating.at >= lo, Rating.at < hi, bad_rating())
+        .group_by(by)).all())
+
+
+def _rises(session: Session, actor: Actor, period: Period, values: dict) -> list[dict]:
+    before = previous(period, values["eval_period_start_day"])
+    names = {"category": dict(session.exec(select(ServiceCategory.id,
+                                                  ServiceCategory.name)).all()),
+             "site": dict(session.exec(select(Site.id, Site.name)).all())}
+    out = []
+    for measure, count in (("needs", lambda p, by: _needs(session, actor, p, by)),
+                           ("bad", lambda p, by: _bad(session, actor, p, values["timezone"],
+                                                      by))):
+        for dimension, column in (("category", (Need.category_id, WorkOrder.category_id)),
+                                  ("site", (Survey.site_id, WorkOrder.site_id))):
+            by = column[0] if measure == "needs" else column[1]
+            now_counts, before_counts = count(period, by), count(before, by)
+            for key, n in sorted(now_counts.items(), key=lambda kv: -kv[1]):
+                if rose(n, before_counts.get(key, 0)):
+                    out.append({"kind": "rise", "measure": measure, "dimension": dimension,
+                                "name": names[dimension].get(key, ""), "now": n,
+                                "before": before_counts.get(key, 0)})
+    return out
+
+
+def _declining_teams(session: Session, actor: Actor) -> list[dict]:
+    team = func.coalesce(OrderEvent.team_id, WorkOrder.team_id)
+    answers = (select(team.label("team_id"), OrderEvent.action.label("action"),
+                      func.row_number().over(partition_by=team,
+                                             order_by=(OrderEvent.at.desc(),
+                                                       OrderEvent.id.desc())).label("rn"))
+               .select_from(OrderEvent).join(WorkOrder, WorkOrder.id == OrderEvent.order_id)
+               .where(*scope.orders_of(session, actor),
+                      OrderEvent.action.in_((OrderAction.accept.value,
+                                             OrderAction.decline.value))).subquery())
+    declined = count_where(answers.c.action == OrderAction.decline.value)
+    rows = session.exec(
+        select(Team.name, func.count(), declined).select_from(answers)
+        .join(Team, Team.id == answers.c.team_id)
+        .where(answers.c.rn <= DECLINES_IN_A_ROW).group_by(Team.id, Team.name)).all()
+    return [{"kind": "declines", "name": name, "now": DECLINES_IN_A_ROW}
+            for name, n, n_declined in rows if n == DECLINES_IN_A_ROW
+            and n_declined == DECLINES_IN_A_ROW]
+
+
+def _idle_sites(session: Session, actor: Actor, period: Period, now: datetime,
+                tz: str) -> list[dict]:
+    _lo, end = utc_bounds(period, tz)
+    end = min(end, now)
+    since = end - timedelta(days=IDLE_DAYS)
+    busy = (select(WorkOrder.site_id).where(WorkOrder.status.in_(DONE),
+                                            WorkOrder.completed_at >= since,
+                                            WorkOrder.completed_at < end)
+            .distinct().scalar_subquery())
+    rows = session.exec(select(Site.name).where(
+        Site.path.startswith(actor.site_path), Site.level == SiteLevel.point,
+        Site.id.not_in(busy)).order_by(Site.name)).all()
+    return [{"kind": "idle", "name": name, "days": IDLE_DAYS} for name in rows]
+
+
+def alerts(session: Session, *, actor: Actor, period: Period,
+           now: datetime | None = None) -> list[dict]:
+    """The period's 预警, each with its figures: rises first, then teams, then idle sites."""
+    ensure_any_allowed(actor, (Action.VIEW_OVERVIEW, Action.VIEW_EVALUATION))
+    now = now or utcnow()
+    values = settings_service.current(session)
+    return [*_rises(session, actor, period, values), *_declining_teams(session, actor),
+            *_idle_sites(session, actor, period, now, values["timezone"])]
+
