@@ -113,7 +113,7 @@ def _check_row(session: Session, actor: Actor, raw: dict, names: _Names, row_num
 
 
 def _validate(session: Session, actor: Actor, content: bytes) -> tuple[Preview, list[dict]]:
-    rows = xlsx.first_sheet_rows(content, max_rows=MAX_ROWS)
+    rows = xlsx.first_sheet_rows(content, max_rows=MAX_ROWS, columns=len(HEADERS) + 1)
     if not rows:
         raise Invalid("error.import_empty")
     xlsx.check_header(rows[0], HEADERS)

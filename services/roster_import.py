@@ -200,7 +200,7 @@ def _sort_existing(session: Session, actor: Actor, clean: list[dict], result: Pr
 
 def _validate(session: Session, actor: Actor, content: bytes, now: datetime,
               progress: Progress | None) -> tuple[Preview, list[dict]]:
-    rows = xlsx.first_sheet_rows(content, max_rows=MAX_ROWS)
+    rows = xlsx.first_sheet_rows(content, max_rows=MAX_ROWS, columns=len(HEADERS) + 1)
     if not rows:
         raise Invalid("error.import_empty")
     _header(rows[0])
