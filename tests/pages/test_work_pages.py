@@ -270,6 +270,7 @@ def test_the_manager_registers_a_volunteer(world):
     assert {"志愿者0", "志愿者1", "志愿者2"} <= set(table_names(at))
     at.text_input(key="vol_name_new").input("李四")
     at.text_input(key="vol_phone_new").input("13912345678")
+    at.selectbox(key="vol_gender_new").set_value("female")
     at.selectbox(key="vol_site_new").set_value(world.town.village_b)
     at.multiselect(key="vol_teams_new").select(world.town.team_b)
     submit(at, zh("common.save"))
@@ -283,6 +284,8 @@ def test_a_volunteer_with_a_bad_phone_number_is_refused_and_not_written(world):
     at = _page(world, "manager", "volunteers.py")
     at.text_input(key="vol_name_new").input("王五")
     at.text_input(key="vol_phone_new").input("12345")
+    at.selectbox(key="vol_gender_new").set_value("female")
+    at.selectbox(key="vol_site_new").set_value(world.town.village_b)
     submit(at, zh("common.save"))
     assert values(at.error) == [zh("error.phone_format")]
     assert "王五" not in _volunteer_names(world)

@@ -12,7 +12,7 @@ from sqlmodel import select
 from sqlmodel.sql.sqltypes import UTCDateTime
 
 from core import db
-from services import reports, teams
+from services import reports, rollups, teams
 from tests import engines
 from tests.factories import completed_order, place
 
@@ -60,6 +60,8 @@ def test_orders_placed_either_side_of_beijing_midnight_fall_in_their_local_month
         session.add(order)
         placed[order.id] = month
     session.commit()
+    rollups.rebuild(session, tz=TZ)  # the timestamps were set by hand, behind the rollups
+    session.commit()
     _server_zone(session, zone)
     frame = reports.orders_by_month(session, actor=town.manager, start=date(2026, 2, 1),
                                     end=date(2026, 3, 31))
@@ -78,6 +80,8 @@ def test_on_time_is_decided_by_the_local_day_of_completion(session, town, zone):
         order.completed_at = datetime(2026, 3, 1, hour, 30, tzinfo=UTC)
         order.submitted_at = datetime(2026, 2, 20, tzinfo=UTC)
         session.add(order)
+    session.commit()
+    rollups.rebuild(session, tz=TZ)  # the timestamps were set by hand, behind the rollups
     session.commit()
     _server_zone(session, zone)
     record = teams.finished_record(session, [town.team_a], datetime(2026, 1, 1, tzinfo=UTC))
