@@ -37,7 +37,7 @@ class Station(SQLModel, table=True):
     active: bool = True
     created_at: datetime = Field(default_factory=utc_now)
 
-    __table_args__ = (UniqueConstraint("site_id", "name", name="site_name"),)
+    __table_args__ = (UniqueConstraint("site_id", "name", name="station_site_name"),)
 
 
 class StationHours(SQLModel, table=True):

@@ -72,7 +72,7 @@ def upgrade() -> None:
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['site_id'], ['site.id'], name=op.f('fk_station_site_id_site')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_station')),
-    sa.UniqueConstraint('site_id', 'name', name='site_name')
+    sa.UniqueConstraint('site_id', 'name', name='station_site_name')
     )
     with op.batch_alter_table('station', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_station_site_id'), ['site_id'], unique=False)
