@@ -126,7 +126,8 @@ class DutyAttendance(SQLModel, table=True):
     marked_at: datetime = Field(default_factory=utc_now)
 
     __table_args__ = (
-        UniqueConstraint("slot_id", "on_date", "volunteer_id", name="slot_day_volunteer"),
+        UniqueConstraint("slot_id", "on_date", "volunteer_id",
+                         name="attendance_slot_day_volunteer"),
         CheckConstraint("hours >= 0 AND hours <= 24", name="hours_range"),
         Index("ix_dutyattendance_day", "on_date", "slot_id"),
     )

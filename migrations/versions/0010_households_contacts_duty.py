@@ -174,7 +174,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['slot_id'], ['dutyslot.id'], name=op.f('fk_dutyattendance_slot_id_dutyslot')),
     sa.ForeignKeyConstraint(['volunteer_id'], ['volunteer.id'], name=op.f('fk_dutyattendance_volunteer_id_volunteer')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_dutyattendance')),
-    sa.UniqueConstraint('slot_id', 'on_date', 'volunteer_id', name='slot_day_volunteer')
+    sa.UniqueConstraint('slot_id', 'on_date', 'volunteer_id', name='attendance_slot_day_volunteer')
     )
     with op.batch_alter_table('dutyattendance', schema=None) as batch_op:
         batch_op.create_index('ix_dutyattendance_day', ['on_date', 'slot_id'], unique=False)
