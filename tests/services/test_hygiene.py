@@ -15,6 +15,7 @@ from core import db
 from models import Role, ServiceRecord, Site, SiteLevel, User, WorkOrder
 from services import completions, settings, sites, teams, users, validate
 from services.errors import Duplicate, Invalid
+from tests.engines import skip_on_postgres
 from tests.factories import place
 from tests.services.steps import S, count, order_in
 
@@ -159,6 +160,7 @@ def test_database_errors_do_not_print_their_parameters(session, town):
 # --- a busy database ----------------------------------------------------------------------------
 
 
+@skip_on_postgres  # SQLite's one write lock (BEGIN IMMEDIATE)
 def test_a_write_that_cannot_get_its_turn_is_busy_and_writes_nothing(db_url, monkeypatch):
     monkeypatch.setenv("DIANDAN_DB_TIMEOUT", "0.3")
     url = db_url + "?busy"  # a new engine, built with the short timeout

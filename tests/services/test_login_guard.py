@@ -13,6 +13,7 @@ from sqlmodel import select
 from models import AuditAction, AuditLog, LoginLockout
 from services import users
 from services.errors import LoginRefused
+from tests.engines import skip_on_postgres
 from tests.factories import PASSWORD
 
 T = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
@@ -25,6 +26,7 @@ def _fail(session, username, times, at, client=""):
             users.verify_login(session, username=username, password=WRONG, client=client, now=at)
 
 
+@skip_on_postgres  # SQLite's one write lock (BEGIN IMMEDIATE)
 def test_the_password_hash_is_checked_with_no_transaction_and_no_write_lock_held(
         session, town, db_url, monkeypatch):
     """Another writer commits while the hash runs (before: the login held BEGIN IMMEDIATE)."""
