@@ -231,7 +231,8 @@ def page(session: Session, *, actor: Actor, search: str = "", team_id: int | Non
     values = settings_service.current(session)
     skills: dict[int, list[int]] = {}
     for vid, sid in session.exec(select(VolunteerSkill.volunteer_id, VolunteerSkill.skill_id)
-                                 .where(VolunteerSkill.volunteer_id.in_(ids))):
+                                 .where(VolunteerSkill.volunteer_id.in_(ids))
+                                 .order_by(VolunteerSkill.volunteer_id, VolunteerSkill.skill_id)):
         skills.setdefault(vid, []).append(sid)
     rows = session.exec(select(Volunteer, Site.name, Site.path)
                         .join(Site, Site.id == Volunteer.site_id)
