@@ -37,6 +37,7 @@ if actor is None:
     widgets.language_switch(None)
     if not fresh:
         widgets.demo_banner()
+    widgets.show_flash()  # "已创建管理员…，请登录" / "演示数据已载入" after the setup screen
     page.run()
     st.stop()
 
@@ -62,5 +63,6 @@ widgets.language_switch(actor.id)
 if st.sidebar.button(t("auth.logout"), key="logout_button", icon=":material/logout:"):
     session.logout(actor)
 widgets.demo_banner()
-widgets.show_flash()
+if page.url_path:  # the hidden home page forwards at once: the message waits for the real page
+    widgets.show_flash()
 page.run()

@@ -9,7 +9,7 @@ from services import sites, teams, volunteers
 from services.permissions import Action
 from ui.i18n import label, t
 from ui.session import require
-from ui.widgets import empty, flash, local_today, paged, reporting_errors, table_key
+from ui.widgets import empty, flash, form_key, local_today, paged, reporting_errors, table_key
 
 actor = require(Action.MANAGE_VOLUNTEERS)
 
@@ -40,8 +40,9 @@ else:
     picked = None
 
 st.subheader(t("volunteers.edit") if picked else t("volunteers.add"))
-vid = picked["id"] if picked else "new"
+vid = picked["id"] if picked else form_key("new")  # new keys after a save: an empty form
 cur = picked or {}
+messages = st.container()
 with st.form(f"vol_form_{vid}"):
     c = st.columns(3)
     name = c[0].text_input(t("volunteers.col.name"), value=cur.get("name", ""), max_chars=40,
@@ -50,15 +51,17 @@ with st.form(f"vol_form_{vid}"):
                             key=f"vol_phone_{vid}")
     genders = [g.value for g in Gender]
     gender = c[2].selectbox(t("volunteers.col.gender"), genders, key=f"vol_gender_{vid}",
-                            index=genders.index(cur.get("gender", "female")),
-                            format_func=lambda v: label("gender", v))
+                            index=genders.index(cur["gender"]) if cur.get("gender") else None,
+                            format_func=lambda v: label("gender", v),
+                            placeholder=t("forms.choose"))
     c = st.columns(2)
     site_ids = list(site_names)
     site_id = c[0].selectbox(t("volunteers.col.site"), site_ids, key=f"vol_site_{vid}",
                              index=site_ids.index(cur.get("site_id", site_ids[0])),
                              format_func=site_names.get)
     team_ids = c[1].multiselect(t("volunteers.col.teams"), list(team_names), key=f"vol_teams_{vid}",
-                                default=cur.get("team_ids", []), format_func=team_names.get)
+                                default=cur.get("team_ids", []), format_func=team_names.get,
+                                placeholder=t("forms.choose_many"))
     skills = st.text_input(t("volunteers.skills"), value=cur.get("skills", ""), max_chars=200,
                            key=f"vol_skills_{vid}")
     c = st.columns(2)
@@ -68,11 +71,12 @@ with st.form(f"vol_form_{vid}"):
                            key=f"vol_active_{vid}")
     go = st.form_submit_button(t("common.save"), type="primary")
 if go:
-    fields = {"name": name, "phone": phone, "gender": Gender(gender), "site_id": site_id,
+    fields = {"name": name, "phone": phone, "gender": Gender(gender) if gender else None,
+              "site_id": site_id,
               "party_member": party, "skills": skills, "team_ids": tuple(team_ids)}
-    with db.write_session() as s, reporting_errors():
+    with db.write_session() as s, reporting_errors(messages):
         if picked:
             volunteers.update(s, actor=actor, volunteer_id=picked["id"], active=active, **fields)
         else:
             volunteers.create(s, actor=actor, registered_on=local_today(), **fields)
-    flash(t("common.saved"))
+    flash(t("forms.volunteer_saved", name=name.strip()))

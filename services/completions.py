@@ -26,7 +26,7 @@ from models import (
     WorkOrder,
 )
 from services import orders, points, scope, validate
-from services.errors import Invalid
+from services.errors import Checks, Invalid
 from services.permissions import Action, Actor, allowed
 
 MAX_HOURS = 24.0
@@ -44,30 +44,38 @@ class Completion:
 
 def clean(session: Session, done: Completion, team_id: int) -> tuple[dict, dict, str]:
     """The report checked: known groups with whole numbers of people, at least one volunteer
-    who may serve on the team's orders, each with more than 0 and at most 24 hours."""
+    who may serve on the team's orders, each with more than 0 and at most 24 hours. Every
+    refusal is reported at once, each naming its group or volunteer."""
+    check = Checks()
     groups: dict[BeneficiaryGroup, int] = {}
     for group, count in done.beneficiaries.items():
         try:
             key = BeneficiaryGroup(group)
         except ValueError:
             raise Invalid("error.beneficiary_group") from None
-        groups[key] = validate.whole(count, key="beneficiaries",
-                                     maximum=orders.MAX_BENEFICIARIES)
+        number = check(validate.whole, count, key="beneficiaries",
+                       maximum=orders.MAX_BENEFICIARIES)
+        if number is None:  # the message names the group: "老人应在 0 到 … 之间"
+            check.problems[-1].params["field"] = f"group.{key.value}"
+        else:
+            groups[key] = number
     if not done.hours:
-        raise Invalid("error.volunteers_required")
+        check.fail("error.volunteers_required")
     hours: dict[int, float] = {}
     for volunteer_id, value in done.hours.items():
-        try:
-            h = float(value)
-        except (TypeError, ValueError):
-            raise Invalid("error.hours_range", maximum=MAX_HOURS) from None
-        if not (0 < h <= MAX_HOURS):
-            raise Invalid("error.hours_range", maximum=MAX_HOURS)
         vol = session.get(Volunteer, volunteer_id)
         if vol is None or not vol.active or not may_serve(session, vol, team_id):
             raise Invalid("error.volunteer_unknown")
+        try:
+            h = float(value)
+        except (TypeError, ValueError):
+            h = None
+        if h is None or not (0 < h <= MAX_HOURS):
+            check.fail("error.hours_range", name=vol.name, maximum=MAX_HOURS)
+            continue
         hours[vol.id] = round(h, 2)
-    note = validate.text(done.note, key="note", maximum=2000, required=False)
+    note = check(validate.text, done.note, key="note", maximum=2000, required=False)
+    check.done()
     return groups, hours, note
 
 

@@ -7,6 +7,7 @@ from sqlmodel import Session, select
 from models import Site, SiteLevel
 from services.errors import Invalid, NotFound
 
+MAX_NAME = 60
 _CHILD_LEVEL = {SiteLevel.center: SiteLevel.station, SiteLevel.station: SiteLevel.point}
 
 
@@ -14,7 +15,7 @@ def create(session: Session, *, name: str, level: SiteLevel, parent_id: int | No
            commit: bool = True) -> Site:
     """Add a site under its parent; the level must be one below the parent's."""
     name = (name or "").strip()
-    if not name or len(name) > 60:
+    if not name or len(name) > MAX_NAME:
         raise Invalid("error.site_name")
     parent = None
     if parent_id is not None:

@@ -10,25 +10,32 @@ from sqlmodel import Session, select
 from models import Gender, ServiceRecord, Site, Team, Volunteer, VolunteerTeam
 from services import points, validate
 from services import settings as settings_service
-from services.errors import Duplicate, Invalid, NotFound
+from services.errors import Checks, Duplicate, NotFound
 from services.formats import NAME_SEP
 from services.permissions import Action, Actor, ensure_allowed
 
 
 def _clean(session: Session, actor: Actor, *, name: str, phone: str, site_id: int,
-           skills: str, team_ids, volunteer_id: int | None = None) -> tuple[str, str, str]:
-    name = validate.text(name, key="name", maximum=40)
-    phone = validate.phone(phone, required=True)
-    skills = validate.text(skills, key="skills", maximum=200, required=False)
-    site = session.get(Site, site_id)
+           skills: str, team_ids, gender: Gender | None,
+           volunteer_id: int | None = None) -> tuple[str, str, str]:
+    check = Checks()
+    if gender not in tuple(Gender):
+        check.fail("error.choose", field="gender")
+    name = check(validate.text, name, key="name", maximum=40)
+    phone = check(validate.phone, phone, required=True)
+    skills = check(validate.text, skills, key="skills", maximum=200, required=False)
+    site = session.get(Site, site_id) if site_id else None
     if site is None:
-        raise Invalid("error.site_required")
-    ensure_allowed(actor, Action.MANAGE_VOLUNTEERS, site_path=site.path)
-    clash = select(Volunteer.id).where(Volunteer.phone == phone)
-    if volunteer_id is not None:
-        clash = clash.where(Volunteer.id != volunteer_id)
-    if session.exec(clash).first() is not None:
-        raise Duplicate("error.phone_taken", phone=phone)
+        check.fail("error.site_required")
+    else:
+        ensure_allowed(actor, Action.MANAGE_VOLUNTEERS, site_path=site.path)
+    if phone is not None:
+        clash = select(Volunteer.id).where(Volunteer.phone == phone)
+        if volunteer_id is not None:
+            clash = clash.where(Volunteer.id != volunteer_id)
+        if session.exec(clash).first() is not None:
+            check.problems.append(Duplicate("error.phone_taken", phone=phone))
+    check.done()
     for team_id in team_ids:
         if session.get(Team, team_id) is None:
             raise NotFound(what="team")
@@ -42,7 +49,7 @@ def create(session: Session, *, actor: Actor, name: str, phone: str, gender: Gen
     """Register a volunteer in the manager's subtree; a phone number belongs to one volunteer."""
     ensure_allowed(actor, Action.MANAGE_VOLUNTEERS)
     name, phone, skills = _clean(session, actor, name=name, phone=phone, site_id=site_id,
-                                 skills=skills, team_ids=team_ids)
+                                 skills=skills, team_ids=team_ids, gender=gender)
     vol = Volunteer(name=name, phone=phone, gender=gender, site_id=site_id,
                     party_member=party_member, skills=skills,
                     registered_on=registered_on or date.today())
@@ -65,7 +72,8 @@ def update(session: Session, *, actor: Actor, volunteer_id: int, name: str, phon
         raise NotFound(what="volunteer")
     ensure_allowed(actor, Action.MANAGE_VOLUNTEERS, site_path=session.get(Site, vol.site_id).path)
     name, phone, skills = _clean(session, actor, name=name, phone=phone, site_id=site_id,
-                                 skills=skills, team_ids=team_ids, volunteer_id=volunteer_id)
+                                 skills=skills, team_ids=team_ids, gender=gender,
+                                 volunteer_id=volunteer_id)
     vol.name, vol.phone, vol.gender, vol.site_id = name, phone, gender, site_id
     vol.party_member, vol.skills, vol.active = party_member, skills, active
     session.add(vol)

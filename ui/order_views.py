@@ -15,6 +15,7 @@ from ui.widgets import (
     day,
     empty,
     flash,
+    form_key,
     local_time,
     local_today,
     overdue_column,
@@ -236,34 +237,44 @@ def _note(event: dict) -> str:
 
 
 def place_form(actor: Actor, names: dict) -> None:
+    """点单. Nothing is preselected that the user did not say: the category, the village and the
+    source are chosen (a survey's needs are ordered from 群众需求, which sets the source itself).
+    After a successful 点单 every field starts empty again (form_key)."""
     if not names["sites"]:
         empty("orders.no_sites")
         return
-    category_id = st.selectbox(t("orders.category"), list(names["categories"]), key="place_cat",
-                               format_func=names["categories"].get)
+    k = form_key("place")
+    cats = list(names["categories"])
+    category_id = st.selectbox(t("orders.category"), cats, key=f"{k}_cat", index=None,
+                               format_func=names["categories"].get,
+                               placeholder=t("forms.choose"))
     items = {i: title for i, cat, title in names["items"] if cat == category_id}
-    with st.form("place_order", clear_on_submit=False):
-        site_id = st.selectbox(t("orders.village"), list(names["villages"] or names["sites"]),
-                               key="place_site",
-                               format_func=lambda v: names["sites"].get(v, ""))
-        item_id = st.selectbox(t("orders.item"), [None, *items], key="place_item",
+    places = list(names["villages"] or names["sites"])
+    messages = st.container()
+    with st.form(f"place_order_{k}"):
+        site_id = st.selectbox(t("orders.village"), places, key=f"{k}_site",
+                               index=0 if len(places) == 1 else None,
+                               format_func=lambda v: names["sites"].get(v, ""),
+                               placeholder=t("forms.choose"))
+        item_id = st.selectbox(t("orders.item"), [None, *items], key=f"{k}_item",
                                format_func=lambda v: items.get(v, t("orders.no_item")))
-        title = st.text_input(t("orders.col.title"), key="place_title", max_chars=80)
-        description = st.text_area(t("orders.description"), key="place_desc", max_chars=2000)
+        title = st.text_input(t("orders.col.title"), key=f"{k}_title", max_chars=80)
+        description = st.text_area(t("orders.description"), key=f"{k}_desc", max_chars=2000)
         c = st.columns(3)
-        source = c[0].selectbox(t("orders.source"), [s.value for s in OrderSource],
-                                key="place_source", format_func=lambda v: label("source", v))
-        expected = c[1].number_input(t("orders.expected"), min_value=0, max_value=100000,
-                                     value=0, step=1, key="place_expected")
-        due = c[2].date_input(t("orders.col.due_on"), value=None, key="place_due",
+        sources = [s.value for s in OrderSource if s != OrderSource.survey]
+        source = c[0].selectbox(t("orders.source"), sources, key=f"{k}_source", index=None,
+                                format_func=lambda v: label("source", v),
+                                placeholder=t("forms.choose"), help=t("forms.source_help"))
+        expected = c[1].number_input(t("orders.expected"), value=0, step=1, key=f"{k}_expected")
+        due = c[2].date_input(t("orders.col.due_on"), value=None, key=f"{k}_due",
                               min_value=local_today(), format="YYYY-MM-DD",
                               help=t("orders.due_help"))
         c = st.columns(2)
-        requester = c[0].text_input(t("orders.requester_name"), key="place_req", max_chars=40)
-        phone = c[1].text_input(t("orders.requester_phone"), key="place_phone", max_chars=20)
+        requester = c[0].text_input(t("orders.requester_name"), key=f"{k}_req", max_chars=40)
+        phone = c[1].text_input(t("orders.requester_phone"), key=f"{k}_phone", max_chars=20)
         go = st.form_submit_button(t("orders.place"), type="primary")
     if go:
-        with db.write_session() as s, reporting_errors():
+        with db.write_session() as s, reporting_errors(messages):
             order = orders.place(s, actor=actor, site_id=site_id, category_id=category_id,
                                  item_id=item_id, title=title, description=description,
                                  source=source, expected_beneficiaries=expected, due_on=due,

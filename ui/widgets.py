@@ -16,13 +16,23 @@ from ui.i18n import LANGUAGES, error_text, label, language, t
 
 
 @contextmanager
-def reporting_errors():
-    """Run a service call; a domain error becomes a message in the current language."""
+def reporting_errors(where=None):
+    """Run a service call; a domain error becomes a message in the current language (every
+    problem of a form at once, each naming its field), drawn in `where` when given — a slot
+    above the form — and the run stops there. A later successful save reruns the page, so the
+    message never outlives the mistake it was about."""
     try:
         yield
     except DomainError as err:
-        st.error(error_text(err))
+        (where or st).error(error_text(err, markdown=True), icon=":material/error:")
         st.stop()
+
+
+def form_key(base: str) -> str:
+    """A form widget's key, new after every successful save (flash moves the generation on):
+    the next entry starts empty and never inherits the last one's role, team or numbers."""
+    generation = st.session_state.get("table_generation", 0)
+    return base if generation == 0 else f"{base}~{generation}"
 
 
 def timezone() -> str:
@@ -161,6 +171,7 @@ def table_key(base: str) -> str:
 
 
 def show_flash() -> None:
+    """The confirmation of the change made on the previous run, shown once."""
     message = st.session_state.pop("flash", None)
     if message:
         st.success(message, icon=":material/check_circle:")
