@@ -30,6 +30,11 @@ class AuditAction(StrEnum):
     surveys_import = "surveys.import"
     surveys_export = "surveys.export"
     menu_export = "menu.export"
+    site_create = "site.create"
+    site_update = "site.update"
+    site_activate = "site.activate"
+    site_deactivate = "site.deactivate"
+    sites_import = "sites.import"
 
 
 class AuditLog(SQLModel, table=True):

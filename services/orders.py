@@ -29,7 +29,7 @@ from models import (
     WorkOrder,
     next_status,
 )
-from services import scope, validate
+from services import scope, sites, validate
 from services import settings as settings_service
 from services.clock import local_today
 from services.errors import Checks, Forbidden, Invalid, NotFound, OrderNotInState
@@ -146,6 +146,8 @@ def place(session: Session, *, actor: Actor, site_id: int, category_id: int, tit
     check = Checks()
     if site is None:
         check.fail("error.site_required")
+    else:
+        check(sites.ensure_active, site)
     fields = check(_clean_order_fields, session, title=title, description=description,
                    requester_name=requester_name, requester_phone=requester_phone,
                    expected_beneficiaries=expected_beneficiaries, source=source,

@@ -36,6 +36,7 @@ class Action(StrEnum):
     MANAGE_VOLUNTEERS = "manage_volunteers"
     MANAGE_USERS = "manage_users"
     MANAGE_SETTINGS = "manage_settings"
+    MANAGE_SITES = "manage_sites"      # 站点: add, rename, move, deactivate, import villages
     CHANGE_OWN_PASSWORD = "change_own_password"
 
 
@@ -62,6 +63,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.MANAGE_VOLUNTEERS: frozenset({MANAGER}),
     Action.MANAGE_USERS: frozenset({MANAGER}),
     Action.MANAGE_SETTINGS: frozenset({MANAGER}),
+    Action.MANAGE_SITES: frozenset({MANAGER}),
     Action.CHANGE_OWN_PASSWORD: frozenset({MANAGER, OFFICER, LEAD, LEADER}),
 }
 

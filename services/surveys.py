@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from core.db import utcnow
 from models import Need, NeedPriority, ServiceCategory, ServiceItem, Site, Survey, User
-from services import scope, validate
+from services import scope, sites, validate
 from services import settings as settings_service
 from services.clock import local_today
 from services.errors import Checks, Invalid
@@ -80,6 +80,7 @@ def clean_visit(session: Session, *, actor: Actor, site_id: int | None, surveyed
         check.fail("error.site_required")
     else:
         ensure_allowed(actor, Action.RECORD_SURVEY, site_path=site.path)
+        check(sites.ensure_active, site)
     check(check_day, session, surveyed_on, now)
     respondent = check(validate.text, respondent, key="respondent", maximum=60)
     people = check(validate.whole, people_covered, key="people_covered", minimum=1,

@@ -68,6 +68,21 @@ def first_sheet_rows(content: bytes, *, max_rows: int) -> list[tuple]:
         book.close()
 
 
+TITLE_ROWS = 5  # how far below the top a header row is looked for
+
+
+def header_row(rows: list[tuple], headers: tuple[str, ...]) -> int:
+    """The index of the header row: the first of the top rows whose first cell is the first
+    header. People put a (often merged) title such as "青山镇需求调查表" above the header; those
+    rows are skipped rather than refused. With no such row, 0: the header check then names what
+    the first row holds."""
+    for index, row in enumerate(rows[:TITLE_ROWS]):
+        first = row[0] if row else None
+        if isinstance(first, str) and first.strip() == headers[0]:
+            return index
+    return 0
+
+
 def column_letter(index: int) -> str:
     """Excel's name of a 0-based column: 0 → A, 26 → AA."""
     return xlsxwriter.utility.xl_col_to_name(index)

@@ -8,7 +8,7 @@ import streamlit as st
 from core import db
 from models import STATUS_ORDER, OrderAction, OrderSource
 from services import catalog, needs, order_queries, orders, sites, teams
-from services.permissions import Actor, own_team_only
+from services.permissions import Action, Actor, allowed, own_team_only
 from ui.i18n import label, t
 from ui.widgets import (
     confirmed_reason,
@@ -34,7 +34,8 @@ def lookups(actor: Actor) -> dict:
         places = sites.subtree(s, actor.site_path)
         return {
             "sites": {p.id: p.name for p in places},
-            "villages": {p.id: p.name for p in places if p.level.value == "point"},
+            # where new work can be recorded: active 站 only (a deactivated one keeps its past)
+            "villages": {p.id: p.name for p in places if p.level.value == "point" and p.active},
             "teams": {tm.id: tm.name for tm in teams.in_scope(s, actor=actor)}
             if not own_team_only(actor) else {},
             "categories": {c.id: c.name for c in catalog.categories(s)},
@@ -233,6 +234,13 @@ def _note(event: dict) -> str:
         return t("orders.correction_note", reason=event["note"], people_before=pb,
                  people_after=pa, hours_before=f"{hb:g}", hours_after=f"{ha:g}",
                  volunteers_before=vb, volunteers_after=va)
+    # Events whose note is a figure, not words: a rating keeps its level, an acceptance its
+    # planned date. Bare, "2" or "2026-03-01" says nothing; worded, it does.
+    if event["action"] == OrderAction.rate and str(event["note"]).isdigit():
+        level = int(event["note"])
+        return t("history_words.rating", level=level, label=label("level", level))
+    if event["action"] == OrderAction.accept and event["note"]:
+        return t("history_words.planned", day=event["note"])
     return event["note"]
 
 
@@ -240,9 +248,11 @@ def place_form(actor: Actor, names: dict) -> None:
     """点单. Nothing is preselected that the user did not say: the category, the village and the
     source are chosen (a survey's needs are ordered from 群众需求, which sets the source itself).
     After a successful 点单 every field starts empty again (form_key)."""
-    if not names["sites"]:
-        empty("orders.no_sites")
-        return
+    if not names["sites"] or not names["villages"]:
+        may = allowed(actor.role, Action.MANAGE_SITES)
+        empty("orders.no_sites", link=("sites.py", "start.villages_link") if may else None)
+        if not names["sites"]:
+            return
     k = form_key("place")
     cats = list(names["categories"])
     category_id = st.selectbox(t("orders.category"), cats, key=f"{k}_cat", index=None,
