@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core import db
-from services import order_queries, sites, users
+from services import getting_started, order_queries, sites, users
 from ui import navigation, rating_page, session, widgets
 from ui.i18n import t
 from ui.setup import setup_view
@@ -47,10 +47,12 @@ if session.must_change_password(actor):
 else:
     with db.session() as s:
         waiting = order_queries.waiting_count(s, actor=actor)
+        new_town = getting_started.lands_here(s, actor=actor)
     # expanded: a manager has 14 pages, and Streamlit would otherwise fold the last ones
     # (设置, 账号 …) behind "View more", an English link.
     page = st.navigation(navigation.with_home(
-        navigation.pages_for(actor, badges={"my_orders.py": waiting})), expanded=True)
+        navigation.pages_for(actor, badges={"my_orders.py": waiting}),
+        first_file="start.py" if new_town else None), expanded=True)
 
 if page.url_path:
     # Not on the hidden home page, which forwards at once: the cookie component must be drawn

@@ -152,8 +152,12 @@ def chart_or_empty(df: pd.DataFrame, build, message_key: str) -> None:
         st.altair_chart(build(df), width="stretch")
 
 
-def empty(message_key: str) -> None:
+def empty(message_key: str, link: tuple[str, str] | None = None) -> None:
+    """An empty list says so and what to do next; `link` is (page file, label key) of the page
+    where that is done — only pass a page the user's menu has."""
     st.info(t(message_key), icon=":material/info:")
+    if link is not None:
+        st.page_link(f"pages/{link[0]}", label=t(link[1]), icon=":material/arrow_forward:")
 
 
 def flash(message: str) -> None:
