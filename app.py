@@ -14,6 +14,7 @@ rating_link = "rate" in st.query_params
 st.set_page_config(page_title="点单 Diandan", page_icon="📋",
                    layout="centered" if rating_link else "wide")
 db.upgrade()
+widgets.app_chrome()
 
 if rating_link:
     st.navigation([st.Page(rating_page.public_page, title=t("rate.title"), url_path="rate",

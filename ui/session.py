@@ -92,6 +92,11 @@ def must_change_password(actor: Actor) -> bool:
 def require(action: Action) -> Actor:
     """The guard on the first line of every page: signed in and allowed, or nothing is shown."""
     actor = current_actor()
+    if actor is None or not allowed(actor.role, action) or (
+            action != Action.CHANGE_OWN_PASSWORD and must_change_password(actor)):
+        # Refused: the page ran on its own (a fresh server serves pages/ before app.py's
+        # st.navigation), and Streamlit's own menu would list the raw English file names.
+        st.html("<style>[data-testid='stSidebarNav'] { display: none; }</style>")
     if actor is None:
         st.warning(t("auth.login_required"))
         st.page_link("app.py", label=t("auth.go_login"), icon=":material/key:")

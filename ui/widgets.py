@@ -92,10 +92,45 @@ def overdue_column(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def demo_banner() -> None:
+    """One slim line while a demo account is active, with a button that hides it for the rest
+    of this session (it comes back in a new one: the accounts are still active)."""
+    if st.session_state.get("demo_banner_hidden"):
+        return
     with db.session() as s:
         active = users.demo_accounts_active(s)
-    if active:
-        st.warning(t("demo.banner"), icon=":material/warning:")
+    if not active:
+        return
+    with st.container(key="demo_banner", horizontal=True, vertical_alignment="center"):
+        st.caption(f":material/warning: {t('demo.banner')}")
+        if st.button(t("chrome.hide_demo"), key="demo_banner_hide", type="tertiary",
+                     icon=":material/close:"):
+            st.session_state["demo_banner_hidden"] = True
+            st.rerun()
+
+
+# Streamlit's own English that no parameter replaces: the form hints ("Press Enter to submit
+# form") are hidden, the uploader's drop-zone text and button are worded in the app's language.
+# Static CSS only, never user data. What remains English is listed in the README.
+_CHROME_CSS = """<style>
+[data-testid="InputInstructions"] {{ display: none; }}
+[data-testid="stFileUploaderDropzoneInstructions"] > div > span,
+[data-testid="stFileUploaderDropzoneInstructions"] > div > small {{ display: none; }}
+[data-testid="stFileUploaderDropzoneInstructions"] > div::after {{
+  content: "{drop}"; font-size: 0.9rem; }}
+[data-testid="stFileUploaderDropzone"] button {{ font-size: 0; }}
+[data-testid="stFileUploaderDropzone"] button::after {{ content: "{browse}"; font-size: 0.9rem; }}
+.st-key-demo_banner {{ background: #fff8e1; border-radius: 6px; padding: 0 0.6rem;
+  gap: 0.5rem; }}
+.st-key-demo_banner p {{ margin: 0; }}
+</style>"""
+
+
+def app_chrome() -> None:
+    """The app's words where Streamlit's own would show (see _CHROME_CSS)."""
+    from services.xlsx import MAX_BYTES
+
+    st.html(_CHROME_CSS.format(drop=t("chrome.drop", mb=MAX_BYTES // (1024 * 1024)),
+                               browse=t("chrome.browse")))
 
 
 def language_switch(actor_id: int | None) -> None:
