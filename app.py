@@ -4,7 +4,7 @@ import streamlit as st
 
 from core import db
 from services import getting_started, order_queries, sites, users
-from ui import navigation, rating_page, session, widgets
+from ui import chrome, navigation, rating_page, session, widgets
 from ui.i18n import t
 from ui.setup import setup_view
 
@@ -13,8 +13,8 @@ from ui.setup import setup_view
 rating_link = "rate" in st.query_params
 st.set_page_config(page_title="点单 Diandan", page_icon="📋",
                    layout="centered" if rating_link else "wide")
+chrome.app_chrome()  # first: it also hides Streamlit's file-name menu until ours is drawn
 db.upgrade()
-widgets.app_chrome()
 
 if rating_link:
     st.navigation([st.Page(rating_page.public_page, title=t("rate.title"), url_path="rate",

@@ -77,11 +77,17 @@ def order_page(actor: Actor, flt: order_queries.OrderFilter, key: str, *, sort: 
             key=key, per_page=per_page)
 
 
-def order_table(rows: list[dict], key: str, *, multi: bool = False,
-                extra: tuple[str, ...] = ()) -> int | list[int] | None:
+# 我的工单 on a team lead's phone: the four columns that matter (the rest is in the detail), the
+# overdue mark beside the due date, so that the table fits a 390 px screen without scrolling.
+PHONE_COLUMNS = ("code", "title", "site", "due_on")
+PHONE_WIDTHS = (104, 116, 52, 76)
+
+
+def order_table(rows: list[dict], key: str, *, multi: bool = False, extra: tuple[str, ...] = (),
+                narrow: bool = False) -> int | list[int] | None:
     """The list as a table; returns the id of the row the user selected (or, with `multi`,
     the ids of every selected row). `extra` adds columns after the overdue mark, where they are
-    seen without scrolling."""
+    seen without scrolling; `narrow` shows PHONE_COLUMNS only."""
     if not rows:
         empty("orders.none")
         # The list emptied under a pick (another manager took the last order): keep the pick,
@@ -95,11 +101,18 @@ def order_table(rows: list[dict], key: str, *, multi: bool = False,
     df = overdue_column(status_column(df))
     shown = ["code", "title", "status", "overdue", *extra, "site", "category", "team",
              "submitted_at", "due_on"]
+    if narrow:
+        df["due_on"] = [f"{d} {o}".strip() for d, o in zip(df["due_on"], df["overdue"],
+                                                             strict=True)]
+        shown = list(PHONE_COLUMNS)
     tkey = table_key(key)
+    config = {c: t(f"orders.col.{c}") for c in shown}
+    if narrow:  # widths that add up to a 390 px phone's screen (356 px inside the margins)
+        config = {c: st.column_config.TextColumn(config[c], width=w)
+                  for c, w in zip(PHONE_COLUMNS, PHONE_WIDTHS, strict=True)}
     event = st.dataframe(
         df[shown], key=tkey, hide_index=True, width="stretch", on_select="rerun",
-        selection_mode="multi-row" if multi else "single-row",
-        column_config={c: t(f"orders.col.{c}") for c in shown})
+        selection_mode="multi-row" if multi else "single-row", column_config=config)
     picked = _picked_ids(tkey, event, [int(i) for i in df["id"]])
     if multi:
         return picked

@@ -15,6 +15,7 @@ from core import config, db
 from services import users
 from services.errors import DomainError
 from services.permissions import Action, Actor, allowed
+from ui import chrome
 from ui.i18n import error_text, t
 
 COOKIE_NAME = "diandan_auth"
@@ -96,7 +97,7 @@ def require(action: Action) -> Actor:
             action != Action.CHANGE_OWN_PASSWORD and must_change_password(actor)):
         # Refused: the page ran on its own (a fresh server serves pages/ before app.py's
         # st.navigation), and Streamlit's own menu would list the raw English file names.
-        st.html("<style>[data-testid='stSidebarNav'] { display: none; }</style>")
+        chrome.hide_page_menu()
     if actor is None:
         st.warning(t("auth.login_required"))
         st.page_link("app.py", label=t("auth.go_login"), icon=":material/key:")

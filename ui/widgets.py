@@ -108,31 +108,6 @@ def demo_banner() -> None:
             st.rerun()
 
 
-# Streamlit's own English that no parameter replaces: the form hints ("Press Enter to submit
-# form") are hidden, the uploader's drop-zone text and button are worded in the app's language.
-# Static CSS only, never user data. What remains English is listed in the README.
-_CHROME_CSS = """<style>
-[data-testid="InputInstructions"] {{ display: none; }}
-[data-testid="stFileUploaderDropzoneInstructions"] > div > span,
-[data-testid="stFileUploaderDropzoneInstructions"] > div > small {{ display: none; }}
-[data-testid="stFileUploaderDropzoneInstructions"] > div::after {{
-  content: "{drop}"; font-size: 0.9rem; }}
-[data-testid="stFileUploaderDropzone"] button {{ font-size: 0; }}
-[data-testid="stFileUploaderDropzone"] button::after {{ content: "{browse}"; font-size: 0.9rem; }}
-.st-key-demo_banner {{ background: #fff8e1; border-radius: 6px; padding: 0 0.6rem;
-  gap: 0.5rem; }}
-.st-key-demo_banner p {{ margin: 0; }}
-</style>"""
-
-
-def app_chrome() -> None:
-    """The app's words where Streamlit's own would show (see _CHROME_CSS)."""
-    from services.xlsx import MAX_BYTES
-
-    st.html(_CHROME_CSS.format(drop=t("chrome.drop", mb=MAX_BYTES // (1024 * 1024)),
-                               browse=t("chrome.browse")))
-
-
 def language_switch(actor_id: int | None) -> None:
     """中文 / English in the sidebar. Session state "lang" is the truth; the control follows it
     (a login may have changed it) and a click saves the choice on the user's row."""

@@ -132,10 +132,12 @@ def stop(proc: subprocess.Popen) -> None:
         pass
 
 
-def start_server(tmp: Path) -> Server:
+def start_server(tmp: Path, *, empty: bool = False) -> Server:
+    """A server on the factories' town, or with `empty` on a database with nobody in it."""
     tmp.mkdir(parents=True, exist_ok=True)
     db_url = f"sqlite:///{tmp / 'db.sqlite'}"
-    prepare_database(db_url)
+    if not empty:
+        prepare_database(db_url)
     env = {**os.environ, "DIANDAN_DATABASE_URL": db_url, "DIANDAN_DATA_DIR": str(tmp / "data"),
            "PYTHONUNBUFFERED": "1"}
     log = tmp / "server.log"
