@@ -141,6 +141,28 @@ BUSINESS_SETTINGS: tuple[BusinessSetting, ...] = (
     BusinessSetting("public_base_url", "", str, None, None,
                     "address at which residents' phones reach the app, e.g. "
                     "https://diandan.example.gov.cn; rating links and QR codes start with it"),
+    # 绩效评价 and 月度通报 (services/evaluation.py)
+    BusinessSetting("eval_period_start_day", 1, int, 1, 28,
+                    "绩效评价: day of the month a 考核周期 starts on (19: the 19th to the 18th)"),
+    BusinessSetting("repeat_days", 30, int, 1, 365,
+                    "绩效评价: days after completion within which another order of the same "
+                    "requester or household in the same category is a 重复诉求"),
+    BusinessSetting("score_weight_response", 10, int, 0, 100,
+                    "综合得分: weight of 响应 (share accepted or dispatched within the limit)"),
+    BusinessSetting("score_weight_resolve", 50, int, 0, 100,
+                    "综合得分: weight of 解决 (按时办结率)"),
+    BusinessSetting("score_weight_satisfaction", 40, int, 0, 100,
+                    "综合得分: weight of 满意 (ratings, credited as below)"),
+    BusinessSetting("score_credit_good", 1.0, float, 0, 1,
+                    "综合得分: credit of a rating of 满意 or 非常满意"),
+    BusinessSetting("score_credit_basic", 0.9, float, 0, 1,
+                    "综合得分: credit of a rating of 基本满意"),
+    BusinessSetting("roll_size", 5, int, 1, 50,
+                    "红榜 / 黑榜: how many units each lists, per table"),
+    BusinessSetting("line_satisfied_percent", 85.0, float, 0, 100,
+                    "the line: a unit whose 满意率 is below this (%) is named"),
+    BusinessSetting("line_on_time_percent", 90.0, float, 0, 100,
+                    "the line: a unit whose 按时办结率 is below this (%) is named"),
 )
 
 BUSINESS_DEFAULTS = {s.key: s.default for s in BUSINESS_SETTINGS}

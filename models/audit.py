@@ -35,6 +35,8 @@ class AuditAction(StrEnum):
     site_activate = "site.activate"
     site_deactivate = "site.deactivate"
     sites_import = "sites.import"
+    evaluation_export = "evaluation.export"
+    bulletin_export = "bulletin.export"
 
 
 class AuditLog(SQLModel, table=True):

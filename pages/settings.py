@@ -24,7 +24,12 @@ GROUPS = (("settings.time_limits", ("dispatch_days", "accept_days", "due_days", 
                                  "team_full_load")),
           ("settings.menu", ("satisfaction_threshold", "menu_min_ratings", "menu_idle_months")),
           ("settings.rating", ("rating_link_days", "public_base_url")),
-          ("settings.other", ("points_per_hour", "timezone")))
+          ("settings.other", ("points_per_hour", "timezone")),
+          ("settings.evaluation", ("eval_period_start_day", "repeat_days", "roll_size",
+                                   "line_satisfied_percent", "line_on_time_percent")),
+          ("settings.score", ("score_weight_response", "score_weight_resolve",
+                              "score_weight_satisfaction", "score_credit_good",
+                              "score_credit_basic")))
 specs = {spec.key: spec for spec in BUSINESS_SETTINGS}
 
 with st.form("settings_form"):

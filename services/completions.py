@@ -27,6 +27,7 @@ from models import (
 )
 from services import orders, points, scope, validate
 from services.errors import Checks, Invalid
+from services.figures import half_up
 from services.permissions import Action, Actor, allowed
 
 MAX_HOURS = 24.0
@@ -73,7 +74,7 @@ def clean(session: Session, done: Completion, team_id: int) -> tuple[dict, dict,
         if h is None or not (0 < h <= MAX_HOURS):
             check.fail("error.hours_range", name=vol.name, maximum=MAX_HOURS)
             continue
-        hours[vol.id] = round(h, 2)
+        hours[vol.id] = half_up(h, 2)
     note = check(validate.text, done.note, key="note", maximum=2000, required=False)
     check.done()
     return groups, hours, note
@@ -146,7 +147,7 @@ def correct(session: Session, *, actor: Actor, order_id: int, done: Completion, 
                                   .where(ServiceRecord.order_id == order.id)).all())
     total = sum(groups.values())
     detail = {"people": [order.actual_beneficiaries or 0, total],
-              "hours": [round(sum(old_hours.values()), 2), round(sum(hours.values()), 2)],
+              "hours": [half_up(sum(old_hours.values()), 2), half_up(sum(hours.values()), 2)],
               "volunteers": [len(old_hours), len(hours)]}
     orders.amend(session, order, actor=actor, action=OrderAction.correct, now=now, note=reason,
                  team_id=order.team_id, detail=detail,

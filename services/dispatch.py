@@ -39,6 +39,7 @@ from services import orders
 from services import settings as settings_service
 from services import teams as teams_service
 from services.errors import Invalid, NotFound
+from services.figures import half_up
 from services.permissions import Action, Actor, ensure_allowed, in_scope
 
 PARTS = ("category", "workload", "rating", "on_time", "nearby", "accept")
@@ -87,7 +88,7 @@ def score(record: TeamRecord, values: dict) -> float:
     if total <= 0:
         return 0.0
     got = parts(record, values)
-    return round(100 * sum(weights[p] * got[p] for p in PARTS) / total, 1)
+    return half_up(100 * sum(weights[p] * got[p] for p in PARTS) / total, 1)
 
 
 # --- the numbers behind the score -----------------------------------------------------------
@@ -127,7 +128,7 @@ def team_records(session: Session, *, actor: Actor, now: datetime) -> list[dict]
 
 
 def _average(record: dict | None) -> float | None:
-    return round(record["average"], 2) if record and record["average"] is not None else None
+    return half_up(record["average"], 2) if record and record["average"] is not None else None
 
 
 def open_orders(session: Session, team_ids: list[int]) -> dict[int, int]:
@@ -153,7 +154,7 @@ def _median_accept_hours(session: Session, done, dialect: str) -> dict[int, floa
     rows = session.exec(select(ranked.c.team_id, func.avg(ranked.c.h))
                         .where(ranked.c.rn.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2]))
                         .group_by(ranked.c.team_id)).all()
-    return {team: round(float(h), 1) for team, h in rows if h is not None}
+    return {team: half_up(h, 1) for team, h in rows if h is not None}
 
 
 # --- recommending ---------------------------------------------------------------------------
@@ -216,7 +217,7 @@ def recommend(session: Session, *, actor: Actor, order_ids: list[int],
         # based only when that is the same for all of them.
         (nearby,) = near[team_id] if len(near[team_id]) == 1 else ("",)
         ranked.append({**record.__dict__, "nearby": nearby, "serves_count": serves[team_id],
-                       "score": round(totals[team_id] / len(order_ids), 1),
+                       "score": half_up(totals[team_id] / len(order_ids), 1),
                        "parts": parts(record, values)})
     ranked.sort(key=lambda r: (-r["score"], r["open_orders"], r["name"]))
     return ranked

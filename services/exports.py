@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from models import AuditAction, Need, ServiceCategory, ServiceItem, Site, Survey, User, WorkOrder
 from services import audit, menu, needs, surveys, xlsx
+from services.figures import percent_value
 from services.permissions import Action, Actor, ensure_allowed
 from services.survey_import import HEADERS, PRIORITY_NAMES, SHEET, Words
 
@@ -65,7 +66,7 @@ def export_menu(session: Session, *, actor: Actor, words: Words) -> bytes:
     rows = [(r["category"], r["title"], words("menu.active" if r["active"] else "menu.retired"),
              r["retired_reason"], r["teams"], r["needs"], r["open_needs"], r["orders"],
              r["beneficiaries"], r["ratings"], r["average"],
-             None if r["good_rate"] is None else round(r["good_rate"] * 100, 1),
+             percent_value(r["good_rate"]),
              r["last_order_on"],
              words("export.flag_separator").join(words(f"export.flag_{f['kind']}")
                                                   for f in r["flags"]),

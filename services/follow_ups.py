@@ -108,7 +108,7 @@ def record(session: Session, *, actor: Actor, order_id: int, outcome: str,
 # --- reading ----------------------------------------------------------------------------------
 
 
-def _unrated_open(session: Session, actor: Actor, now: datetime, values: dict, state: str):
+def unrated_open(session: Session, actor: Actor, now: datetime, values: dict, state: str):
     """Conditions on WorkOrder for the open 未评价 follow-ups, due or overdue."""
     needed_after, late_after = sla.follow_up_windows(values)
     unsettled = not_(exists().where(FollowUp.order_id == WorkOrder.id,
@@ -171,7 +171,7 @@ def page(session: Session, *, actor: Actor, state: str = "due", offset: int = 0,
     rows = [as_dict(*r) for r in session.exec(
         rows_q.order_by(FollowUp.due_at, FollowUp.id).limit(wanted)).all()]
     _needed, late_after = sla.follow_up_windows(values)
-    conds = _unrated_open(session, actor, now, values, state)
+    conds = unrated_open(session, actor, now, values, state)
     n_unrated = session.exec(select(func.count()).select_from(WorkOrder).where(*conds)).one()
     unrated = session.exec(
         _names(select(WorkOrder.id, WorkOrder.code, WorkOrder.title, Site.name, Team.name,
@@ -199,10 +199,17 @@ def open_for(session: Session, *, actor: Actor, order_id: int,
     if bad is not None:
         return R.bad_rating.value
     for state in ("due", "overdue"):
-        conds = _unrated_open(session, actor, now, values, state)
+        conds = unrated_open(session, actor, now, values, state)
         if session.exec(select(WorkOrder.id).where(*conds, WorkOrder.id == order_id)).first():
             return R.unrated.value
     return None
+
+
+def counted_at():
+    """SQL: the moment a follow-up is counted at — when it was done, if that was before it was
+    due; else when it was due."""
+    return case((and_(FollowUp.done_at.is_not(None), FollowUp.done_at < FollowUp.due_at),
+                 FollowUp.done_at), else_=FollowUp.due_at)
 
 
 @dataclass(frozen=True)
@@ -226,9 +233,10 @@ def rates(session: Session, *, actor: Actor, start: date, end: date,
           now: datetime | None = None) -> Rates:
     """回访率 and 按时回访率 of the follow-ups due in a local-date period, counted in SQL.
 
-    The follow-ups counted are those whose due date falls in the period, except those still
-    open and not yet due (they cannot be judged yet). 回访率 = done / counted; 按时回访率 =
-    done on or before the due date / counted."""
+    A follow-up counts in the period of its due date or, when it was done before that, of the
+    day it was done (`counted_at`): an officer who calls back early moves this period's 回访率,
+    not a later one's. Left out are those still open and not yet due (they cannot be judged
+    yet). 回访率 = done / counted; 按时回访率 = done on or before the due date / counted."""
     ensure_any_allowed(actor, (Action.FOLLOW_UP, Action.VIEW_SATISFACTION))
     now = now or utcnow()
     values = settings_service.current(session)
@@ -239,10 +247,10 @@ def rates(session: Session, *, actor: Actor, start: date, end: date,
         select(func.count(), func.count(FollowUp.done_at),
                func.coalesce(func.sum(case((FollowUp.done_at <= FollowUp.due_at, 1), else_=0)), 0))
         .select_from(FollowUp).join(WorkOrder, WorkOrder.id == FollowUp.order_id)
-        .where(*mine, FollowUp.due_at >= lo, FollowUp.due_at < hi, judged)).one()
+        .where(*mine, counted_at() >= lo, counted_at() < hi, judged)).one()
     _needed, late_after = sla.follow_up_windows(values)
     late_unrated = session.exec(select(func.count()).select_from(WorkOrder).where(
-        *_unrated_open(session, actor, now, values, "overdue"),
+        *unrated_open(session, actor, now, values, "overdue"),
         WorkOrder.completed_at >= lo - late_after, WorkOrder.completed_at < hi - late_after)).one()
     counts = {}
     for state in ("due", "overdue"):
@@ -250,7 +258,7 @@ def rates(session: Session, *, actor: Actor, start: date, end: date,
                             .join(WorkOrder, WorkOrder.id == FollowUp.order_id)
                             .where(*mine, _row_state(state, now))).one()
         virtual = session.exec(select(func.count()).select_from(WorkOrder)
-                               .where(*_unrated_open(session, actor, now, values, state))).one()
+                               .where(*unrated_open(session, actor, now, values, state))).one()
         counts[state] = rows + virtual
     return Rates(needed=n + late_unrated, done=done, on_time=on_time,
                  open_due=counts["due"], open_overdue=counts["overdue"])

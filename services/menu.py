@@ -32,6 +32,7 @@ from models import (
 from services import needs, scope
 from services import settings as settings_service
 from services.clock import local_today
+from services.figures import half_up
 from services.formats import NAME_SEP
 from services.permissions import Action, Actor, ensure_allowed
 
@@ -96,7 +97,7 @@ def review(session: Session, *, actor: Actor, now: datetime | None = None) -> li
                "teams": NAME_SEP.join(teams.get(item.id, [])),
                "needs": n_needs, "open_needs": int(n_open), "orders": n_orders,
                "beneficiaries": int(beneficiaries), "ratings": n_ratings,
-               "average": round(float(average), 2) if average is not None else None,
+               "average": half_up(average, 2) if average is not None else None,
                "good_rate": (good / n_ratings) if n_ratings else None,
                "last_order_on": last_day, "flags": []}
         if item.active:
@@ -121,7 +122,7 @@ def flags(*, ratings: int, average: float | None, last_order_on: date | None, ad
     out = []
     if (ratings >= values["menu_min_ratings"] and average is not None
             and average < values["satisfaction_threshold"]):
-        out.append({"kind": "low_rating", "average": round(float(average), 2),
+        out.append({"kind": "low_rating", "average": half_up(average, 2),
                     "ratings": ratings, "threshold": values["satisfaction_threshold"]})
     if max(last_order_on or added_on, added_on) < cutoff:
         out.append({"kind": "idle", "last_order_on": last_order_on,

@@ -35,6 +35,7 @@ from services import scope, sla
 from services import settings as settings_service
 from services.clock import day_range_utc
 from services.errors import Invalid, NotFound
+from services.figures import half_up
 from services.orders import load
 from services.permissions import Action, Actor, allowed, ensure_any_allowed
 
@@ -168,7 +169,7 @@ def rows_for(session: Session, ids: list[int], *, now: datetime, values: dict) -
         out.append({"id": o.id, "code": o.code, "title": o.title, "status": o.status.value,
                     "site": site, "category": cat, "team": team or "", "source": o.source.value,
                     "submitted_at": o.submitted_at, "due_on": o.due_on, "overdue": kind or "",
-                    "late_hours": round(late.total_seconds() / 3600, 1) if late else None,
+                    "late_hours": half_up(late.total_seconds() / 3600, 1) if late else None,
                     "last_decline_reason": o.last_decline_reason,
                     "expected_beneficiaries": o.expected_beneficiaries,
                     "actual_beneficiaries": o.actual_beneficiaries})

@@ -38,6 +38,7 @@ class Action(StrEnum):
     MANAGE_SETTINGS = "manage_settings"
     MANAGE_SITES = "manage_sites"      # 站点: add, rename, move, deactivate, import villages
     CHANGE_OWN_PASSWORD = "change_own_password"
+    VIEW_EVALUATION = "view_evaluation"  # 绩效评价 and 月度通报, read-only
 
 
 MANAGER, OFFICER, LEAD, LEADER = Role.manager, Role.officer, Role.team_lead, Role.leader
@@ -65,6 +66,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.MANAGE_SETTINGS: frozenset({MANAGER}),
     Action.MANAGE_SITES: frozenset({MANAGER}),
     Action.CHANGE_OWN_PASSWORD: frozenset({MANAGER, OFFICER, LEAD, LEADER}),
+    Action.VIEW_EVALUATION: frozenset({MANAGER, LEADER}),
 }
 
 

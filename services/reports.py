@@ -23,6 +23,7 @@ from models import (
 from services import scope, sla, surveys
 from services import settings as settings_service
 from services.clock import day_range_utc
+from services.figures import half_up
 from services.permissions import Action, Actor, ensure_allowed
 
 
@@ -61,7 +62,7 @@ def overview(session: Session, *, actor: Actor, start: date, end: date,
         "ratings": rated,
         "good_rate": (good / rated) if rated else None,
         "satisfied_rate": (n_satisfied / rated) if rated else None,
-        "beneficiaries": int(beneficiaries), "hours": round(float(hours), 1),
+        "beneficiaries": int(beneficiaries), "hours": half_up(hours, 1),
         "active_volunteers": volunteers,
     }
 

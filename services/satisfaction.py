@@ -28,6 +28,7 @@ from models import (
 from services import scope
 from services import settings as settings_service
 from services.clock import day_range_utc
+from services.figures import half_up
 from services.permissions import Action, Actor, ensure_allowed
 
 DIMENSIONS = ("team", "category", "site", "month")
@@ -47,7 +48,7 @@ def _period(session: Session, actor: Actor, start: date, end: date) -> tuple[lis
 
 
 def _frame(rows) -> pd.DataFrame:
-    out = [(key, name, n, good / n, satisfied / n, round(float(avg), 2))
+    out = [(key, name, n, good / n, satisfied / n, half_up(avg, 2))
            for key, name, n, good, satisfied, avg in rows if n]
     return pd.DataFrame(out, columns=COLUMNS)
 
@@ -60,7 +61,7 @@ def summary(session: Session, *, actor: Actor, start: date, end: date) -> dict:
         .join(WorkOrder, WorkOrder.id == Rating.order_id).where(*conds)).one()
     return {"ratings": n, "good_rate": good / n if n else None,
             "satisfied_rate": satisfied / n if n else None,
-            "average": round(float(avg), 2) if n else None}
+            "average": half_up(avg, 2) if n else None}
 
 
 def breakdown(session: Session, *, actor: Actor, start: date, end: date,
@@ -101,23 +102,39 @@ def lowest(session: Session, *, actor: Actor, start: date, end: date, by: str,
     return _frame(session.exec(stmt).all())
 
 
-def comments(session: Session, *, actor: Actor, start: date, end: date,
-             item_ids: tuple[int, ...] = (), team_ids: tuple[int, ...] = (),
-             max_level: int = GOOD_RATING_MIN - 1, limit: int = 50) -> list[dict]:
-    """What residents wrote with their ratings of `max_level` or less — of these items or teams
-    when given — lowest level first, then newest. The text is returned as typed: show it as
-    plain text."""
+def comment_page(session: Session, *, actor: Actor, start: date, end: date,
+                 item_ids: tuple[int, ...] = (), team_ids: tuple[int, ...] = (),
+                 max_level: int = GOOD_RATING_MIN - 1, offset: int = 0,
+                 limit: int = 50) -> tuple[list[dict], int]:
+    """One page of what residents wrote, and how many there are in all.
+
+    Which comments: the non-empty comments of ratings of `max_level` (3, 基本满意) or less given
+    in the period; when lowest-rated items or teams are given, only those on their orders —
+    when none is given (nothing had enough ratings to be ranked), every such comment of the
+    period. Lowest level first, then newest. The text is returned as typed: show it as plain
+    text."""
     conds, _ = _period(session, actor, start, end)
     if item_ids or team_ids:
         conds.append(or_(WorkOrder.item_id.in_(item_ids), WorkOrder.team_id.in_(team_ids)))
+    conds += [Rating.level <= max_level, Rating.comment != ""]
+    total = session.exec(select(func.count()).select_from(Rating)
+                         .join(WorkOrder, WorkOrder.id == Rating.order_id).where(*conds)).one()
     rows = session.exec(
         select(Rating.at, Rating.level, Rating.comment, Rating.channel, WorkOrder.code,
                WorkOrder.title, ServiceItem.title, Team.name)
         .select_from(Rating).join(WorkOrder, WorkOrder.id == Rating.order_id)
         .join(ServiceItem, ServiceItem.id == WorkOrder.item_id, isouter=True)
         .join(Team, Team.id == WorkOrder.team_id, isouter=True)
-        .where(*conds, Rating.level <= max_level, Rating.comment != "")
-        .order_by(Rating.level, Rating.at.desc()).limit(limit)).all()
+        .where(*conds).order_by(Rating.level, Rating.at.desc(), Rating.id.desc())
+        .offset(offset).limit(limit)).all()
     return [{"at": at, "level": level, "comment": comment, "channel": channel.value,
              "code": code, "title": title, "item": item or "", "team": team or ""}
-            for at, level, comment, channel, code, title, item, team in rows]
+            for at, level, comment, channel, code, title, item, team in rows], total
+
+
+def comments(session: Session, *, actor: Actor, start: date, end: date,
+             item_ids: tuple[int, ...] = (), team_ids: tuple[int, ...] = (),
+             max_level: int = GOOD_RATING_MIN - 1, limit: int = 50) -> list[dict]:
+    """The first `limit` comments of `comment_page` (same selection and order)."""
+    return comment_page(session, actor=actor, start=start, end=end, item_ids=item_ids,
+                        team_ids=team_ids, max_level=max_level, limit=limit)[0]

@@ -81,6 +81,8 @@ def update(session: Session, *, actor: Actor, values: dict) -> dict:
         raise Invalid("error.stars_not_increasing")
     if sum(merged[k] for k in merged if k.startswith("weight_")) <= 0:
         raise Invalid("error.weights_all_zero")
+    if sum(merged[k] for k in merged if k.startswith("score_weight_")) <= 0:
+        raise Invalid("error.score_weights_all_zero")
     now = utcnow()
     changed = []
     for key, value in clean.items():

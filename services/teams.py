@@ -26,6 +26,7 @@ from models import (
 from services import settings as settings_service
 from services import validate
 from services.errors import Checks, Duplicate, NotFound
+from services.figures import half_up
 from services.formats import NAME_SEP
 from services.permissions import Action, Actor, ensure_allowed
 
@@ -250,6 +251,6 @@ def detail(session: Session, *, actor: Actor, team_id: int, now: datetime | None
     members = [{"id": v.id, "name": v.name, "phone": v.phone} for v in roster(session,
                                                                                team_id=team_id)]
     return {"id": team.id, "name": team.name, "members": members, "open_orders": open_now,
-            "done": done, "hours": round(float(hours), 1), "beneficiaries": int(beneficiaries),
-            "ratings": rated, "average_rating": round(float(average), 2) if rated else None,
+            "done": done, "hours": half_up(hours, 1), "beneficiaries": int(beneficiaries),
+            "ratings": rated, "average_rating": half_up(average, 2) if rated else None,
             "on_time_rate": (on_time / done) if done else None}

@@ -11,6 +11,7 @@ from models import Gender, ServiceRecord, Site, Team, Volunteer, VolunteerTeam
 from services import points, validate
 from services import settings as settings_service
 from services.errors import Checks, Duplicate, NotFound
+from services.figures import half_up
 from services.formats import NAME_SEP
 from services.permissions import Action, Actor, ensure_allowed
 
@@ -126,6 +127,6 @@ def page(session: Session, *, actor: Actor, search: str = "", team_id: int | Non
                     "skills": v.skills, "registered_on": v.registered_on, "active": v.active,
                     "team_ids": [t for t, _ in teams.get(vid, [])],
                     "teams": NAME_SEP.join(n for _, n in teams.get(vid, [])),
-                    "hours": round(h, 1), "stars": settings_service.star_level(h, values),
+                    "hours": half_up(h, 1), "stars": settings_service.star_level(h, values),
                     "points": balances.get(vid, 0)})
     return out, total

@@ -18,6 +18,7 @@ from datetime import date, datetime
 import xlsxwriter
 
 from services.errors import Invalid
+from services.figures import half_up
 
 MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_BYTES = 5 * 1024 * 1024          # refused before parsing
@@ -31,7 +32,7 @@ def check_file(content: bytes) -> None:
     """Refuse what is too big or not an .xlsx, before it is parsed."""
     if len(content) > MAX_BYTES:
         raise Invalid("error.import_too_big", maximum=MAX_BYTES // (1024 * 1024),
-                      size=round(len(content) / (1024 * 1024), 1))
+                      size=half_up(len(content) / (1024 * 1024), 1))
     if not content.startswith(b"PK\x03\x04"):
         raise Invalid("error.import_not_xlsx")
     try:
@@ -44,7 +45,7 @@ def check_file(content: bytes) -> None:
         raise Invalid("error.import_not_xlsx")
     if unpacked > MAX_UNPACKED:
         raise Invalid("error.import_too_big", maximum=MAX_BYTES // (1024 * 1024),
-                      size=round(unpacked / (1024 * 1024), 1))
+                      size=half_up(unpacked / (1024 * 1024), 1))
 
 
 def first_sheet_rows(content: bytes, *, max_rows: int) -> list[tuple]:

@@ -9,6 +9,7 @@ import streamlit as st
 from core import config, db
 from models import OrderSource, OrderStatus
 from services import dispatch, order_queries
+from services.figures import half_up
 from services.permissions import Actor
 from ui.i18n import label, t
 from ui.widgets import empty, flash, percent, reporting_errors
@@ -38,7 +39,7 @@ def reasons(row: dict, n_orders: int) -> list[str]:
     else:
         serves = t("dispatch.why.serves_some", n=row["serves_count"], total=n_orders)
     out = [serves, t("dispatch.why.open", n=row["open_orders"])]
-    out.append(t("dispatch.why.rating", value=f"{row['average_rating']:.1f}")
+    out.append(t("dispatch.why.rating", value=f"{half_up(row['average_rating'], 1):.1f}")
                if row["average_rating"] is not None else t("dispatch.why.no_rating"))
     out.append(t("dispatch.why.on_time", value=percent(row["on_time_rate"]))
                if row["on_time_rate"] is not None else t("dispatch.why.no_done"))

@@ -32,7 +32,7 @@ def rate_tiles(actor: Actor, start: date | None = None, end: date | None = None)
     end = end or today
     start = start or (today.replace(day=1) - timedelta(days=335)).replace(day=1)
     with db.session() as s:
-        r = follow_ups.rates(s, actor=actor, start=start, end=today)
+        r = follow_ups.rates(s, actor=actor, start=start, end=end)
     cols = st.columns(4)
     cols[0].metric(t("follow_ups.rate"), percent(r.follow_up_rate), border=True,
                    help=t("follow_ups.rate_help", needed=r.needed))

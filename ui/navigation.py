@@ -25,6 +25,8 @@ PAGES: tuple[PageSpec, ...] = (
              "nav.section_read"),
     PageSpec("satisfaction.py", "nav.satisfaction", ":material/sentiment_satisfied:",
              Action.VIEW_SATISFACTION, "nav.section_read"),
+    PageSpec("evaluation.py", "nav.evaluation", ":material/leaderboard:",
+             Action.VIEW_EVALUATION, "nav.section_read"),
     PageSpec("orders.py", "nav.orders", ":material/list_alt:", Action.VIEW_ORDERS,
              "nav.section_work"),
     PageSpec("surveys.py", "nav.surveys", ":material/assignment:", Action.RECORD_SURVEY,

@@ -10,11 +10,13 @@ import streamlit as st
 
 from core import db
 from services import satisfaction
+from services.figures import percent_value
 from services.permissions import Actor
 from ui.i18n import label, t
-from ui.widgets import empty, local_time, percent
+from ui.widgets import empty, local_time, paged, percent
 
 RATE_COLUMNS = ("good_rate", "satisfied_rate")
+COMMENTS_PER_PAGE = 50
 
 
 def summary_tiles(summary: dict) -> None:
@@ -31,7 +33,7 @@ def summary_tiles(summary: dict) -> None:
 def _table(df: pd.DataFrame, name_key: str) -> None:
     shown = df.copy()
     for column in RATE_COLUMNS:
-        shown[column] = shown[column] * 100
+        shown[column] = shown[column].map(percent_value)
     st.dataframe(
         shown[["name", "ratings", "good_rate", "satisfied_rate", "average"]], hide_index=True,
         width="stretch",
@@ -67,12 +69,23 @@ def lowest_table(actor: Actor, start: date, end: date, by: str) -> tuple[int, ..
 
 def comment_table(actor: Actor, start: date, end: date, *, item_ids: tuple[int, ...],
                   team_ids: tuple[int, ...]) -> None:
+    """Residents' comments, 50 a page, with "shown / all" said above the table."""
+    st.caption(t("satisfaction_comments.which_ranked" if item_ids or team_ids
+                 else "satisfaction_comments.which_all"))
     with db.session() as s:
-        rows = satisfaction.comments(s, actor=actor, start=start, end=end, item_ids=item_ids,
-                                     team_ids=team_ids)
+        found = {}
+
+        def fetch(offset: int, limit: int):
+            found["rows"], found["total"] = satisfaction.comment_page(
+                s, actor=actor, start=start, end=end, item_ids=item_ids, team_ids=team_ids,
+                offset=offset, limit=limit)
+            return found["rows"], found["total"]
+
+        rows = paged(fetch, key="satisfaction_comments_page", per_page=COMMENTS_PER_PAGE)
     if not rows:
         empty("satisfaction.no_comments")
         return
+    st.caption(t("satisfaction_comments.shown", shown=len(rows), total=found["total"]))
     df = pd.DataFrame(rows)
     df["at"] = df["at"].map(local_time)
     df["level"] = df["level"].map(lambda v: label("level", v))

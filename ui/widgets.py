@@ -12,6 +12,7 @@ from core import db
 from services import settings as settings_service
 from services import users
 from services.errors import DomainError
+from services.figures import percent_value
 from ui.i18n import LANGUAGES, error_text, label, language, t
 
 
@@ -55,7 +56,8 @@ def day(value: date | None) -> str:
 
 
 def percent(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.1f}%"
+    """A share as a percentage with one decimal, rounded 四舍五入 (services/figures.py)."""
+    return "—" if value is None else f"{percent_value(value):.1f}%"
 
 
 def paged(fetch, key: str, per_page: int = 50) -> list[dict]:

@@ -1,0 +1,644 @@
+"""绩效评价: the figures leaders judge 志愿服务队, 文明实践员, 中心管理员 and 站点 by, for a
+考核周期 (services/periods.py), within the actor's sites. One definition per figure,
+one function each:
+
+- **办结率** (`completion_rate`) = orders done (已完成 or 已评价) ÷ orders *due* in the period (due
+  date in it, cancelled ones left out — also those cancelled after they were due).
+- **按时办结率** (`on_time_rate`) = of the same orders, those done on or before the due date (the
+  local day of completion ≤ the due date) ÷ the same denominator.
+- **一次办结率** (`first_time_rate`) = done orders that were never declined (a re-dispatch only
+  ever follows a decline, so none was re-dispatched), never corrected, and not followed within
+  `repeat_days` of their completion by another, not cancelled order of the same site and
+  category from the same requester (same phone, or same name) or the same household (a survey
+  respondent of the same site) — a **重复诉求** (`is_repeat`) — ÷ done orders.
+- **接单率** = acceptances ÷ (acceptances + declines) answered in the period; **accepted within
+  the limit** = accepted within `accept_days` of dispatch ÷ accepted in the period.
+- **好评率** / **满意率**: ratings given in the period (as on 满意度).
+- **综合得分** (`composite_score`, 0–100) = the weighted mean of 响应 (share accepted — for
+  managers dispatched — within the limit), 解决 (按时办结率) and 满意 (each rating credited
+  `score_credit_good` for 满意/非常满意, `score_credit_basic` for 基本满意, 0 below, ÷ ratings),
+  weights `score_weight_*` (10 / 50 / 40). A part with no data (nothing accepted, no rating) is
+  left out and the other weights share its place. 催办/督办 does not exist yet, so no order
+  counts double.
+- A unit with no order due in the period is **无考核数据**: listed apart, never scored or ranked.
+
+Whose orders: a team's are the orders dispatched to it now; an officer's are the orders they
+placed (and those orders' 回访); a manager's are the orders they dispatched last; a site's are
+its own and its sub-sites' orders. Orders placed, done (by completion time), beneficiaries and
+hours are counted by when they happened in the period, local time.
+
+Every figure is a GROUP BY over raw rows (no query per unit); each row carries the numerator and
+denominator of each rate so a leader can check it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import String, and_, case, cast, distinct, exists, func, not_, or_
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, select
+
+from core.db import count_where, dialect_of, hours_between, local_day, utcnow
+from models import (
+    DONE,
+    FollowUp,
+    Need,
+    NeedStatus,
+    OrderAction,
+    OrderEvent,
+    OrderStatus,
+    Rating,
+    Role,
+    ServiceCategory,
+    ServiceRecord,
+    Site,
+    SiteLevel,
+    Survey,
+    Team,
+    User,
+    WorkOrder,
+)
+from services import follow_ups, scope, sla
+from services import settings as settings_service
+from services.figures import half_up, rate
+from services.periods import Period, months_of, previous, utc_bounds
+from services.permissions import Action, Actor, ensure_allowed
+
+S = OrderStatus
+TABLES = ("team", "officer", "manager", "site")
+LEVEL_BELOW = {SiteLevel.center: SiteLevel.station, SiteLevel.station: SiteLevel.point,
+               SiteLevel.point: SiteLevel.point}
+
+
+# --- the definitions ------------------------------------------------------------------------
+
+
+def completion_rate(done: int, due: int) -> float | None:
+    """办结率: done ÷ due in the period (cancelled left out of both)."""
+    return rate(done, due)
+
+
+def on_time_rate(on_time: int, due: int) -> float | None:
+    """按时办结率: done on or before the due date ÷ due in the period."""
+    return rate(on_time, due)
+
+
+def first_time_rate(first_time: int, done: int) -> float | None:
+    """一次办结率: done never declined, corrected or repeated ÷ done."""
+    return rate(first_time, done)
+
+
+def satisfaction_part(good: int, basic: int, ratings: int, values: dict) -> float | None:
+    """满意 of 综合得分: 满意/非常满意 credited `score_credit_good`, 基本满意
+    `score_credit_basic`, the rest 0, ÷ ratings."""
+    if not ratings:
+        return None
+    return (good * values["score_credit_good"] + basic * values["score_credit_basic"]) / ratings
+
+
+def composite_score(response: float | None, resolve: float | None, satisfaction: float | None,
+                    values: dict) -> float | None:
+    """综合得分 on 0–100: the weighted mean of the parts that have data, rounded 四舍五入."""
+    parts = {"response": response, "resolve": resolve, "satisfaction": satisfaction}
+    weights = {p: values[f"score_weight_{p}"] for p in parts}
+    known = {p: v for p, v in parts.items() if v is not None and weights[p] > 0}
+    total = sum(weights[p] for p in known)
+    if resolve is None or not total:
+        return None
+    return half_up(100 * sum(weights[p] * v for p, v in known.items()) / total, 1)
+
+
+def is_repeat(repeat_days: int, dialect: str):
+    """SQL on WorkOrder: a later order repeats this one (重复诉求) — same site and category, not
+    cancelled, placed after it and at most `repeat_days` after its completion, from the same
+    requester (phone or name) or the same surveyed household."""
+    later = aliased(WorkOrder)
+    n1, n2 = aliased(Need), aliased(Need)
+    s1, s2 = aliased(Survey), aliased(Survey)
+    same_household = (select(n1.id).join(s1, s1.id == n1.survey_id)
+                      .join(s2, and_(s2.site_id == s1.site_id, s2.respondent == s1.respondent))
+                      .join(n2, n2.survey_id == s2.id)
+                      .where(n1.order_id == WorkOrder.id, n2.order_id == later.id)
+                      .correlate(WorkOrder, later).exists())
+    same_requester = or_(
+        and_(WorkOrder.requester_phone != "", later.requester_phone == WorkOrder.requester_phone),
+        and_(WorkOrder.requester_name != "", later.requester_name == WorkOrder.requester_name))
+    return (select(later.id).where(
+        later.site_id == WorkOrder.site_id, later.category_id == WorkOrder.category_id,
+        later.id != WorkOrder.id, later.status != S.cancelled,
+        later.submitted_at > WorkOrder.submitted_at,
+        hours_between(WorkOrder.completed_at, later.submitted_at, dialect) <= repeat_days * 24,
+        or_(same_requester, same_household)).correlate(WorkOrder).exists())
+
+
+def _corrected():
+    return exists().where(OrderEvent.order_id == WorkOrder.id,
+                          OrderEvent.action == OrderAction.correct.value)
+
+
+def _on_time(values: dict, dialect: str):
+    """SQL: done, on or before the due date, by the local day of completion."""
+    day = cast(local_day(WorkOrder.completed_at, values["timezone"], dialect), String)
+    return and_(WorkOrder.status.in_(DONE), day <= cast(WorkOrder.due_on, String))
+
+
+# --- the aggregates, each one GROUP BY over the unit's key ------------------------------------
+
+
+@dataclass
+class Context:
+    session: Session
+    actor: Actor
+    period: Period
+    values: dict
+    now: datetime
+    dialect: str
+    lo: datetime = field(init=False)
+    hi: datetime = field(init=False)
+    mine: list = field(init=False)
+
+    def __post_init__(self):
+        self.lo, self.hi = utc_bounds(self.period, self.values["timezone"])
+        self.mine = scope.orders_of(self.session, self.actor)
+
+    def within(self, column):
+        return and_(column >= self.lo, column < self.hi)
+
+
+def _grouped(session: Session, inner, sums: dict[str, object]) -> dict:
+    """GROUP BY the inner query's column k: {k: {name: aggregate}}."""
+    sub = inner.subquery()
+    columns = [agg(sub.c) if callable(agg) else agg for agg in sums.values()]
+    rows = session.exec(select(sub.c.k, *columns).group_by(sub.c.k)).all()
+    return {row[0]: {name: (value or 0) for name, value in zip(sums, row[1:], strict=True)}
+            for row in rows if row[0] is not None}
+
+
+def _flag(condition):
+    return case((condition, 1), else_=0)
+
+
+def resolution(ctx: Context, key) -> dict:
+    """Per unit, of the orders due in the period (cancelled left out): due, done, on time,
+    first time, repeated."""
+    done = WorkOrder.status.in_(DONE)
+    repeat = and_(done, is_repeat(ctx.values["repeat_days"], ctx.dialect))
+    first = and_(done, WorkOrder.decline_count == 0, not_(_corrected()), not_(repeat))
+    inner = (select(key.label("k"), _flag(done).label("done"),
+                    _flag(_on_time(ctx.values, ctx.dialect)).label("on_time"),
+                    _flag(first).label("first"), _flag(repeat).label("repeat"))
+             .select_from(WorkOrder)
+             .where(*ctx.mine, WorkOrder.due_on >= ctx.period.start,
+                    WorkOrder.due_on <= ctx.period.end, WorkOrder.status != S.cancelled))
+    return _grouped(ctx.session, inner, {
+        "due": func.count(), "done": lambda c: func.sum(c.done),
+        "on_time": lambda c: func.sum(c.on_time), "first_time": lambda c: func.sum(c.first),
+        "repeats": lambda c: func.sum(c.repeat)})
+
+
+def rating_counts(ctx: Context, key) -> dict:
+    """Per unit, ratings given in the period: all, ≥ 4 (好评), ≥ 3 (满意), = 3 (基本满意)."""
+    inner = (select(key.label("k"), Rating.level.label("level")).select_from(Rating)
+             .join(WorkOrder, WorkOrder.id == Rating.order_id)
+             .where(*ctx.mine, ctx.within(Rating.at)))
+    return _grouped(ctx.session, inner, {
+        "ratings": func.count(), "good": lambda c: count_where(c.level >= 4),
+        "satisfied": lambda c: count_where(c.level >= 3),
+        "basic": lambda c: count_where(c.level == 3)})
+
+
+def service(ctx: Context, key) -> dict:
+    """Per unit, orders completed in the period, their beneficiaries, hours and volunteers."""
+    done_in = and_(WorkOrder.status.in_(DONE), ctx.within(WorkOrder.completed_at))
+    orders = _grouped(ctx.session, select(key.label("k"),
+                                          WorkOrder.actual_beneficiaries.label("b"))
+                      .select_from(WorkOrder).where(*ctx.mine, done_in),
+                      {"completed": func.count(),
+                       "beneficiaries": lambda c: func.coalesce(func.sum(c.b), 0)})
+    served = _grouped(ctx.session, select(key.label("k"), ServiceRecord.hours.label("h"),
+                                          ServiceRecord.volunteer_id.label("v"))
+                      .select_from(ServiceRecord)
+                      .join(WorkOrder, WorkOrder.id == ServiceRecord.order_id)
+                      .where(*ctx.mine, done_in),
+                      {"hours": lambda c: func.coalesce(func.sum(c.h), 0.0),
+                       "volunteers": lambda c: func.count(distinct(c.v))})
+    for k, row in served.items():
+        orders.setdefault(k, {"completed": 0, "beneficiaries": 0}).update(row)
+    return orders
+
+
+def _median(ctx: Context, inner) -> dict:
+    """Per k, the median of h, by window functions: the mean of the middle one or two."""
+    sub = inner.subquery()
+    ranked = select(sub.c.k, sub.c.h,
+                    func.row_number().over(partition_by=sub.c.k, order_by=sub.c.h).label("rn"),
+                    func.count().over(partition_by=sub.c.k).label("n")).subquery()
+    rows = ctx.session.exec(select(ranked.c.k, func.avg(ranked.c.h))
+                            .where(ranked.c.rn.in_([(ranked.c.n + 1) // 2,
+                                                    (ranked.c.n + 2) // 2]))
+                            .group_by(ranked.c.k)).all()
+    return {k: float(h) for k, h in rows if h is not None}
+
+
+def acceptance(ctx: Context, key) -> dict:
+    """Per unit, orders accepted in the period: how many, how many within `accept_days` of
+    dispatch, and the median hours from dispatch to acceptance."""
+    hours = hours_between(WorkOrder.dispatched_at, WorkOrder.accepted_at, ctx.dialect)
+    inner = (select(key.label("k"), hours.label("h")).select_from(WorkOrder)
+             .where(*ctx.mine, ctx.within(WorkOrder.accepted_at),
+                    WorkOrder.dispatched_at.is_not(None)))
+    limit = ctx.values["accept_days"] * 24
+    out = _grouped(ctx.session, inner, {"accepted": func.count(),
+                                        "accepted_in_limit": lambda c: count_where(c.h <= limit)})
+    for k, median in _median(ctx, inner).items():
+        out.setdefault(k, {})["accept_median_hours"] = median
+    return out
+
+
+def team_events(ctx: Context) -> dict:
+    """Per team, dispatches to it and declines by it in the period (events)."""
+    inner = (select(OrderEvent.team_id.label("k"), OrderEvent.action.label("a"))
+             .select_from(OrderEvent).join(WorkOrder, WorkOrder.id == OrderEvent.order_id)
+             .where(*ctx.mine, ctx.within(OrderEvent.at),
+                    OrderEvent.action.in_((OrderAction.dispatch.value,
+                                           OrderAction.decline.value))))
+    return _grouped(ctx.session, inner, {
+        "dispatched": lambda c: count_where(c.a == OrderAction.dispatch.value),
+        "declined": lambda c: count_where(c.a == OrderAction.decline.value)})
+
+
+def _merge(*parts: dict) -> dict:
+    out: dict = {}
+    for part in parts:
+        for k, row in part.items():
+            out.setdefault(k, {}).update(row)
+    return out
+
+
+# --- rows ------------------------------------------------------------------------------------
+
+COUNTS = ("due", "done", "on_time", "first_time", "repeats", "ratings", "good", "satisfied",
+          "basic", "completed", "beneficiaries", "hours", "volunteers", "accepted",
+          "accepted_in_limit")
+
+
+def _finish(row: dict, values: dict, response: tuple[str, str]) -> dict:
+    """Rates from counts (numerator and denominator stay in the row) and the score."""
+    for name in COUNTS:
+        row.setdefault(name, 0)
+    row["hours"] = half_up(row["hours"], 1)
+    row["beneficiaries"] = int(row["beneficiaries"])
+    row["completion_rate"] = completion_rate(row["done"], row["due"])
+    row["on_time_rate"] = on_time_rate(row["on_time"], row["due"])
+    row["first_time_rate"] = first_time_rate(row["first_time"], row["done"])
+    row["good_rate"] = rate(row["good"], row["ratings"])
+    row["satisfied_rate"] = rate(row["satisfied"], row["ratings"])
+    row["satisfaction_part"] = satisfaction_part(row["good"], row["basic"], row["ratings"],
+                                                 values)
+    row["response_part"] = rate(row.get(response[0], 0), row.get(response[1], 0))
+    row["score"] = (composite_score(row["response_part"], row["on_time_rate"],
+                                    row["satisfaction_part"], values) if row["due"] else None)
+    return row
+
+
+@dataclass
+class Table:
+    """One evaluation table: the ranked units (best 综合得分 first, `rank` from 1) and the
+    units with no order due (无考核数据), by name."""
+
+    kind: str
+    period: Period
+    ranked: list[dict]
+    no_data: list[dict]
+
+    @property
+    def rows(self) -> list[dict]:
+        return self.ranked + self.no_data
+
+
+def _rank(kind: str, period: Period, rows: list[dict]) -> Table:
+    scored = [r for r in rows if r["due"]]
+    scored.sort(key=lambda r: (-(r["score"] or 0), -(r["on_time_rate"] or 0), r["name"]))
+    for i, row in enumerate(scored, start=1):
+        row["rank"] = i
+    rest = sorted((r for r in rows if not r["due"]), key=lambda r: r["name"])
+    for row in rest:
+        row["rank"] = None
+    return Table(kind, period, scored, rest)
+
+
+def _context(session: Session, actor: Actor, period: Period, now: datetime | None) -> Context:
+    ensure_allowed(actor, Action.VIEW_EVALUATION)
+    return Context(session, actor, period, settings_service.current(session), now or utcnow(),
+                   dialect_of(session))
+
+
+def teams(session: Session, *, actor: Actor, period: Period,
+          now: datetime | None = None) -> Table:
+    """志愿服务队: dispatched, accepted, declined, 接单率, median hours to accept, share accepted
+    within the limit, 办结率, 按时办结率, 一次办结率, 好评率, 满意率, beneficiaries, hours,
+    volunteers who served, 综合得分 (响应 = accepted within the limit)."""
+    ctx = _context(session, actor, period, now)
+    key = WorkOrder.team_id
+    data = _merge(team_events(ctx), acceptance(ctx, key), resolution(ctx, key),
+                  rating_counts(ctx, key), service(ctx, key))
+    listed = session.exec(select(Team.id, Team.name, Site.name, Team.active)
+                          .join(Site, Site.id == Team.site_id)
+                          .where(Team.site_id.in_(scope.sites_under(actor.site_path)))).all()
+    rows = []
+    for team_id, name, site, active in listed:
+        if not active and team_id not in data:
+            continue
+        row = {"key": team_id, "name": name, "site": site, "dispatched": 0, "declined": 0,
+               "accept_median_hours": None, **data.get(team_id, {})}
+        _finish(row, ctx.values, ("accepted_in_limit", "accepted"))
+        row["answered"] = row["accepted"] + row["declined"]
+        row["accept_rate"] = rate(row["accepted"], row["answered"])
+        row["accept_in_limit_rate"] = row["response_part"]
+        row["accept_median_hours"] = half_up(row["accept_median_hours"], 1)
+        rows.append(row)
+    return _rank("team", period, rows)
+
+
+def _surveys(ctx: Context) -> dict:
+    inner = (select(Survey.officer_id.label("k"), Survey.id.label("sid"),
+                    (cast(Survey.site_id, String) + "/" + Survey.respondent).label("hh"),
+                    Survey.people_covered.label("p")).select_from(Survey)
+             .where(Survey.site_id.in_(scope.sites_under(ctx.actor.site_path)),
+                    Survey.surveyed_on >= ctx.period.start,
+                    Survey.surveyed_on <= ctx.period.end))
+    out = _grouped(ctx.session, inner, {"surveys": func.count(),
+                                        "households": lambda c: func.count(distinct(c.hh)),
+                                        "people": lambda c: func.sum(c.p)})
+    turned = and_(Need.status == NeedStatus.ordered, WorkOrder.status != S.cancelled)
+    needs = (select(Survey.officer_id.label("k"), _flag(turned).label("t")).select_from(Need)
+             .join(Survey, Survey.id == Need.survey_id)
+             .join(WorkOrder, WorkOrder.id == Need.order_id, isouter=True)
+             .where(Survey.site_id.in_(scope.sites_under(ctx.actor.site_path)),
+                    Survey.surveyed_on >= ctx.period.start,
+                    Survey.surveyed_on <= ctx.period.end))
+    return _merge(out, _grouped(ctx.session, needs, {"needs": func.count(),
+                                                     "needs_ordered": lambda c: func.sum(c.t)}))
+
+
+def _follow_ups(ctx: Context, key) -> dict:
+    """Per unit, the 回访 of its orders counted in the period (follow_ups.rates, grouped)."""
+    judged = or_(FollowUp.done_at.is_not(None), FollowUp.due_at < ctx.now)
+    counted = follow_ups.counted_at()
+    rows = (select(key.label("k"), FollowUp.done_at.label("d"),
+                   _flag(FollowUp.done_at <= FollowUp.due_at).label("ok"))
+            .select_from(FollowUp).join(WorkOrder, WorkOrder.id == FollowUp.order_id)
+            .where(*ctx.mine, counted >= ctx.lo, counted < ctx.hi, judged))
+    out = _grouped(ctx.session, rows, {"follow_ups_due": func.count(),
+                                       "follow_ups_done": lambda c: func.count(c.d),
+                                       "follow_ups_on_time": lambda c: func.sum(c.ok)})
+    _needed, late_after = sla.follow_up_windows(ctx.values)
+    virtual = (select(key.label("k")).select_from(WorkOrder).where(
+        *follow_ups.unrated_open(ctx.session, ctx.actor, ctx.now, ctx.values, "overdue"),
+        WorkOrder.completed_at >= ctx.lo - late_after,
+        WorkOrder.completed_at < ctx.hi - late_after))
+    for k, row in _grouped(ctx.session, virtual, {"n": func.count()}).items():
+        out.setdefault(k, {"follow_ups_due": 0, "follow_ups_done": 0, "follow_ups_on_time": 0})
+        out[k]["follow_ups_due"] += row["n"]
+    return out
+
+
+def _people(session: Session, actor: Actor, role: Role, data: dict) -> list[tuple]:
+    return [(uid, name, site) for uid, name, site, active in session.exec(
+        select(User.id, User.display_name, Site.name, User.active)
+        .join(Site, Site.id == User.site_id)
+        .where(User.role == role, User.site_id.in_(scope.sites_under(actor.site_path)))
+        .order_by(User.display_name)).all() if active or uid in data]
+
+
+def officers(session: Session, *, actor: Actor, period: Period,
+             now: datetime | None = None) -> Table:
+    """文明实践员: visits (surveys) recorded, households and people covered, needs recorded and
+    the share turned into orders, orders placed, 回访 due / done / on time (of the orders they
+    placed), and 办结率 / 按时办结率 / 满意率 of those orders; 响应 = 按时回访率."""
+    ctx = _context(session, actor, period, now)
+    key = WorkOrder.created_by_id
+    placed = _grouped(session, select(key.label("k")).select_from(WorkOrder)
+                      .where(*ctx.mine, ctx.within(WorkOrder.submitted_at)),
+                      {"placed": func.count()})
+    data = _merge(_surveys(ctx), placed, _follow_ups(ctx, key), resolution(ctx, key),
+                  rating_counts(ctx, key), service(ctx, key))
+    rows = []
+    for uid, name, site in _people(session, actor, Role.officer, data):
+        row = {"key": uid, "name": name, "site": site, "surveys": 0, "households": 0,
+               "people": 0, "needs": 0, "needs_ordered": 0, "placed": 0,
+               "follow_ups_due": 0, "follow_ups_done": 0, "follow_ups_on_time": 0,
+               **data.get(uid, {})}
+        row["people"] = int(row["people"])
+        _finish(row, ctx.values, ("follow_ups_on_time", "follow_ups_due"))
+        row["needs_ordered_rate"] = rate(row["needs_ordered"], row["needs"])
+        row["follow_up_rate"] = rate(row["follow_ups_done"], row["follow_ups_due"])
+        row["follow_up_on_time_rate"] = row["response_part"]
+        rows.append(row)
+    return _rank("officer", period, rows)
+
+
+def _dispatches(ctx: Context) -> dict:
+    """Per manager, dispatch events in the period: first dispatches with the hours from 点单,
+    re-dispatches after a decline; and cancellations."""
+    earlier = aliased(OrderEvent)
+    again = (select(earlier.id).where(earlier.order_id == OrderEvent.order_id,
+                                      earlier.action == OrderAction.decline.value,
+                                      earlier.id < OrderEvent.id)
+             .correlate(OrderEvent).exists())
+    hours = hours_between(WorkOrder.submitted_at, OrderEvent.at, ctx.dialect)
+    base = (select(OrderEvent.actor_id.label("k"), hours.label("h"), _flag(again).label("re"))
+            .select_from(OrderEvent).join(WorkOrder, WorkOrder.id == OrderEvent.order_id)
+            .where(*ctx.mine, ctx.within(OrderEvent.at),
+                   OrderEvent.action == OrderAction.dispatch.value))
+    limit = ctx.values["dispatch_days"] * 24
+    out = _grouped(ctx.session, base, {
+        "dispatched": func.count(), "redispatched": lambda c: func.sum(c.re),
+        "first_dispatched": lambda c: func.count() - func.sum(c.re),
+        "dispatched_in_limit": lambda c: count_where(and_(c.re == 0, c.h <= limit))})
+    first_only = base.where(not_(again))
+    for k, median in _median(ctx, first_only).items():
+        out.setdefault(k, {})["dispatch_median_hours"] = median
+    cancels = (select(OrderEvent.actor_id, OrderEvent.note, func.count())
+               .join(WorkOrder, WorkOrder.id == OrderEvent.order_id)
+               .where(*ctx.mine, ctx.within(OrderEvent.at),
+                      OrderEvent.action == OrderAction.cancel.value)
+               .group_by(OrderEvent.actor_id, OrderEvent.note)
+               .order_by(OrderEvent.actor_id, func.count().desc(), OrderEvent.note))
+    for k, note, n in ctx.session.exec(cancels).all():
+        row = out.setdefault(k, {})
+        row["cancelled"] = row.get("cancelled", 0) + n
+        row.setdefault("cancel_reasons", []).append((note, n))
+    return out
+
+
+def _dispatcher():
+    """SQL on WorkOrder: who dispatched it last."""
+    ev = aliased(OrderEvent)
+    return (select(ev.actor_id).where(ev.order_id == WorkOrder.id,
+                                      ev.action == OrderAction.dispatch.value)
+            .order_by(ev.id.desc()).limit(1).correlate(WorkOrder).scalar_subquery())
+
+
+def managers(session: Session, *, actor: Actor, period: Period,
+             now: datetime | None = None) -> Table:
+    """中心管理员: orders dispatched, median hours from 点单 to 派单 (first dispatches), share
+    dispatched within `dispatch_days`, re-dispatches after a decline, cancellations with their
+    reasons, and 办结率 / 按时办结率 / 满意率 of the orders they dispatched last; 响应 = share
+    dispatched within the limit."""
+    ctx = _context(session, actor, period, now)
+    key = _dispatcher()
+    data = _merge(_dispatches(ctx), resolution(ctx, key), rating_counts(ctx, key))
+    rows = []
+    for uid, name, site in _people(session, actor, Role.manager, data):
+        row = {"key": uid, "name": name, "site": site, "dispatched": 0, "redispatched": 0,
+               "first_dispatched": 0, "dispatched_in_limit": 0, "dispatch_median_hours": None,
+               "cancelled": 0, "cancel_reasons": [], **data.get(uid, {})}
+        _finish(row, ctx.values, ("dispatched_in_limit", "first_dispatched"))
+        row["dispatch_in_limit_rate"] = row["response_part"]
+        row["dispatch_median_hours"] = half_up(row["dispatch_median_hours"], 1)
+        rows.append(row)
+    return _rank("manager", period, rows)
+
+
+def _idle_months(ctx: Context) -> tuple[dict, int]:
+    """Per site, which months of the period (by index) had a completed service; and how many
+    months the period has."""
+    months = months_of(ctx.period, ctx.values["eval_period_start_day"])
+    bounds = [utc_bounds(m, ctx.values["timezone"])[1] for m in months]
+    bucket = case(*[(WorkOrder.completed_at < b, i) for i, b in enumerate(bounds)],
+                  else_=len(bounds))
+    rows = ctx.session.exec(select(WorkOrder.site_id, bucket).select_from(WorkOrder)
+                            .where(*ctx.mine, WorkOrder.status.in_(DONE),
+                                   ctx.within(WorkOrder.completed_at))
+                            .group_by(WorkOrder.site_id, bucket)).all()
+    active: dict = {}
+    for site_id, index in rows:
+        active.setdefault(site_id, set()).add(index)
+    return active, len(months)
+
+
+def sites(session: Session, *, actor: Actor, period: Period, level: SiteLevel | None = None,
+          now: datetime | None = None) -> Table:
+    """站点 (所 or 站, one level at a time; default the level below the actor's site): each with
+    its own and its sub-sites' orders — placed, done (completed in the period), beneficiaries,
+    hours, 满意率, 办结率, and the months of the period with no completed service at all;
+    响应 = accepted within the limit."""
+    ctx = _context(session, actor, period, now)
+    key = WorkOrder.site_id
+    placed = _grouped(session, select(key.label("k")).select_from(WorkOrder)
+                      .where(*ctx.mine, ctx.within(WorkOrder.submitted_at)),
+                      {"placed": func.count()})
+    per_site = _merge(placed, acceptance(ctx, key), resolution(ctx, key),
+                      rating_counts(ctx, key), service(ctx, key))
+    active, n_months = _idle_months(ctx)
+    tree = session.exec(select(Site.id, Site.name, Site.level, Site.path)
+                        .where(Site.path.startswith(actor.site_path))).all()
+    own_level = next((lv for sid, _n, lv, _p in tree if sid == actor.site_id), SiteLevel.point)
+    level = SiteLevel(level) if level else LEVEL_BELOW[own_level]
+    summed = ("placed", "accepted", "accepted_in_limit", *COUNTS)
+    rows = []
+    for site_id, name, site_level, path in tree:
+        if site_level != level:
+            continue
+        row = {"key": site_id, "name": name, "placed": 0, "level": site_level.value}
+        months: set = set()
+        for other, _n, _lv, other_path in tree:
+            if other_path.startswith(path):
+                for column, value in per_site.get(other, {}).items():
+                    if column in summed:
+                        row[column] = row.get(column, 0) + value
+                months |= active.get(other, set())
+        _finish(row, ctx.values, ("accepted_in_limit", "accepted"))
+        row["volunteers"] = None  # distinct volunteers do not add up across sites
+        row["idle_months"] = n_months - len(months)
+        row["months"] = n_months
+        rows.append(row)
+    return _rank("site", period, rows)
+
+
+def site_levels(session: Session, *, actor: Actor) -> list[str]:
+    """The site levels below (or at) the actor's site that have sites: what the 站点 table can
+    show."""
+    ensure_allowed(actor, Action.VIEW_EVALUATION)
+    found = set(session.exec(select(Site.level).where(
+        Site.path.startswith(actor.site_path), Site.id != actor.site_id).distinct()))
+    order = (SiteLevel.station, SiteLevel.point)
+    return [lv.value for lv in order if lv in found] or [SiteLevel.point.value]
+
+
+def table(session: Session, *, actor: Actor, kind: str, period: Period,
+          level: SiteLevel | None = None, now: datetime | None = None) -> Table:
+    if kind == "team":
+        return teams(session, actor=actor, period=period, now=now)
+    if kind == "officer":
+        return officers(session, actor=actor, period=period, now=now)
+    if kind == "manager":
+        return managers(session, actor=actor, period=period, now=now)
+    if kind == "site":
+        return sites(session, actor=actor, period=period, level=level, now=now)
+    raise ValueError(kind)
+
+
+# --- 红榜 / 黑榜 and the line ----------------------------------------------------------------
+
+
+def below_line(row: dict, values: dict) -> list[dict]:
+    """Why a scored unit is below the line: each figure under its line, with its value."""
+    reasons = []
+    for figure, setting in (("satisfied_rate", "line_satisfied_percent"),
+                            ("on_time_rate", "line_on_time_percent")):
+        value = row.get(figure)
+        if value is not None and value * 100 < values[setting]:
+            reasons.append({"figure": figure, "value": value, "line": values[setting]})
+    return reasons
+
+
+@dataclass
+class Standing:
+    red: list[dict]     # 红榜: the best N by 综合得分 (at most the better half)
+    black: list[dict]   # 黑榜: the worst N, worst first (never one on the 红榜)
+    below: list[dict]   # under the line: the row, its reasons, and whether 连续
+
+
+def standing(session: Session, *, actor: Actor, result: Table, level: SiteLevel | None = None,
+             now: datetime | None = None) -> Standing:
+    """红榜 / 黑榜 of a table (`roll_size` each) and the units below the line, each marked 连续
+    when it was below the line in the period before too (same kind of period)."""
+    values = settings_service.current(session)
+    n, ranked = values["roll_size"], result.ranked
+    # With fewer than 2N units ranked the two rolls share them: the better half (the middle one
+    # included) on the 红榜, the rest on the 黑榜, so that no unit is on both.
+    red = ranked[:min(n, (len(ranked) + 1) // 2)]
+    black = ranked[len(red):][::-1][:n]
+    before = table(session, actor=actor, kind=result.kind, level=level, now=now,
+                   period=previous(result.period, values["eval_period_start_day"]))
+    was_below = {r["key"] for r in before.ranked if below_line(r, values)}
+    below = [{"row": r, "reasons": reasons, "running": r["key"] in was_below}
+             for r in result.ranked if (reasons := below_line(r, values))]
+    return Standing(red, black, below)
+
+
+def repeats(session: Session, *, actor: Actor, period: Period, limit: int = 200) -> list[dict]:
+    """The 重复诉求 behind 一次办结率: each done order due in the period that another order
+    repeated, with the first repeating order (up to `limit`, earliest due first)."""
+    ctx = _context(session, actor, period, None)
+    repeat = is_repeat(ctx.values["repeat_days"], ctx.dialect)
+    rows = session.exec(
+        select(WorkOrder.code, WorkOrder.title, WorkOrder.due_on, Team.name, Site.name,
+               ServiceCategory.name)
+        .select_from(WorkOrder).join(Site, Site.id == WorkOrder.site_id)
+        .join(ServiceCategory, ServiceCategory.id == WorkOrder.category_id)
+        .join(Team, Team.id == WorkOrder.team_id, isouter=True)
+        .where(*ctx.mine, WorkOrder.due_on >= period.start, WorkOrder.due_on <= period.end,
+               WorkOrder.status.in_(DONE), repeat)
+        .order_by(WorkOrder.due_on, WorkOrder.id).limit(limit)).all()
+    return [{"code": code, "title": title, "due_on": due, "team": team or "", "site": site,
+             "category": category} for code, title, due, team, site, category in rows]
+
+
+def previous_period(session: Session, period: Period) -> Period:
+    return previous(period, settings_service.current(session)["eval_period_start_day"])
+
