@@ -3,8 +3,8 @@
 import streamlit as st
 
 from core import db
-from services import order_queries, sites, users
-from ui import freshness, navigation, rating_page, session, widgets
+from services import getting_started, order_queries, sites, users
+from ui import chrome, freshness, navigation, rating_page, session, widgets
 from ui.i18n import t
 from ui.setup import setup_view
 
@@ -13,6 +13,7 @@ from ui.setup import setup_view
 rating_link = "rate" in st.query_params
 st.set_page_config(page_title="点单 Diandan", page_icon="📋",
                    layout="centered" if rating_link else "wide")
+chrome.app_chrome()  # first: it also hides Streamlit's file-name menu until ours is drawn
 db.upgrade()
 freshness.note_rerun()  # what this process keeps in memory is keyed by it (ui/freshness.py)
 
@@ -41,6 +42,7 @@ if actor is None:
     widgets.language_switch(None)
     if not fresh:
         widgets.demo_banner()
+    widgets.show_flash()  # "已创建管理员…，请登录" / "演示数据已载入" after the setup screen
     with widgets.when_busy():
         page.run()
     st.stop()
@@ -51,10 +53,12 @@ if session.must_change_password(actor):
 else:
     with db.session() as s:
         waiting = order_queries.waiting_count(s, actor=actor)
+        new_town = getting_started.lands_here(s, actor=actor)
     # expanded: a manager has 14 pages, and Streamlit would otherwise fold the last ones
     # (设置, 账号 …) behind "View more", an English link.
     page = st.navigation(navigation.with_home(
-        navigation.pages_for(actor, badges={"my_orders.py": waiting})), expanded=True)
+        navigation.pages_for(actor, badges={"my_orders.py": waiting}),
+        first_file="start.py" if new_town else None), expanded=True)
 
 if page.url_path:
     # Not on the hidden home page, which forwards at once: the cookie component must be drawn
@@ -67,6 +71,7 @@ widgets.language_switch(actor.id)
 if st.sidebar.button(t("auth.logout"), key="logout_button", icon=":material/logout:"):
     session.logout(actor)
 widgets.demo_banner()
-widgets.show_flash()
+if page.url_path:  # the hidden home page forwards at once: the message waits for the real page
+    widgets.show_flash()
 with widgets.when_busy():
     page.run()

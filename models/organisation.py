@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, UniqueConstraint
+from sqlalchemy import CheckConstraint, UniqueConstraint, true
 from sqlmodel import Field, SQLModel
 
 from models.base import utc_now
@@ -47,6 +47,8 @@ class Site(SQLModel, table=True):
     parent_id: int | None = Field(default=None, foreign_key="site.id", index=True)
     # Materialised path "/1/4/17/": a subtree is one indexed prefix match.
     path: str = Field(default="", max_length=200, index=True)
+    # A closed or merged village is deactivated, never deleted: its orders and surveys keep it.
+    active: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
 
     __table_args__ = (UniqueConstraint("parent_id", "name", name="parent_name"),)
 

@@ -12,7 +12,7 @@ from ui.completion import completion_form
 from ui.i18n import t
 from ui.rating_card import rating_link_section
 from ui.session import require
-from ui.widgets import flash, local_time, local_today, reporting_errors
+from ui.widgets import flash, form_key, local_time, local_today, reporting_errors
 
 actor = require(Action.WORK_ORDERS)
 
@@ -25,7 +25,7 @@ status = st.segmented_control(t("orders.status"), [s for s, _ in TABS], default=
 flt = order_queries.OrderFilter(statuses=(status,) if status != "completed" else DONE)
 rows = order_views.order_page(actor, flt, f"my_orders_page_{status}", sort="urgent",
                               per_page=25)
-picked = order_views.order_table(rows, key=f"my_orders_table_{status}")
+picked = order_views.order_table(rows, key=f"my_orders_table_{status}", narrow=True)
 if picked is None:
     st.stop()
 info = order_views.detail(actor, picked)
@@ -35,22 +35,25 @@ rating_link_section(actor, info)
 if state == "dispatched":
     accept_col, decline_col = st.columns(2)
     with accept_col.form("accept_form"):
-        planned = st.date_input(t("my_orders.planned_on"), value=local_today(), key="accept_date",
+        planned = st.date_input(t("my_orders.planned_on"), value=local_today(),
+                                key=form_key("accept_date"),
                                 min_value=local_today(), format="YYYY-MM-DD")
         if st.form_submit_button(t("my_orders.accept"), type="primary"):
             with db.write_session() as s, reporting_errors():
                 order = orders.accept(s, actor=actor, order_id=picked, planned_on=planned)
             flash(t("my_orders.accepted", code=order.code))
     with decline_col.form("decline_form"):
-        reason = st.text_area(t("my_orders.decline_reason"), key="decline_reason", max_chars=500)
+        reason = st.text_area(t("my_orders.decline_reason"), key=form_key("decline_reason"),
+                              max_chars=500)
         if st.form_submit_button(t("my_orders.decline")):
             with db.write_session() as s, reporting_errors():
                 order = orders.decline(s, actor=actor, order_id=picked, reason=reason)
             flash(t("my_orders.declined", code=order.code))
 elif state == "accepted":
-    entered = completion_form(actor, key="complete", order_id=picked)
+    messages = st.container()
+    entered = completion_form(actor, key=form_key("complete"), order_id=picked)
     if entered is not None:
-        with db.write_session() as s, reporting_errors():
+        with db.write_session() as s, reporting_errors(messages):
             order = completions.complete(s, actor=actor, order_id=picked, done=entered[0])
         flash(t("my_orders.completed", code=order.code))
 else:

@@ -9,7 +9,7 @@ from services.permissions import Action
 from ui import order_views
 from ui.i18n import label, t
 from ui.session import require
-from ui.widgets import flash, reporting_errors
+from ui.widgets import flash, form_key, reporting_errors
 
 actor = require(Action.RATE)
 
@@ -22,17 +22,21 @@ if picked is None:
     st.stop()
 order_views.detail(actor, picked)
 
-with st.form("rate_form"):
-    level = st.radio(t("ratings.level"), [5, 4, 3, 2, 1], key="rate_level", horizontal=True,
-                     format_func=lambda v: f"{'★' * v} {label('level', v)}")
+# No level is preselected: a default of ★★★★★ would write an answer the resident never gave,
+# and lift 好评率. The service refuses a rating without one.
+k = form_key(f"rate_{picked}")
+messages = st.container()
+with st.form(f"rate_form_{k}"):
+    level = st.radio(t("ratings.level"), [5, 4, 3, 2, 1], key=f"{k}_level", horizontal=True,
+                     index=None, format_func=lambda v: f"{'★' * v} {label('level', v)}")
     channel = st.radio(t("ratings.channel"), [RatingChannel.call.value,
                                               RatingChannel.in_person.value],
-                       key="rate_channel", horizontal=True,
+                       key=f"{k}_channel", horizontal=True, index=None,
                        format_func=lambda v: label("channel", v))
-    comment = st.text_area(t("ratings.comment"), key="rate_comment", max_chars=500)
+    comment = st.text_area(t("ratings.comment"), key=f"{k}_comment", max_chars=500)
     go = st.form_submit_button(t("ratings.submit"), type="primary")
 if go:
-    with db.write_session() as s, reporting_errors():
+    with db.write_session() as s, reporting_errors(messages):
         order = ratings.rate(s, actor=actor, order_id=picked, level=level, comment=comment,
                              channel=channel)
     flash(t("ratings.saved", code=order.code))

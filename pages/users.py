@@ -9,7 +9,7 @@ from services import sites, teams, users
 from services.permissions import Action
 from ui.i18n import label, t
 from ui.session import require
-from ui.widgets import flash, paged, reporting_errors, table_key
+from ui.widgets import flash, form_key, paged, reporting_errors, table_key
 
 actor = require(Action.MANAGE_USERS)
 
@@ -33,9 +33,12 @@ event = st.dataframe(df[shown], hide_index=True, width="stretch", key=table_key(
 picked = next((rows[i] for i in event.selection.rows if i < len(rows)), None)
 st.caption(t("users.pick_hint"))
 
-uid = picked["id"] if picked else "new"
+# New keys after each save (form_key): the next account starts empty, with no role or team
+# carried over from the one just made.
+uid = picked["id"] if picked else form_key("new")
 cur = picked or {}
 st.subheader(t("users.edit", username=cur["username"]) if picked else t("users.add"))
+messages = st.container()
 with st.form(f"user_form_{uid}"):
     c = st.columns(2)
     username = c[0].text_input(t("users.col.username"), value=cur.get("username", ""),
@@ -61,7 +64,7 @@ with st.form(f"user_form_{uid}"):
                           key=f"user_phone_{uid}")
     go = st.form_submit_button(t("common.save"), type="primary")
 if go:
-    with db.write_session() as s, reporting_errors():
+    with db.write_session() as s, reporting_errors(messages):
         if picked:
             users.update(s, actor=actor, user_id=picked["id"], display_name=display,
                          role=Role(role), site_id=site_id, team_id=team_id, phone=phone)
@@ -70,7 +73,8 @@ if go:
                                           role=Role(role), site_id=site_id, team_id=team_id,
                                           phone=phone)
             st.session_state["users_temp_password"] = (user.username, password)
-    flash(t("common.saved"))
+    flash(t("forms.user_saved", username=picked["username"]) if picked else
+          t("forms.user_created", username=username.strip().lower()))
 
 if picked and picked["id"] != actor.id:
     st.divider()

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from core.db import utcnow
 from models import ServiceCategory, ServiceItem, ServiceItemTeam, Site, Team
 from services import experts, validate
-from services.errors import Duplicate, Invalid, NotFound
+from services.errors import Checks, Duplicate, Invalid, NotFound
 from services.permissions import Action, Actor, ensure_allowed, in_scope
 
 DEFAULT_CATEGORIES = ("理论宣讲", "教育服务", "文化服务", "科技与科普服务", "健康促进与体育服务",
@@ -48,11 +48,14 @@ def create_category(session: Session, *, actor: Actor, name: str) -> ServiceCate
 
 def _clean_item(session: Session, actor: Actor, title: str, category_id: int | None,
                 description: str, team_ids) -> tuple[str, str, list[int]]:
-    title = validate.text(title, key="item_title", maximum=80)
-    description = validate.text(description, key="description", maximum=1000, required=False)
+    check = Checks()
+    title = check(validate.text, title, key="item_title", maximum=80)
+    description = check(validate.text, description, key="description", maximum=1000,
+                        required=False)
     category = session.get(ServiceCategory, category_id) if category_id else None
     if category is None or not category.active:
-        raise Invalid("error.category_required")
+        check.fail("error.category_required")
+    check.done()
     teams = []
     for team_id in dict.fromkeys(team_ids):
         team = session.get(Team, team_id)

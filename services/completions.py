@@ -27,7 +27,7 @@ from models import (
     WorkOrder,
 )
 from services import orders, points, rollups, scope, validate
-from services.errors import Invalid
+from services.errors import Checks, Invalid
 from services.figures import half_up
 from services.permissions import Action, Actor, allowed
 
@@ -46,35 +46,43 @@ class Completion:
 
 def clean(session: Session, done: Completion, team_id: int) -> tuple[dict, dict, str]:
     """The report checked: known groups with whole numbers of people, at least one volunteer
-    who may serve on the team's orders, each with more than 0 and at most 24 hours."""
+    who may serve on the team's orders, each with more than 0 and at most 24 hours. Every
+    refusal is reported at once, each naming its group or volunteer."""
+    check = Checks()
     groups: dict[BeneficiaryGroup, int] = {}
     for group, count in done.beneficiaries.items():
         try:
             key = BeneficiaryGroup(group)
         except ValueError:
             raise Invalid("error.beneficiary_group") from None
-        groups[key] = validate.whole(count, key="beneficiaries",
-                                     maximum=orders.MAX_BENEFICIARIES)
+        number = check(validate.whole, count, key="beneficiaries",
+                       maximum=orders.MAX_BENEFICIARIES)
+        if number is None:  # the message names the group: "老人应在 0 到 … 之间"
+            check.problems[-1].params["field"] = f"group.{key.value}"
+        else:
+            groups[key] = number
     if not done.hours:
-        raise Invalid("error.volunteers_required")
+        check.fail("error.volunteers_required")
     known, members = _volunteers(session, list(done.hours), team_id)
     hours: dict[int, float] = {}
     for volunteer_id, value in done.hours.items():
-        try:
-            h = float(value)
-        except (TypeError, ValueError, OverflowError):
-            raise Invalid("error.hours_range", maximum=MAX_HOURS) from None
-        # In range first (NaN fails both), then rounded to what is stored and checked again:
-        # 0.004 hours would be stored as 0, which the table refuses (hours > 0) with a raw
-        # IntegrityError.
-        if not (0 < h <= MAX_HOURS) or not (0 < (h := half_up(h, 2)) <= MAX_HOURS):
-            raise Invalid("error.hours_range", maximum=MAX_HOURS)
         vol = known.get(volunteer_id)
         if vol is None or not vol.active or not (vol.id in members
                                                  or may_serve(session, vol, team_id)):
             raise Invalid("error.volunteer_unknown")
+        try:
+            h = float(value)
+        except (TypeError, ValueError, OverflowError):
+            h = None
+        # In range first (NaN fails both), then rounded to what is stored and checked again:
+        # 0.004 hours would be stored as 0, which the table refuses (hours > 0) with a raw
+        # IntegrityError.
+        if h is None or not (0 < h <= MAX_HOURS) or not (0 < (h := half_up(h, 2)) <= MAX_HOURS):
+            check.fail("error.hours_range", name=vol.name, maximum=MAX_HOURS)
+            continue
         hours[vol.id] = h
-    note = validate.text(done.note, key="note", maximum=2000, required=False)
+    note = check(validate.text, done.note, key="note", maximum=2000, required=False)
+    check.done()
     return groups, hours, note
 
 

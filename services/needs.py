@@ -130,7 +130,9 @@ def page(session: Session, *, actor: Actor, flt: NeedFilter = NeedFilter(), offs
     return [{"id": n.id, "site_id": sv.site_id, "site": site, "category_id": n.category_id,
              "category": cat, "item": item or "", "text": n.text, "priority": n.priority.value,
              "respondent": sv.respondent, "people_covered": sv.people_covered,
-             "surveyed_on": sv.surveyed_on, "state": st, "order_code": code or "",
+             "surveyed_on": sv.surveyed_on, "state": st,
+             # an open need shows no order code: a cancelled order put it back on the board
+             "order_code": (code or "") if st != "open" else "",
              "closed_reason": n.closed_reason, "from_contact": bool(from_contact)}
             for n, sv, st, code, site, cat, item, from_contact in rows], total
 

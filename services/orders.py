@@ -29,10 +29,10 @@ from models import (
     WorkOrder,
     next_status,
 )
-from services import rollups, scope, validate
+from services import rollups, scope, sites, validate
 from services import settings as settings_service
 from services.clock import local_today
-from services.errors import Forbidden, Invalid, NotFound, OrderNotInState
+from services.errors import Checks, Forbidden, Invalid, NotFound, OrderNotInState
 from services.permissions import Action, Actor, ensure_allowed, in_scope
 
 A = OrderAction
@@ -168,18 +168,23 @@ def place(session: Session, *, actor: Actor, site_id: int, category_id: int, tit
     now = now or utcnow()
     ensure_allowed(actor, Action.PLACE_ORDER)
     site = session.get(Site, site_id) if site_id else None
-    if site is None:
-        raise Invalid("error.site_required")
-    ensure_allowed(actor, Action.PLACE_ORDER, site_path=site.path)
-    fields = _clean_order_fields(session, title=title, description=description,
-                                 requester_name=requester_name, requester_phone=requester_phone,
-                                 expected_beneficiaries=expected_beneficiaries, source=source,
-                                 category_id=category_id, item_id=item_id)
+    if site is not None:
+        ensure_allowed(actor, Action.PLACE_ORDER, site_path=site.path)
     values = settings_service.current(session)
     today = local_today(now, values["timezone"])
+    check = Checks()
+    if site is None:
+        check.fail("error.site_required")
+    else:
+        check(sites.ensure_active, site)
+    fields = check(_clean_order_fields, session, title=title, description=description,
+                   requester_name=requester_name, requester_phone=requester_phone,
+                   expected_beneficiaries=expected_beneficiaries, source=source,
+                   category_id=category_id, item_id=item_id)
     due_on = due_on or today + timedelta(days=values["due_days"])
     if due_on < today:
-        raise Invalid("error.due_in_past")
+        check.fail("error.due_in_past")
+    check.done()
     needs = _needs_to_claim(session, actor, need_ids)
     order = WorkOrder(site_id=site.id, category_id=category_id, item_id=item_id, due_on=due_on,
                       created_by_id=actor.id, submitted_at=now, **fields)
@@ -205,29 +210,34 @@ def place(session: Session, *, actor: Actor, site_id: int, category_id: int, tit
 def _clean_order_fields(session: Session, *, title: str, description: str, requester_name: str,
                         requester_phone: str, expected_beneficiaries: int, source,
                         category_id: int, item_id: int | None) -> dict:
-    """The order's own fields checked, in the order the form shows them."""
+    """The order's own fields checked, every refusal at once, in the order the form shows them."""
+    check = Checks()
     fields = {
-        "title": validate.text(title, key="title", maximum=80),
-        "description": validate.text(description, key="description", maximum=2000,
-                                     required=False),
-        "requester_name": validate.text(requester_name, key="requester_name", maximum=40,
-                                        required=False),
-        "requester_phone": validate.phone(requester_phone),
-        "expected_beneficiaries": validate.whole(expected_beneficiaries,
-                                                 key="expected_beneficiaries",
-                                                 maximum=MAX_BENEFICIARIES),
+        "title": check(validate.text, title, key="title", maximum=80),
+        "description": check(validate.text, description, key="description", maximum=2000,
+                             required=False),
+        "requester_name": check(validate.text, requester_name, key="requester_name",
+                                maximum=40, required=False),
+        "requester_phone": check(validate.phone, requester_phone),
+        "expected_beneficiaries": check(validate.whole, expected_beneficiaries,
+                                        key="expected_beneficiaries",
+                                        maximum=MAX_BENEFICIARIES),
     }
-    try:
-        fields["source"] = OrderSource(source)
-    except ValueError:
-        raise Invalid("error.source") from None
+    if source is None:
+        check.fail("error.choose", field="source")
+    else:
+        try:
+            fields["source"] = OrderSource(source)
+        except ValueError:
+            check.fail("error.source")
     category = session.get(ServiceCategory, category_id) if category_id else None
     if category is None or not category.active:
-        raise Invalid("error.category_required")
-    if item_id is not None:
+        check.fail("error.category_required")
+    elif item_id is not None:
         item = session.get(ServiceItem, item_id)
         if item is None or not item.active or item.category_id != category_id:
-            raise Invalid("error.item_category")
+            check.fail("error.item_category")
+    check.done()
     return fields
 
 

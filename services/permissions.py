@@ -38,6 +38,7 @@ class Action(StrEnum):
     ISSUE_CERTIFICATES = "issue_certificates"  # 志愿服务记录证明: issue, print, revoke
     MANAGE_USERS = "manage_users"
     MANAGE_SETTINGS = "manage_settings"
+    MANAGE_SITES = "manage_sites"      # 站点: add, rename, move, deactivate, import villages
     CHANGE_OWN_PASSWORD = "change_own_password"
     # 户联系 and 站点值班
     VIEW_HOUSEHOLDS = "view_households"      # the household register and the contact lists
@@ -77,6 +78,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.ISSUE_CERTIFICATES: frozenset({MANAGER}),
     Action.MANAGE_USERS: frozenset({MANAGER}),
     Action.MANAGE_SETTINGS: frozenset({MANAGER}),
+    Action.MANAGE_SITES: frozenset({MANAGER}),
     Action.CHANGE_OWN_PASSWORD: frozenset({MANAGER, OFFICER, LEAD, LEADER}),
     Action.VIEW_HOUSEHOLDS: frozenset({MANAGER, OFFICER, LEADER}),
     Action.MANAGE_HOUSEHOLDS: frozenset({MANAGER, OFFICER}),

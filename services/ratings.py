@@ -28,7 +28,7 @@ from models import (
 )
 from services import orders, sla, validate
 from services import settings as settings_service
-from services.errors import Invalid
+from services.errors import Checks
 from services.permissions import Action, Actor, ensure_allowed
 
 MAX_COMMENT = 500
@@ -37,12 +37,20 @@ MAX_COMMENT = 500
 def clean(level, comment: str, channel) -> tuple[int, str, RatingChannel]:
     """A level 1–5, a comment of at most 500 characters (kept as typed: it is shown as plain
     text), and a known channel; anything else is refused before anything is read or written."""
-    level = validate.whole(level, key="level", minimum=1, maximum=5)
-    comment = validate.text(comment, key="comment", maximum=MAX_COMMENT, required=False)
-    try:
-        channel = RatingChannel(channel)
-    except ValueError:
-        raise Invalid("error.channel") from None
+    check = Checks()
+    if level is None:  # no level is preselected on any form: the resident's answer or nothing
+        check.fail("error.choose", field="level")
+    else:
+        level = check(validate.whole, level, key="level", minimum=1, maximum=5)
+    comment = check(validate.text, comment, key="comment", maximum=MAX_COMMENT, required=False)
+    if channel is None:
+        check.fail("error.choose", field="channel")
+    else:
+        try:
+            channel = RatingChannel(channel)
+        except ValueError:
+            check.fail("error.channel")
+    check.done()
     return level, comment, channel
 
 

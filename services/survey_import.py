@@ -14,6 +14,7 @@ language of the screen; the template's other sheets are worded by the caller's `
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -41,6 +42,9 @@ HEADERS = tuple(h for _c, h in COLUMNS)
 PRIORITY_WORDS = {"最想听": NeedPriority.hear, "最想看": NeedPriority.see,
                   "最想要": NeedPriority.get}
 PRIORITY_NAMES = {v: k for k, v in PRIORITY_WORDS.items()}
+# How officers write dates and counts by hand: 2026年3月1日, 12人 (data: the file's format).
+CHINESE_DATE = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?$")
+PEOPLE_UNITS = ("人", "名", "位")
 TEMPLATE_NOTES = tuple(f"survey_template.note_{i}" for i in range(1, 6))
 
 
@@ -80,12 +84,24 @@ def _text(value) -> str:
     return str(value).strip()
 
 
+def _people(value):
+    """A count as typed: 12, 12.0 or "12人"."""
+    text = _text(value)
+    for unit in PEOPLE_UNITS:
+        text = text.removesuffix(unit).strip()
+    return text if value is not None else ""
+
+
 def _date(value) -> date:
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
-    text = _text(value).replace("/", "-").replace(".", "-")
+    text = _text(value)
+    written = CHINESE_DATE.match(text)
+    if written:
+        text = "-".join(f"{int(part):02d}" for part in written.groups())
+    text = text.replace("/", "-").replace(".", "-")
     try:
         return date.fromisoformat(text) if len(text) == 10 else datetime.strptime(
             text, "%Y-%m-%d").date()
@@ -153,8 +169,8 @@ def _clean_row(session: Session, raw: dict, names: _Lookups, now: datetime,
     respondent = check("respondent", lambda: validate.text(
         _text(raw["respondent"]), key="respondent", maximum=60))
     people = check("people_covered", lambda: validate.whole(
-        raw["people_covered"] if raw["people_covered"] is not None else "", key="people_covered",
-        minimum=1, maximum=surveys.MAX_PEOPLE))
+        _people(raw["people_covered"]), key="people_covered", minimum=1,
+        maximum=surveys.MAX_PEOPLE))
     cat = check("category", lambda: names.category(_text(raw["category"])))
     item = (check("item", lambda: names.item(cat, _text(raw["item"])))
             if cat is not None and _text(raw["item"]) else None)
@@ -177,8 +193,10 @@ def _validate(session: Session, actor: Actor, content: bytes,
     rows = xlsx.first_sheet_rows(content, max_rows=MAX_ROWS, columns=len(HEADERS) + 1)
     if not rows:
         raise Invalid("error.import_empty")
-    _header(rows[0])
-    body = [(n, r) for n, r in enumerate(rows[1:], start=2) if not all(_blank(v) for v in r)]
+    start = xlsx.header_row(rows, HEADERS)  # a title row above the header is skipped
+    _header(rows[start])
+    body = [(n, r) for n, r in enumerate(rows[start + 1:], start=start + 2)
+            if not all(_blank(v) for v in r)]
     if not body:
         raise Invalid("error.import_empty")
     names = _Lookups(session, actor)

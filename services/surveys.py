@@ -11,10 +11,10 @@ from sqlmodel import Session, select
 
 from core.db import utcnow
 from models import Need, NeedPriority, ServiceCategory, ServiceItem, Site, Survey, User
-from services import scope, validate
+from services import scope, sites, validate
 from services import settings as settings_service
 from services.clock import local_today
-from services.errors import Invalid
+from services.errors import Checks, Invalid
 from services.formats import NAME_SEP
 from services.permissions import Action, Actor, ensure_allowed
 
@@ -72,14 +72,20 @@ def check_day(session: Session, surveyed_on, now: datetime) -> date:
 
 def clean_visit(session: Session, *, actor: Actor, site_id: int | None, surveyed_on: date | None,
                 respondent: str, people_covered, now: datetime) -> tuple[Site, date, str, int]:
-    """The survey's own fields: a site in the actor's subtree, a date not in the future."""
+    """The survey's own fields: a site in the actor's subtree, a date not in the future; every
+    refusal at once."""
     site = session.get(Site, site_id) if site_id else None
+    check = Checks()
     if site is None:
-        raise Invalid("error.site_required")
-    ensure_allowed(actor, Action.RECORD_SURVEY, site_path=site.path)
-    check_day(session, surveyed_on, now)
-    respondent = validate.text(respondent, key="respondent", maximum=60)
-    people = validate.whole(people_covered, key="people_covered", minimum=1, maximum=MAX_PEOPLE)
+        check.fail("error.site_required")
+    else:
+        ensure_allowed(actor, Action.RECORD_SURVEY, site_path=site.path)
+        check(sites.ensure_active, site)
+    check(check_day, session, surveyed_on, now)
+    respondent = check(validate.text, respondent, key="respondent", maximum=60)
+    people = check(validate.whole, people_covered, key="people_covered", minimum=1,
+                   maximum=MAX_PEOPLE)
+    check.done()
     return site, surveyed_on, respondent, people
 
 
@@ -89,14 +95,16 @@ def record(session: Session, *, actor: Actor, site_id: int | None, surveyed_on: 
     """Record a visit and its needs, all or nothing; officers and managers, within their sites."""
     now = now or utcnow()
     ensure_allowed(actor, Action.RECORD_SURVEY)
-    site, day, respondent, people = clean_visit(
-        session, actor=actor, site_id=site_id, surveyed_on=surveyed_on, respondent=respondent,
-        people_covered=people_covered, now=now)
+    check = Checks()
+    visit = check(clean_visit, session, actor=actor, site_id=site_id, surveyed_on=surveyed_on,
+                  respondent=respondent, people_covered=people_covered, now=now)
     if not needs:
-        raise Invalid("error.needs_required")
+        check.fail("error.needs_required")
     if len(needs) > MAX_NEEDS:
-        raise Invalid("error.too_many_needs", maximum=MAX_NEEDS)
-    clean = [clean_need(session, n) for n in needs]
+        check.fail("error.too_many_needs", maximum=MAX_NEEDS)
+    clean = [check(clean_need, session, n) for n in needs[:MAX_NEEDS]]
+    check.done()
+    site, day, respondent, people = visit
     survey = write(session, actor=actor, site_id=site.id, surveyed_on=day, respondent=respondent,
                    people_covered=people, needs=clean, now=now)
     session.commit()

@@ -28,7 +28,7 @@ from models import (
 from services import rollups, scope, validate
 from services import settings as settings_service
 from services.clock import local_midnight_utc
-from services.errors import Duplicate, Invalid, NotFound
+from services.errors import Checks, Duplicate, NotFound
 from services.figures import half_up
 from services.formats import NAME_SEP
 from services.permissions import Action, Actor, ensure_allowed
@@ -37,31 +37,55 @@ from services.rollups import total
 _PARENT_TIER = {TeamTier.detachment: TeamTier.corps, TeamTier.squad: TeamTier.detachment}
 
 
-def _check(session: Session, actor: Actor, *, name: str, tier: TeamTier, site_id: int,
-           parent_id: int | None, category_ids, team_id: int | None = None) -> str:
-    name = validate.text(name, key="team_name", maximum=60)
-    site = session.get(Site, site_id)
+def _check(session: Session, actor: Actor, *, name: str, tier: TeamTier | None, site_id: int,
+           parent_id: int | None, category_ids, lead_name: str = "", phone: str = "",
+           team_id: int | None = None) -> tuple[str, str, str]:
+    """The team's fields, every refusal at once; the name, lead and phone cleaned."""
+    check = Checks()
+    name = check(validate.text, name, key="team_name", maximum=60)
+    lead_name = check(validate.text, lead_name, key="lead_name", maximum=40, required=False)
+    phone = check(validate.phone, phone)
+    site = session.get(Site, site_id) if site_id else None
     if site is None:
-        raise Invalid("error.site_required")
-    ensure_allowed(actor, Action.MANAGE_TEAMS, site_path=site.path)
-    if parent_id is not None:
-        parent = session.get(Team, parent_id)
-        if parent is None or parent.id == team_id:
-            raise Invalid("error.team_parent")
-        if _PARENT_TIER.get(tier) != parent.tier:
-            raise Invalid("error.team_parent_tier")
-    elif tier != TeamTier.corps:
-        raise Invalid("error.team_parent_tier")
-    clash = select(Team.id).where(Team.site_id == site_id, Team.name == name)
-    if team_id is not None:
-        clash = clash.where(Team.id != team_id)
-    if session.exec(clash).first() is not None:
-        raise Duplicate("error.team_name_taken", name=name)
+        check.fail("error.site_required")
+    else:
+        ensure_allowed(actor, Action.MANAGE_TEAMS, site_path=site.path)
+    wrong_tier = _tier_problem(session, tier, parent_id, team_id)
+    if wrong_tier:
+        check.fail(wrong_tier)
+    if name is not None:
+        clash = select(Team.id).where(Team.site_id == site_id, Team.name == name)
+        if team_id is not None:
+            clash = clash.where(Team.id != team_id)
+        if session.exec(clash).first() is not None:
+            check.problems.append(Duplicate("error.team_name_taken", name=name))
     known = set(session.exec(select(ServiceCategory.id).where(
         ServiceCategory.id.in_(list(category_ids) or [-1]))))
     if set(category_ids) - known:
-        raise Invalid("error.category_required")
-    return name
+        check.fail("error.category_required")
+    check.done()
+    return name, lead_name, phone
+
+
+def _tier_problem(session: Session, tier: TeamTier | None, parent_id: int | None,
+                  team_id: int | None) -> str | None:
+    """The message key when the tier does not fit the parent (a 总队 has none)."""
+    if tier is None:
+        return "error.tier_required"
+    if parent_id is None:
+        return None if tier == TeamTier.corps else "error.team_parent_tier"
+    parent = session.get(Team, parent_id)
+    if parent is None or parent.id == team_id:
+        return "error.team_parent"
+    return None if _PARENT_TIER.get(tier) == parent.tier else "error.team_parent_tier"
+
+
+def child_tier(parent_tier: TeamTier | None) -> TeamTier | None:
+    """The tier a team under a parent of this tier must have (None: a 小队 has no children);
+    with no parent, a 总队."""
+    if parent_tier is None:
+        return TeamTier.corps
+    return next((child for child, parent in _PARENT_TIER.items() if parent == parent_tier), None)
 
 
 def create(session: Session, *, actor: Actor, name: str, tier: TeamTier, site_id: int,
@@ -69,11 +93,11 @@ def create(session: Session, *, actor: Actor, name: str, tier: TeamTier, site_id
            lead_name: str = "", phone: str = "") -> Team:
     """Add a team in the manager's subtree; a 支队 sits under a 总队, a 小队 under a 支队."""
     ensure_allowed(actor, Action.MANAGE_TEAMS)
-    name = _check(session, actor, name=name, tier=tier, site_id=site_id, parent_id=parent_id,
-                  category_ids=category_ids)
-    team = Team(name=name, tier=tier, site_id=site_id, parent_id=parent_id,
-                lead_name=validate.text(lead_name, key="lead_name", maximum=40, required=False),
-                phone=validate.phone(phone))
+    name, lead_name, phone = _check(session, actor, name=name, tier=tier, site_id=site_id,
+                                    parent_id=parent_id, category_ids=category_ids,
+                                    lead_name=lead_name, phone=phone)
+    team = Team(name=name, tier=tier, site_id=site_id, parent_id=parent_id, lead_name=lead_name,
+                phone=phone)
     session.add(team)
     session.flush()
     for cid in set(category_ids):
@@ -89,11 +113,11 @@ def update(session: Session, *, actor: Actor, team_id: int, name: str, tier: Tea
     ensure_allowed(actor, Action.MANAGE_TEAMS)
     team = get(session, team_id)
     ensure_allowed(actor, Action.MANAGE_TEAMS, site_path=session.get(Site, team.site_id).path)
-    name = _check(session, actor, name=name, tier=tier, site_id=site_id, parent_id=parent_id,
-                  category_ids=category_ids, team_id=team_id)
+    name, lead_name, phone = _check(session, actor, name=name, tier=tier, site_id=site_id,
+                                    parent_id=parent_id, category_ids=category_ids,
+                                    lead_name=lead_name, phone=phone, team_id=team_id)
     team.name, team.tier, team.site_id, team.parent_id = name, tier, site_id, parent_id
-    team.lead_name = validate.text(lead_name, key="lead_name", maximum=40, required=False)
-    team.phone, team.active = validate.phone(phone), active
+    team.lead_name, team.phone, team.active = lead_name, phone, active
     session.add(team)
     for link in session.exec(select(TeamCategory).where(TeamCategory.team_id == team_id)):
         session.delete(link)

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from core.db import enum_order, utcnow
 from models import AuditAction, LoginLockout, Role, Site, SiteLevel, Team, User
 from services import audit, sites, validate
-from services.errors import Duplicate, Forbidden, Invalid, LoginRefused, NotFound
+from services.errors import Checks, Duplicate, Forbidden, Invalid, LoginRefused, NotFound
 from services.permissions import Action, Actor, ensure_allowed, in_scope
 
 MIN_PASSWORD_CHARS = 8
@@ -287,27 +287,35 @@ def _display_name(display_name: str) -> str:
         if err.key != "hygiene.characters":
             raise Invalid("error.display_name") from None
         raise
+def _check_username(session: Session, username: str) -> None:
+    if not (3 <= len(username) <= 40) or not set(username) <= _USERNAME_CHARS:
+        raise Invalid("error.username_format")
+    if by_username(session, username) is not None:
+        raise Duplicate("error.username_taken", username=username)
 
 
 def _validate_account(session: Session, actor: Actor | None, *, username: str | None,
-                      display_name: str, role: Role, site_id: int, team_id: int | None) -> None:
+                      display_name: str, role: Role | None, site_id: int | None,
+                      team_id: int | None, new_site: bool = False) -> None:
+    """Every refusal at once. new_site: the site is made with the account (first start)."""
+    check = Checks()
     if username is not None:
-        if not (3 <= len(username) <= 40) or not set(username) <= _USERNAME_CHARS:
-            raise Invalid("error.username_format")
-        if by_username(session, username) is not None:
-            raise Duplicate("error.username_taken", username=username)
-    _display_name(display_name)
-    site = session.get(Site, site_id)
-    if site is None:
-        raise Invalid("error.site_required")
-    if actor is not None and not in_scope(actor, site.path):
+        check(_check_username, session, username)
+    check(_display_name, display_name)
+    site = session.get(Site, site_id) if site_id else None
+    if site is None and not new_site:
+        check.fail("error.site_required")
+    elif site is not None and actor is not None and not in_scope(actor, site.path):
         raise Forbidden(action=Action.MANAGE_USERS.value)
     if role == Role.team_lead:
         team = session.get(Team, team_id) if team_id else None
         if team is None:
-            raise Invalid("error.team_required")
-        if actor is not None and not in_scope(actor, session.get(Site, team.site_id).path):
+            check.fail("error.team_required")
+        elif actor is not None and not in_scope(actor, session.get(Site, team.site_id).path):
             raise Forbidden(action=Action.MANAGE_USERS.value)
+    elif role is None:
+        check.fail("error.role_required")
+    check.done()
 
 
 def create_first_manager(session: Session, *, centre_name: str, level: SiteLevel, username: str,
@@ -318,9 +326,15 @@ def create_first_manager(session: Session, *, centre_name: str, level: SiteLevel
     if level not in (SiteLevel.center, SiteLevel.station):
         raise Invalid("error.site_level")
     username = normalise_username(username)
+    # Every field of the setup form is checked before anything is written, and every refusal
+    # is reported at once, named by the field's label.
+    check = Checks()
+    check(validate.text, centre_name, key="centre_name", maximum=sites.MAX_NAME)
+    check(_validate_account, session, None, username=username, display_name=display_name,
+          role=Role.manager, site_id=None, team_id=None, new_site=True)
+    check(validate_password, password)
+    check.done()
     site = sites.create(session, name=centre_name, level=level, commit=False)
-    _validate_account(session, None, username=username, display_name=display_name,
-                      role=Role.manager, site_id=site.id, team_id=None)
     user = User(username=username, display_name=validate.clean(display_name), role=Role.manager,
                 site_id=site.id, password_hash=hash_password(password))
     session.add(user)

@@ -28,7 +28,7 @@ from models import (
 from services import audit, points, validate
 from services import settings as settings_service
 from services.clock import local_midnight_utc, local_today
-from services.errors import Duplicate, Invalid, NotFound
+from services.errors import Checks, Duplicate, Invalid, NotFound
 from services.figures import half_up
 from services.formats import NAME_SEP
 from services.permissions import Action, Actor, ensure_allowed, shows_phone
@@ -66,23 +66,33 @@ def _skills_known(session: Session, skill_ids) -> None:
 
 
 def _clean(session: Session, actor: Actor, *, name: str, phone: str, site_id: int,
-           skills: str, team_ids, volunteer_id: int | None = None) -> tuple[str, str, str]:
-    name = validate.text(name, key="name", maximum=40)
-    phone = validate.phone(phone, required=True)
-    skills = validate.text(skills, key="skills", maximum=200, required=False)
-    site = session.get(Site, site_id)
+           skills: str, team_ids, gender: Gender | None, title: str = "", skill_ids=(),
+           volunteer_id: int | None = None) -> tuple[str, str, str, str]:
+    """Every refusal of the volunteer form at once; the cleaned name, phone, skills, title."""
+    check = Checks()
+    if gender not in tuple(Gender):
+        check.fail("error.choose", field="gender")
+    name = check(validate.text, name, key="name", maximum=40)
+    phone = check(validate.phone, phone, required=True)
+    skills = check(validate.text, skills, key="skills", maximum=200, required=False)
+    title = check(validate.text, title, key="pro_title", maximum=40, required=False)
+    check(_skills_known, session, skill_ids)
+    site = session.get(Site, site_id) if site_id else None
     if site is None:
-        raise Invalid("error.site_required")
-    ensure_allowed(actor, Action.MANAGE_VOLUNTEERS, site_path=site.path)
-    clash = select(Volunteer.id).where(Volunteer.phone == phone)
-    if volunteer_id is not None:
-        clash = clash.where(Volunteer.id != volunteer_id)
-    if session.exec(clash).first() is not None:
-        raise Duplicate("error.phone_taken", phone=phone)
+        check.fail("error.site_required")
+    else:
+        ensure_allowed(actor, Action.MANAGE_VOLUNTEERS, site_path=site.path)
+    if phone is not None:
+        clash = select(Volunteer.id).where(Volunteer.phone == phone)
+        if volunteer_id is not None:
+            clash = clash.where(Volunteer.id != volunteer_id)
+        if session.exec(clash).first() is not None:
+            check.problems.append(Duplicate("error.phone_taken", phone=phone))
+    check.done()
     for team_id in team_ids:
         if session.get(Team, team_id) is None:
             raise NotFound(what="team")
-    return name, phone, skills
+    return name, phone, skills, title
 
 
 def create(session: Session, *, actor: Actor, name: str, phone: str, gender: Gender,
@@ -91,10 +101,9 @@ def create(session: Session, *, actor: Actor, name: str, phone: str, gender: Gen
            skill_ids: tuple[int, ...] = (), title: str = "", commit: bool = True) -> Volunteer:
     """Register a volunteer in the manager's subtree; a phone number belongs to one volunteer."""
     ensure_allowed(actor, Action.MANAGE_VOLUNTEERS)
-    name, phone, skills = _clean(session, actor, name=name, phone=phone, site_id=site_id,
-                                 skills=skills, team_ids=team_ids)
-    title = validate.text(title, key="pro_title", maximum=40, required=False)
-    _skills_known(session, skill_ids)
+    name, phone, skills, title = _clean(session, actor, name=name, phone=phone, site_id=site_id,
+                                        skills=skills, team_ids=team_ids, gender=gender,
+                                        title=title, skill_ids=skill_ids)
     vol = Volunteer(name=name, phone=phone, gender=gender, site_id=site_id,
                     party_member=party_member, skills=skills, title=title,
                     registered_on=registered_on or date.today())
@@ -117,15 +126,14 @@ def update(session: Session, *, actor: Actor, volunteer_id: int, name: str, phon
     if vol is None:
         raise NotFound(what="volunteer")
     ensure_allowed(actor, Action.MANAGE_VOLUNTEERS, site_path=session.get(Site, vol.site_id).path)
-    name, phone, skills = _clean(session, actor, name=name, phone=phone, site_id=site_id,
-                                 skills=skills, team_ids=team_ids, volunteer_id=volunteer_id)
-    vol.title = validate.text(title, key="pro_title", maximum=40, required=False)
-    _skills_known(session, skill_ids)
+    name, phone, skills, title = _clean(session, actor, name=name, phone=phone, site_id=site_id,
+                                        skills=skills, team_ids=team_ids, gender=gender,
+                                        title=title, skill_ids=skill_ids, volunteer_id=volunteer_id)
     if active and not vol.active:
         vol.inactive_reason, vol.inactive_on = "", None
     elif not active and vol.active:
         vol.inactive_on = today or date.today()
-    vol.name, vol.phone, vol.gender, vol.site_id = name, phone, gender, site_id
+    vol.name, vol.phone, vol.gender, vol.site_id, vol.title = name, phone, gender, site_id, title
     vol.party_member, vol.skills, vol.active = party_member, skills, active
     session.add(vol)
     link(session, vol.id, team_ids=team_ids, skill_ids=skill_ids)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import date
+from datetime import date, datetime
 
 import xlsxwriter
 
@@ -99,6 +99,19 @@ def check_header(row: tuple, headers: tuple[str, ...]) -> None:
     if len(found) > len(headers):
         raise Invalid("error.import_column", column=column_letter(len(headers)), expected="",
                       found=found[len(headers)])
+TITLE_ROWS = 5  # how far below the top a header row is looked for
+
+
+def header_row(rows: list[tuple], headers: tuple[str, ...]) -> int:
+    """The index of the header row: the first of the top rows whose first cell is the first
+    header. People put a (often merged) title such as "青山镇需求调查表" above the header; those
+    rows are skipped rather than refused. With no such row, 0: the header check then names what
+    the first row holds."""
+    for index, row in enumerate(rows[:TITLE_ROWS]):
+        first = row[0] if row else None
+        if isinstance(first, str) and first.strip() == headers[0]:
+            return index
+    return 0
 
 
 def column_letter(index: int) -> str:
@@ -116,25 +129,44 @@ def workbook(buffer: io.BytesIO):
     return book, book.add_format({"bold": True, "bg_color": "#E8EEF4", "border": 1})
 
 
-def write_cell(sheet, row: int, col: int, value) -> None:
-    """Numbers as numbers, everything else as text; a yes/no must be worded by the caller."""
+DATE_FORMAT = "yyyy-mm-dd"
+WIDE_COLUMNS = 7  # a sheet this wide prints landscape, fitted to the page width
+
+
+def write_cell(sheet, row: int, col: int, value, date_format=None) -> None:
+    """Numbers as numbers, dates as date cells (so Excel/WPS filter and sort them by date),
+    everything else as text; a yes/no must be worded by the caller."""
     if isinstance(value, bool):
         raise TypeError("word a yes/no before writing it")
     if value is None or value == "":
         sheet.write_blank(row, col, None)
     elif isinstance(value, (int, float)):
         sheet.write_number(row, col, value)
-    else:  # user text, dates as ISO text: never a formula
-        sheet.write_string(row, col, value.isoformat() if isinstance(value, date) else str(value))
+    elif isinstance(value, date):
+        # a local date (or naive local datetime): Excel refuses time-zone-aware ones
+        moment = value if isinstance(value, datetime) else datetime(value.year, value.month,
+                                                                    value.day)
+        if moment.tzinfo is not None:
+            raise TypeError("convert to local naive time before writing a datetime")
+        sheet.write_datetime(row, col, moment, date_format)
+    else:  # user text: never a formula
+        sheet.write_string(row, col, str(value))
 
 
 def write_sheet(book, bold, name: str, headers, rows, widths) -> None:
-    """One sheet: a bold, frozen header row, then the rows."""
+    """One sheet: a bold, frozen header row, then the rows. A wide sheet prints landscape and
+    fitted to the page width, with the header repeated on every page."""
     sheet = book.add_worksheet(name)
+    dates = book.add_format({"num_format": DATE_FORMAT})
     for c, h in enumerate(headers):
         sheet.write_string(0, c, h, bold)
         sheet.set_column(c, c, widths[c] if c < len(widths) else 14)
     for r, row in enumerate(rows, start=1):
         for c, value in enumerate(row):
-            write_cell(sheet, r, c, value)
+            write_cell(sheet, r, c, value, dates)
     sheet.freeze_panes(1, 0)
+    sheet.repeat_rows(0)
+    if len(headers) >= WIDE_COLUMNS:
+        sheet.set_landscape()
+        sheet.fit_to_pages(1, 0)
+    sheet.set_paper(9)  # A4

@@ -41,8 +41,9 @@ def completion_form(actor: Actor, key: str, initial: dict | None = None,
         return None
     with st.form(f"{key}_form"):
         st.subheader(t("complete.correct_title") if initial else t("complete.title"))
-        default_hours = st.number_input(t("complete.default_hours"), min_value=0.5,
-                                        max_value=24.0, value=2.0, step=0.5,
+        # No min/max on the numbers: Streamlit would only draw a red border with an English
+        # tooltip. The service refuses out-of-range values with a message naming the field.
+        default_hours = st.number_input(t("complete.default_hours"), value=2.0, step=0.5,
                                         key=f"{key}_default_hours",
                                         help=t("complete.default_hours_help"))
         table = pd.DataFrame({"take_part": [v in before or v in added for v in rows],
@@ -54,16 +55,15 @@ def completion_form(actor: Actor, key: str, initial: dict | None = None,
             column_config={
                 "take_part": st.column_config.CheckboxColumn(t("complete.took_part")),
                 "name": st.column_config.TextColumn(t("orders.volunteer")),
-                "hours": st.column_config.NumberColumn(t("complete.hours_own"), min_value=0.0,
-                                                       max_value=24.0, step=0.5)})
+                "hours": st.column_config.NumberColumn(t("complete.hours_own"), step=0.5)})
         st.caption(t("complete.beneficiaries"))
         cols = st.columns(3)
         counts = {}
         had = (initial or {}).get("beneficiaries", {})
         for i, group in enumerate(BeneficiaryGroup):
             counts[group.value] = cols[i % 3].number_input(
-                label("group", group), min_value=0, max_value=100000,
-                value=int(had.get(group.value, 0)), step=1, key=f"{key}_group_{group.value}")
+                label("group", group), value=int(had.get(group.value, 0)), step=1,
+                key=f"{key}_group_{group.value}")
         note = st.text_area(t("complete.note"), key=f"{key}_note", max_chars=2000,
                             value=(initial or {}).get("order", {}).get("completion_note") or "")
         reason = st.text_input(t("complete.correct_reason"), key=f"{key}_reason",

@@ -82,7 +82,7 @@ def recommendations(actor: Actor, order_ids: list[int]) -> None:
     with db.session() as s, reporting_errors():
         ranked = dispatch.recommend(s, actor=actor, order_ids=order_ids, records=records)
     if not ranked:
-        empty("dispatch.no_teams")
+        empty("dispatch.no_teams", link=("teams.py", "start.team_link"))
         return
     n = len(order_ids)
     st.subheader(t("dispatch.recommended"))

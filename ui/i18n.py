@@ -3,6 +3,7 @@ away; the choice is kept on the user's row (and in ?lang= before login) so it su
 
 from __future__ import annotations
 
+import re
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -11,6 +12,7 @@ import streamlit as st
 
 LANGUAGES = ("zh", "en")
 LOCALES = Path(__file__).resolve().parent.parent / "locales"
+_MARKDOWN = re.compile(r"[\\`*_\[\]<>#|~$]")  # what Markdown would act on inside a line
 # Error parameters that are codes rather than text: translated through these prefixes.
 _TRANSLATED_PARAMS = {"status": "status.", "field": "field.", "action": "action.", "what": "what.",
                       "setting": "settings.label.", "weekday": "weekday."}
@@ -58,12 +60,24 @@ def t(key: str, **params) -> str:
     return words_in(language())(key, **params)
 
 
-def error_text(err) -> str:
-    """The message for a services.errors.DomainError, its code parameters translated."""
+def error_text(err, *, markdown: bool = False) -> str:
+    """The message for a services.errors.DomainError, its code parameters translated. Several
+    problems of one form (services.errors.Problems) come as a heading and one line each.
+    `markdown`: the text is drawn as Markdown (st.error), so typed names are escaped and a
+    team called **x** stays as typed."""
+    problems = getattr(err, "problems", None)
+    if problems:
+        lines = "\n".join(f"- {error_text(p, markdown=markdown)}" for p in problems)
+        return f"{t(err.key, count=len(problems))}\n\n{lines}"
     params = dict(err.params)
-    for name, prefix in _TRANSLATED_PARAMS.items():
-        if name in params and params[name] is not None:
-            params[name] = t(prefix + str(params[name]))
+    for name, value in params.items():
+        prefix = _TRANSLATED_PARAMS.get(name)
+        if prefix is not None and value is not None:
+            code = str(value)
+            # A code with a dot is a whole key already ("group.elderly" names a beneficiary group)
+            params[name] = t(code if "." in code else prefix + code)
+        elif markdown and isinstance(value, str):
+            params[name] = _MARKDOWN.sub(r"\\\g<0>", value)
     return t(err.key, **params)
 
 

@@ -9,7 +9,7 @@ from core import db
 from services import catalog, exports, xlsx
 from services.permissions import Actor
 from ui.i18n import t
-from ui.widgets import confirmed_reason, day, empty, flash, percent, reporting_errors
+from ui.widgets import confirmed_reason, day, empty, flash, form_key, percent, reporting_errors
 
 
 def flag_text(flag: dict) -> str:
@@ -63,7 +63,7 @@ def item_form(actor: Actor, rows: list[dict], names: dict) -> None:
     """Add an item, or edit or retire the chosen one."""
     by_id = {r["id"]: r for r in rows if r["active"]}
     st.subheader(t("menu.edit_title"))
-    item_id = st.selectbox(t("menu.pick"), [None, *by_id], key="menu_pick",
+    item_id = st.selectbox(t("menu.pick"), [None, *by_id], key=form_key("menu_pick"),
                            placeholder=t("menu.new"),
                            format_func=lambda i: f"{by_id[i]['category']} · {by_id[i]['title']}"
                            if i else t("menu.new"))
@@ -71,29 +71,31 @@ def item_form(actor: Actor, rows: list[dict], names: dict) -> None:
     with db.session() as s:
         chosen_teams = catalog.item_teams(s, item_id=item_id) if item_id else []
     cats = list(names["categories"])
-    with st.form(f"menu_form_{item_id}"):
+    k = form_key(str(item_id))
+    messages = st.container()
+    with st.form(f"menu_form_{k}"):
         title = st.text_input(t("menu.col.title"), value=current.get("title", ""), max_chars=80,
-                              key=f"menu_title_{item_id}")
+                              key=f"menu_title_{k}")
         category_id = st.selectbox(
-            t("menu.col.category"), cats, key=f"menu_cat_{item_id}",
-            index=cats.index(current["category_id"]) if current.get("category_id") in cats else 0,
-            format_func=names["categories"].get)
+            t("menu.col.category"), cats, key=f"menu_cat_{k}",
+            index=cats.index(current["category_id"]) if current.get("category_id") in cats
+            else None, format_func=names["categories"].get, placeholder=t("forms.choose"))
         description = st.text_area(t("menu.description"), value=current.get("description", ""),
-                                   max_chars=1000, key=f"menu_desc_{item_id}")
+                                   max_chars=1000, key=f"menu_desc_{k}")
         team_ids = st.multiselect(t("menu.col.teams"), list(names["teams"]),
                                   default=[i for i in chosen_teams if i in names["teams"]],
-                                  format_func=names["teams"].get, key=f"menu_teams_{item_id}",
+                                  format_func=names["teams"].get, key=f"menu_teams_{k}",
                                   placeholder=t("common.none"))
         go = st.form_submit_button(t("common.save"), type="primary")
     if go:
         fields = {"title": title, "category_id": category_id, "description": description,
                   "team_ids": tuple(team_ids)}
-        with db.write_session() as s, reporting_errors():
+        with db.write_session() as s, reporting_errors(messages):
             if item_id is None:
                 catalog.create_item(s, actor=actor, **fields)
             else:
                 catalog.update_item(s, actor=actor, item_id=item_id, **fields)
-        flash(t("common.saved"))
+        flash(t("forms.item_saved", title=title.strip()))
     if item_id is not None:
         reason = confirmed_reason(f"menu_retire_{item_id}", caption=t("menu.retire_title"),
                                   reason_label=t("menu.retire_reason"),

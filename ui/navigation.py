@@ -47,6 +47,10 @@ PAGES: tuple[PageSpec, ...] = (
              "nav.section_work"),
     PageSpec("menu.py", "nav.menu", ":material/restaurant_menu:", Action.VIEW_MENU,
              "nav.section_manage"),
+    PageSpec("start.py", "nav.start", ":material/checklist:", Action.MANAGE_SITES,
+             "nav.section_manage"),
+    PageSpec("sites.py", "nav.sites", ":material/account_tree:", Action.MANAGE_SITES,
+             "nav.section_manage"),
     PageSpec("teams.py", "nav.teams", ":material/groups:", Action.MANAGE_TEAMS,
              "nav.section_manage"),
     PageSpec("volunteers.py", "nav.volunteers", ":material/volunteer_activism:",
@@ -84,13 +88,16 @@ def pages_for(actor: Actor, badges: dict[str, int] | None = None) -> dict[str, l
     return sections
 
 
-def with_home(sections: dict[str, list]) -> dict[str, list]:
-    """Add a hidden default page that forwards to the role's first page.
+def with_home(sections: dict[str, list], first_file: str | None = None) -> dict[str, list]:
+    """Add a hidden default page that forwards to the role's first page (or to `first_file`,
+    e.g. the getting-started checklist of a new town).
 
     Streamlit serves the default page only at "/", never at its own url_path, so a real page
     that is default could not be deep-linked. The hidden home page takes that role instead.
     """
-    first = next(iter(sections.values()))[0]
+    pages = [p for ps in sections.values() for p in ps]
+    wanted = first_file.removesuffix(".py") if first_file else None
+    first = next((p for p in pages if wanted and p.url_path == wanted), pages[0])
 
     def home() -> None:
         st.switch_page(first)

@@ -8,7 +8,7 @@ import streamlit as st
 from core import db
 from models import OPEN, STATUS_ORDER, OrderAction, OrderSource, OrderStatus
 from services import catalog, needs, order_queries, orders, sites, teams
-from services.permissions import Actor, own_team_only
+from services.permissions import Action, Actor, allowed, own_team_only
 from ui.expert_views import suggestions
 from ui.i18n import label, t
 from ui.widgets import (
@@ -16,6 +16,7 @@ from ui.widgets import (
     day,
     empty,
     flash,
+    form_key,
     local_time,
     local_today,
     overdue_column,
@@ -34,7 +35,8 @@ def lookups(actor: Actor) -> dict:
         places = sites.subtree(s, actor.site_path)
         return {
             "sites": {p.id: p.name for p in places},
-            "villages": {p.id: p.name for p in places if p.level.value == "point"},
+            # where new work can be recorded: active 站 only (a deactivated one keeps its past)
+            "villages": {p.id: p.name for p in places if p.level.value == "point" and p.active},
             "teams": {tm.id: tm.name for tm in teams.in_scope(s, actor=actor)}
             if not own_team_only(actor) else {},
             "categories": {c.id: c.name for c in catalog.categories(s)},
@@ -76,11 +78,17 @@ def order_page(actor: Actor, flt: order_queries.OrderFilter, key: str, *, sort: 
             key=key, per_page=per_page)
 
 
-def order_table(rows: list[dict], key: str, *, multi: bool = False,
-                extra: tuple[str, ...] = ()) -> int | list[int] | None:
+# 我的工单 on a team lead's phone: the four columns that matter (the rest is in the detail), the
+# overdue mark beside the due date, so that the table fits a 390 px screen without scrolling.
+PHONE_COLUMNS = ("code", "title", "site", "due_on")
+PHONE_WIDTHS = (104, 116, 52, 76)
+
+
+def order_table(rows: list[dict], key: str, *, multi: bool = False, extra: tuple[str, ...] = (),
+                narrow: bool = False) -> int | list[int] | None:
     """The list as a table; returns the id of the row the user selected (or, with `multi`,
     the ids of every selected row). `extra` adds columns after the overdue mark, where they are
-    seen without scrolling."""
+    seen without scrolling; `narrow` shows PHONE_COLUMNS only."""
     if not rows:
         empty("orders.none")
         # The list emptied under a pick (another manager took the last order): keep the pick,
@@ -94,11 +102,18 @@ def order_table(rows: list[dict], key: str, *, multi: bool = False,
     df = overdue_column(status_column(df))
     shown = ["code", "title", "status", "overdue", *extra, "site", "category", "team",
              "submitted_at", "due_on"]
+    if narrow:
+        df["due_on"] = [f"{d} {o}".strip() for d, o in zip(df["due_on"], df["overdue"],
+                                                             strict=True)]
+        shown = list(PHONE_COLUMNS)
     tkey = table_key(key)
+    config = {c: t(f"orders.col.{c}") for c in shown}
+    if narrow:  # widths that add up to a 390 px phone's screen (356 px inside the margins)
+        config = {c: st.column_config.TextColumn(config[c], width=w)
+                  for c, w in zip(PHONE_COLUMNS, PHONE_WIDTHS, strict=True)}
     event = st.dataframe(
         df[shown], key=tkey, hide_index=True, width="stretch", on_select="rerun",
-        selection_mode="multi-row" if multi else "single-row",
-        column_config={c: t(f"orders.col.{c}") for c in shown})
+        selection_mode="multi-row" if multi else "single-row", column_config=config)
     picked = _picked_ids(tkey, event, [int(i) for i in df["id"]])
     if multi:
         return picked
@@ -237,38 +252,57 @@ def _note(event: dict) -> str:
         return t("orders.correction_note", reason=event["note"], people_before=pb,
                  people_after=pa, hours_before=f"{hb:g}", hours_after=f"{ha:g}",
                  volunteers_before=vb, volunteers_after=va)
+    # Events whose note is a figure, not words: a rating keeps its level, an acceptance its
+    # planned date. Bare, "2" or "2026-03-01" says nothing; worded, it does.
+    if event["action"] == OrderAction.rate and str(event["note"]).isdigit():
+        level = int(event["note"])
+        return t("history_words.rating", level=level, label=label("level", level))
+    if event["action"] == OrderAction.accept and event["note"]:
+        return t("history_words.planned", day=event["note"])
     return event["note"]
 
 
 def place_form(actor: Actor, names: dict) -> None:
-    if not names["sites"]:
-        empty("orders.no_sites")
-        return
-    category_id = st.selectbox(t("orders.category"), list(names["categories"]), key="place_cat",
-                               format_func=names["categories"].get)
+    """点单. Nothing is preselected that the user did not say: the category, the village and the
+    source are chosen (a survey's needs are ordered from 群众需求, which sets the source itself).
+    After a successful 点单 every field starts empty again (form_key)."""
+    if not names["sites"] or not names["villages"]:
+        may = allowed(actor.role, Action.MANAGE_SITES)
+        empty("orders.no_sites", link=("sites.py", "start.villages_link") if may else None)
+        if not names["sites"]:
+            return
+    k = form_key("place")
+    cats = list(names["categories"])
+    category_id = st.selectbox(t("orders.category"), cats, key=f"{k}_cat", index=None,
+                               format_func=names["categories"].get,
+                               placeholder=t("forms.choose"))
     items = {i: title for i, cat, title in names["items"] if cat == category_id}
-    with st.form("place_order", clear_on_submit=False):
-        site_id = st.selectbox(t("orders.village"), list(names["villages"] or names["sites"]),
-                               key="place_site",
-                               format_func=lambda v: names["sites"].get(v, ""))
-        item_id = st.selectbox(t("orders.item"), [None, *items], key="place_item",
+    places = list(names["villages"] or names["sites"])
+    messages = st.container()
+    with st.form(f"place_order_{k}"):
+        site_id = st.selectbox(t("orders.village"), places, key=f"{k}_site",
+                               index=0 if len(places) == 1 else None,
+                               format_func=lambda v: names["sites"].get(v, ""),
+                               placeholder=t("forms.choose"))
+        item_id = st.selectbox(t("orders.item"), [None, *items], key=f"{k}_item",
                                format_func=lambda v: items.get(v, t("orders.no_item")))
-        title = st.text_input(t("orders.col.title"), key="place_title", max_chars=80)
-        description = st.text_area(t("orders.description"), key="place_desc", max_chars=2000)
+        title = st.text_input(t("orders.col.title"), key=f"{k}_title", max_chars=80)
+        description = st.text_area(t("orders.description"), key=f"{k}_desc", max_chars=2000)
         c = st.columns(3)
-        source = c[0].selectbox(t("orders.source"), [s.value for s in OrderSource],
-                                key="place_source", format_func=lambda v: label("source", v))
-        expected = c[1].number_input(t("orders.expected"), min_value=0, max_value=100000,
-                                     value=0, step=1, key="place_expected")
-        due = c[2].date_input(t("orders.col.due_on"), value=None, key="place_due",
+        sources = [s.value for s in OrderSource if s != OrderSource.survey]
+        source = c[0].selectbox(t("orders.source"), sources, key=f"{k}_source", index=None,
+                                format_func=lambda v: label("source", v),
+                                placeholder=t("forms.choose"), help=t("forms.source_help"))
+        expected = c[1].number_input(t("orders.expected"), value=0, step=1, key=f"{k}_expected")
+        due = c[2].date_input(t("orders.col.due_on"), value=None, key=f"{k}_due",
                               min_value=local_today(), format="YYYY-MM-DD",
                               help=t("orders.due_help"))
         c = st.columns(2)
-        requester = c[0].text_input(t("orders.requester_name"), key="place_req", max_chars=40)
-        phone = c[1].text_input(t("orders.requester_phone"), key="place_phone", max_chars=20)
+        requester = c[0].text_input(t("orders.requester_name"), key=f"{k}_req", max_chars=40)
+        phone = c[1].text_input(t("orders.requester_phone"), key=f"{k}_phone", max_chars=20)
         go = st.form_submit_button(t("orders.place"), type="primary")
     if go:
-        with db.write_session() as s, reporting_errors():
+        with db.write_session() as s, reporting_errors(messages):
             order = orders.place(s, actor=actor, site_id=site_id, category_id=category_id,
                                  item_id=item_id, title=title, description=description,
                                  source=source, expected_beneficiaries=expected, due_on=due,

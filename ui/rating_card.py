@@ -51,15 +51,21 @@ def card_html(*, title: str, team: str, day: str, url: str, until: str) -> str:
     return f"""<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>{e(t("rating_link.card_title"))}</title>
 <style>
-@page {{ size: A6; margin: 8mm; }}
+/* A6 by its size: Chromium ignores the name "A6" and prints Letter. The card fills the page
+   inside the margins (a wider card spilled onto a second page). */
+@page {{ size: 105mm 148mm; margin: 7mm; }}
 body {{ font-family: "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; text-align: center;
        margin: 0; color: #222; }}
-.card {{ border: 2px solid #c0392b; border-radius: 10px; padding: 6mm; max-width: 100mm;
-        margin: 6mm auto; }}
-h1 {{ font-size: 20pt; color: #c0392b; margin: 0 0 3mm; }}
-.title {{ font-size: 14pt; font-weight: bold; margin: 2mm 0; }}
-.meta {{ font-size: 11pt; margin: 1mm 0; }}
-.how {{ font-size: 11pt; margin-top: 3mm; }}
+.card {{ box-sizing: border-box; border: 2px solid #c0392b; border-radius: 10px;
+        padding: 5mm 4mm; width: 100%; max-width: 91mm; margin: 0 auto;
+        break-inside: avoid; }}
+h1 {{ font-size: 18pt; color: #c0392b; margin: 0 0 3mm; }}
+.title {{ font-size: 13pt; font-weight: bold; margin: 2mm 0; text-wrap: balance; }}
+.meta {{ font-size: 10.5pt; margin: 1mm 0; }}
+svg {{ max-width: 62mm; height: auto; }}
+/* One line at this size; should a long translation wrap, balance keeps a lone character from
+   hanging on a line of its own. */
+.how {{ font-size: 10pt; margin-top: 3mm; text-wrap: balance; }}
 .until {{ font-size: 9pt; color: #666; }}
 </style></head><body><div class="card">
 <h1>{e(t("rating_link.card_title"))}</h1>

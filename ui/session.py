@@ -18,6 +18,7 @@ from core import config, db
 from services import users
 from services.errors import DomainError
 from services.permissions import Action, Actor, allowed
+from ui import chrome
 from ui.i18n import error_text, t
 
 COOKIE_NAME = "diandan_auth"
@@ -149,6 +150,11 @@ def require(action: Action) -> Actor:
     """The guard on the first line of every page: signed in and allowed, or nothing is shown."""
     _route_through_app()
     actor = current_actor()
+    if actor is None or not allowed(actor.role, action) or (
+            action != Action.CHANGE_OWN_PASSWORD and must_change_password(actor)):
+        # Refused: the page ran on its own (a fresh server serves pages/ before app.py's
+        # st.navigation), and Streamlit's own menu would list the raw English file names.
+        chrome.hide_page_menu()
     if actor is None:
         st.warning(t("auth.login_required"))
         st.page_link("app.py", label=t("auth.go_login"), icon=":material/key:")

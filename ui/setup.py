@@ -11,6 +11,7 @@ from models import SiteLevel
 from services import catalog, users
 from services.errors import DomainError
 from ui.i18n import error_text, t
+from ui.widgets import flash
 
 
 def setup_view() -> None:
@@ -18,6 +19,7 @@ def setup_view() -> None:
     st.write(t("setup.intro"))
     own, demo = st.tabs([t("setup.own_tab"), t("setup.demo_tab")])
     with own:
+        messages = st.container()
         with st.form("setup_first_manager"):
             centre = st.text_input(t("setup.centre_name"), key="setup_centre", max_chars=60,
                                    placeholder=t("setup.centre_placeholder"))
@@ -33,19 +35,18 @@ def setup_view() -> None:
             go = st.form_submit_button(t("setup.create"), type="primary")
         if go:
             if password != again:
-                st.error(t("error.password_mismatch"))
+                messages.error(t("error.password_mismatch"), icon=":material/error:")
             else:
-                try:
+                try:  # every field is checked first, and every refusal listed at once
                     with db.write_session() as s:
                         user = users.create_first_manager(
                             s, centre_name=centre, level=SiteLevel(level), username=username,
                             display_name=display, password=password)
                         catalog.ensure_default_categories(s)
                 except DomainError as err:
-                    st.error(error_text(err))
+                    messages.error(error_text(err, markdown=True), icon=":material/error:")
                 else:
-                    st.success(t("setup.created", username=user.username))
-                    st.rerun()
+                    flash(t("setup.created", username=user.username))
     with demo:
         st.write(t("setup.demo_intro"))
         if st.button(t("setup.load_demo"), key="setup_load_demo", type="primary"):
@@ -62,5 +63,4 @@ def setup_view() -> None:
                 st.error(t("setup.demo_failed"))
             else:
                 bar.progress(1.0, text=t("setup.demo_done"))
-                st.success(t("setup.demo_done"))
-                st.rerun()
+                flash(t("setup.demo_done"))

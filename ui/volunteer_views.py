@@ -19,6 +19,7 @@ from ui.widgets import (
     day,
     empty,
     flash,
+    form_key,
     local_today,
     paged,
     reporting_errors,
@@ -81,10 +82,11 @@ def volunteer_list(actor: Actor, lookup: dict) -> int | None:
 
 def edit_form(actor: Actor, lookup: dict, cur: dict | None) -> None:
     """Register a volunteer, or edit the picked one (teams, skill tags, title, active)."""
-    vid = cur["id"] if cur else "new"
+    vid = cur["id"] if cur else form_key("new")  # new keys after a save: an empty form
     cur = cur or {}
     site_names, team_names, skill_names = lookup["sites"], lookup["teams"], lookup["skills"]
-    with st.form(f"vol_form_{vid}_{st.session_state.get('vol_form_gen', 0)}"):
+    messages = st.container()  # every refusal at once, above the form
+    with st.form(f"vol_form_{vid}"):
         c = st.columns(3)
         name = c[0].text_input(t("volunteers.col.name"), value=cur.get("name", ""),
                                max_chars=40, key=f"vol_name_{vid}")
@@ -120,21 +122,17 @@ def edit_form(actor: Actor, lookup: dict, cur: dict | None) -> None:
         go = st.form_submit_button(t("common.save"), type="primary")
     if not go:
         return
-    if gender is None or site_id is None:
-        st.error(t("error.required", field=t("volunteers.col.gender" if gender is None
-                                             else "volunteers.col.site")))
-        return
-    fields = {"name": name, "phone": phone, "gender": Gender(gender), "site_id": site_id,
+    fields = {"name": name, "phone": phone, "gender": Gender(gender) if gender else None,
+              "site_id": site_id,
               "party_member": party, "skills": skills, "team_ids": tuple(team_ids),
               "skill_ids": tuple(skill_ids), "title": title}
-    with db.write_session() as s, reporting_errors():
+    with db.write_session() as s, reporting_errors(messages):
         if cur:
             volunteers.update(s, actor=actor, volunteer_id=cur["id"], active=active,
                               today=local_today(), **fields)
         else:
             volunteers.create(s, actor=actor, registered_on=local_today(), **fields)
-    st.session_state["vol_form_gen"] = st.session_state.get("vol_form_gen", 0) + 1
-    flash(t("common.saved"))
+    flash(t("forms.volunteer_saved", name=name.strip()))
 
 
 def new_stars(actor: Actor) -> None:

@@ -18,12 +18,15 @@ from ui.i18n import LANGUAGES, error_text, label, language, t
 
 
 @contextmanager
-def reporting_errors():
-    """Run a service call; a domain error becomes a message in the current language."""
+def reporting_errors(where=None):
+    """Run a service call; a domain error becomes a message in the current language (every
+    problem of a form at once, each naming its field), drawn in `where` when given — a slot
+    above the form — and the run stops there. A later successful save reruns the page, so the
+    message never outlives the mistake it was about."""
     try:
         yield
     except DomainError as err:
-        st.error(error_text(err))
+        (where or st).error(error_text(err, markdown=True), icon=":material/error:")
         st.stop()
 
 
@@ -36,6 +39,11 @@ def when_busy():
     except db.Busy:
         st.error(t("ops.busy"))
         st.stop()
+def form_key(base: str) -> str:
+    """A form widget's key, new after every successful save (flash moves the generation on):
+    the next entry starts empty and never inherits the last one's role, team or numbers."""
+    generation = st.session_state.get("table_generation", 0)
+    return base if generation == 0 else f"{base}~{generation}"
 
 
 def timezone() -> str:
@@ -100,10 +108,20 @@ def overdue_column(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def demo_banner() -> None:
+    """One slim line while a demo account is active, with a button that hides it for the rest
+    of this session (it comes back in a new one: the accounts are still active)."""
+    if st.session_state.get("demo_banner_hidden"):
+        return
     with db.session() as s:
         active = users.demo_accounts_active(s)
-    if active:
-        st.warning(t("demo.banner"), icon=":material/warning:")
+    if not active:
+        return
+    with st.container(key="demo_banner", horizontal=True, vertical_alignment="center"):
+        st.caption(f":material/warning: {t('demo.banner')}")
+        if st.button(t("chrome.hide_demo"), key="demo_banner_hide", type="tertiary",
+                     icon=":material/close:"):
+            st.session_state["demo_banner_hidden"] = True
+            st.rerun()
 
 
 def language_switch(actor_id: int | None) -> None:
@@ -160,8 +178,12 @@ def chart_or_empty(df: pd.DataFrame, build, message_key: str) -> None:
         st.altair_chart(build(df), width="stretch")
 
 
-def empty(message_key: str) -> None:
+def empty(message_key: str, link: tuple[str, str] | None = None) -> None:
+    """An empty list says so and what to do next; `link` is (page file, label key) of the page
+    where that is done — only pass a page the user's menu has."""
     st.info(t(message_key), icon=":material/info:")
+    if link is not None:
+        st.page_link(f"pages/{link[0]}", label=t(link[1]), icon=":material/arrow_forward:")
 
 
 def flash(message: str) -> None:
@@ -179,6 +201,7 @@ def table_key(base: str) -> str:
 
 
 def show_flash() -> None:
+    """The confirmation of the change made on the previous run, shown once."""
     message = st.session_state.pop("flash", None)
     if message:
         st.success(message, icon=":material/check_circle:")

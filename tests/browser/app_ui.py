@@ -133,22 +133,26 @@ def stop(proc: subprocess.Popen) -> None:
         pass
 
 
-def new_database(tmp: Path) -> str:
-    """A prepared database for a server: a SQLite file in `tmp`, or on PostgreSQL when the tests
-    run there (tests/engines.py) a database named after `tmp`'s folder."""
+def new_database(tmp: Path, *, empty: bool = False) -> str:
+    """A database for a server: a SQLite file in `tmp`, or on PostgreSQL when the tests run there
+    (tests/engines.py) a database named after `tmp`'s folder; the factories' town in it unless
+    `empty` (nobody in it: the first-run screens)."""
     if engines.on_postgres():
         db_url = engines.fresh_database("browser_" + re.sub(r"\W", "_", tmp.name)[-40:])
     else:
         db_url = f"sqlite:///{tmp / 'db.sqlite'}"
-    prepare_database(db_url)
+    if not empty:
+        prepare_database(db_url)
     return db_url
 
 
-def start_server(tmp: Path, db_url: str | None = None, env: dict | None = None) -> Server:
-    """`streamlit run app.py` on a free port; on a new prepared database unless given one (two
-    servers on one PostgreSQL database are two app processes of one installation)."""
+def start_server(tmp: Path, db_url: str | None = None, env: dict | None = None, *,
+                 empty: bool = False) -> Server:
+    """`streamlit run app.py` on a free port; on a new database (the factories' town, or with
+    `empty` nobody) unless given one (two servers on one PostgreSQL database are two app
+    processes of one installation)."""
     tmp.mkdir(parents=True, exist_ok=True)
-    db_url = db_url or new_database(tmp)
+    db_url = db_url or new_database(tmp, empty=empty)
     env = {**os.environ, "DIANDAN_DATABASE_URL": db_url, "DIANDAN_DATA_DIR": str(tmp / "data"),
            "PYTHONUNBUFFERED": "1", **(env or {})}
     log = tmp / "server.log"

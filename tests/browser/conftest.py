@@ -57,6 +57,14 @@ def fresh_server(tmp_path, _chromium_present):
     stop(srv.proc)
 
 
+@pytest.fixture
+def empty_server(tmp_path, _chromium_present):
+    """A server on an empty database: the first screen is the setup."""
+    srv = start_server(tmp_path / "empty_server", empty=True)
+    yield srv
+    stop(srv.proc)
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
     report = yield

@@ -47,6 +47,10 @@ def test_full_loop_in_the_browser(open_ui):
     page = officer.goto("/orders")
     officer.login("off", cookie=False)
     page.get_by_role("tab", name="点单", exact=True).click()
+    # nothing is chosen for the officer: category, village and source are picked
+    officer.choose("服务类别", re.compile("^理论宣讲$"))
+    officer.choose("站点", re.compile("^东村$"))
+    officer.choose("来源", re.compile("^电话$"))
     page.get_by_label("标题", exact=True).fill(TITLE)
     placed = page.get_by_text(re.compile(r"已点单，工单编号 DD-\d{4}-\d{6}"))
     officer.submit(page.get_by_test_id("stForm").get_by_role("button", name="点单", exact=True),

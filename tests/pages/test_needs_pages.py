@@ -174,6 +174,7 @@ def test_the_manager_adds_an_item_and_it_is_flagged_once_idle(world):
     at = _page(world, "manager", "menu.py")
     assert zh("menu.none") in values(at.info)
     at.text_input(key="menu_title_None").input("反诈宣讲")
+    at.selectbox(key="menu_cat_None").set_value(world.town.category)
     at.multiselect(key="menu_teams_None").select(world.town.team_a)
     submit(at, zh("common.save"))
     with db.write_session(world.url) as s:

@@ -73,6 +73,8 @@ def test_the_status_filter_narrows_the_list(world):
 
 def test_placing_an_order_through_the_form_creates_it(world):
     at = _page(world, "officer", "orders.py")
+    at.selectbox(key="place_cat").set_value(world.town.category)
+    run(at)
     at.selectbox(key="place_site").set_value(world.town.village_b)
     at.text_input(key="place_title").input("村里想听防诈骗讲座")
     at.selectbox(key="place_source").set_value("phone")
@@ -87,7 +89,12 @@ def test_placing_an_order_through_the_form_creates_it(world):
 def test_placing_an_order_without_a_title_is_refused_and_creates_nothing(world):
     at = _page(world, "officer", "orders.py")
     submit(at, zh("orders.place"))
-    assert len(at.error) == 1 and at.error[0].value.startswith("请填写")
+    # every refusal at once, each naming its field, and nothing chosen for the user
+    assert len(at.error) == 1
+    assert at.error[0].value.splitlines() == [
+        zh("error.problems", count=4), "", f"- {zh('error.site_required')}",
+        f"- {zh('error.required', field=zh('field.title'))}",
+        f"- {zh('error.choose', field=zh('field.source'))}", f"- {zh('error.category_required')}"]
     with db.session(world.url) as s:
         assert len(s.exec(select(WorkOrder)).all()) == 5
 
@@ -213,9 +220,9 @@ def test_a_rating_from_a_follow_up_call_is_recorded(world):
     at = _page(world, "officer", "ratings.py")
     assert codes(at, "ratings_table") == {code}
     select_code(at, "ratings_table", code)
-    at.radio(key="rate_level").set_value(4)
-    at.radio(key="rate_channel").set_value("call")
-    at.text_area(key="rate_comment").input("讲得很实在")
+    at.radio(key=f"rate_{order_id}_level").set_value(4)
+    at.radio(key=f"rate_{order_id}_channel").set_value("call")
+    at.text_area(key=f"rate_{order_id}_comment").input("讲得很实在")
     submit(at, zh("ratings.submit"))
     assert _order(world, order_id).status == OrderStatus.rated
     with db.session(world.url) as s:
@@ -231,14 +238,15 @@ def test_the_manager_adds_a_team(world):
     at = _page(world, "manager", "teams.py")
     assert {"宣讲支队", "健康支队"} <= set(table_names(at))
     at.text_input(key="team_name_None").input("文艺小队")
-    at.selectbox(key="team_tier_None").set_value("squad")
     at.selectbox(key="team_parent_None").set_value(world.town.team_a)
     at.multiselect(key="team_cats_None").select(world.town.category)
     submit(at, zh("common.save"))
     with db.session(world.url) as s:
         team = s.exec(select(Team).where(Team.name == "文艺小队")).one()
-    assert (team.parent_id, team.site_id) == (world.town.team_a, world.town.station)
-    assert values(at.success) == [zh("common.saved")]
+    # the tier followed the parent: under a 支队, a 小队
+    assert (team.parent_id, team.site_id, team.tier) == (world.town.team_a, world.town.station,
+                                                         "squad")
+    assert values(at.success) == [zh("forms.team_saved", name="文艺小队")]
     assert "文艺小队" in table_names(at)
 
 
@@ -277,7 +285,7 @@ def test_the_manager_registers_a_volunteer(world):
     with db.session(world.url) as s:
         vol = s.exec(select(Volunteer).where(Volunteer.name == "李四")).one()
     assert (vol.phone, vol.site_id) == ("13912345678", world.town.village_b)
-    assert values(at.success) == [zh("common.saved")]
+    assert values(at.success) == [zh("forms.volunteer_saved", name="李四")]
 
 
 def test_a_volunteer_with_a_bad_phone_number_is_refused_and_not_written(world):

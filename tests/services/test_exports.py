@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from openpyxl import load_workbook
@@ -36,7 +36,10 @@ def test_the_survey_export_writes_user_text_as_text_never_a_formula(session, tow
     assert "<f>" not in _sheet_xml(content)
     sheet = load_workbook(io.BytesIO(content)).worksheets[0]
     values = [c.value for c in sheet[2]]
-    assert values[:8] == ["东村", "2026-03-01", "+1 王家", 2, "理论宣讲", None, evil, "最想听"]
+    assert values[:8] == ["东村", datetime(2026, 3, 1), "+1 王家", 2, "理论宣讲", None, evil,
+                          "最想听"]
+    # a real date cell, so Excel/WPS filter and sort it by date (text dates do neither)
+    assert sheet.cell(2, 2).is_date and sheet.cell(2, 2).number_format == "yyyy-mm-dd"
     assert values[9:] == ["待处理", None]
     assert session.exec(select(AuditLog.detail)
                         .where(AuditLog.action == AuditAction.surveys_export)).one() == "rows=1"
@@ -84,3 +87,13 @@ def test_the_template_speaks_the_readers_language_around_the_chinese_format(sess
     notes = [row[0].value for row in book[EN("survey_template.notes_sheet")].iter_rows()]
     assert notes[3] == EN("survey_template.note_4", priorities="最想听、最想看、最想要")
     assert "5 MB" in notes[4] and "2000" in notes[4]
+
+
+def test_a_wide_export_prints_landscape_fitted_to_the_page_width(session, town):
+    content = exports.export_menu(session, actor=town.leader, words=ZH)
+    sheet = load_workbook(io.BytesIO(content)).worksheets[0]
+    assert sheet.page_setup.orientation == "landscape"
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    # one page wide (1 is the default, which the file leaves out), as many pages tall as needed
+    assert (sheet.page_setup.fitToWidth or 1, sheet.page_setup.fitToHeight) == (1, 0)
+    assert sheet.print_title_rows == "$1:$1"  # the header on every printed page

@@ -173,3 +173,34 @@ def test_the_template_has_the_import_header_and_imports_nothing_as_it_is(session
     with pytest.raises(Invalid) as err:
         survey_import.preview(session, actor=town.manager, content=content, now=T0)
     assert err.value.key == "error.import_empty"
+
+
+def test_an_officers_sheet_with_a_merged_title_row_and_handwritten_dates_imports(
+        session, town, menu_item):
+    """The most common shape of an officer's sheet: a merged title above the header, dates
+    as 2026年3月1日 and counts as 12人."""
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["青山镇群众需求调查表（2026年3月）"])
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEAD))
+    sheet.append(HEAD)
+    sheet.append(["东村", "2026年3月1日", "李大娘家", "3人", "理论宣讲", "", "想听防诈骗讲座",
+                  "最想听"])
+    sheet.append(["西村", "2026 年 2 月 20 日", "西村敬老院", "12 人", "理论宣讲", "防诈骗讲座", "",
+                  "最想看"])
+    sheet.append(["西村", "2026年2月30日", "王家", "十二人", "理论宣讲", "", "修路", "最想要"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    shown = survey_import.preview(session, actor=town.manager, content=buffer.getvalue(), now=T0)
+    assert [r["row"] for r in shown.rows] == [3, 4, 5]  # Excel's own row numbers
+    # the impossible date and the count in words are still refused, by row and column
+    assert [(e.row, e.column, e.key) for e in shown.errors] == [
+        (5, "调查日期", "error.import_date"), (5, "覆盖人数", "error.number")]
+
+    good = io.BytesIO()
+    sheet.delete_rows(5)
+    book.save(good)
+    survey_import.import_file(session, actor=town.manager, content=good.getvalue(), now=T0)
+    saved = session.exec(select(Survey).order_by(Survey.id)).all()
+    assert [(s.surveyed_on, s.people_covered) for s in saved] == [(date(2026, 3, 1), 3),
+                                                                   (date(2026, 2, 20), 12)]

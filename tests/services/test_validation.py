@@ -116,7 +116,7 @@ def test_a_retired_menu_item_cannot_be_ordered(session, town):
 
 @pytest.mark.parametrize("level,key", [(0, "error.number_range"), (6, "error.number_range"),
                                        (-1, "error.number_range"), ("abc", "error.number"),
-                                       (4.5, "error.number"), (None, "error.number"),
+                                       (4.5, "error.number"), (None, "error.choose"),
                                        (True, "error.number")])
 def test_a_rating_outside_one_to_five_is_refused(session, town, nothing_written, level, key):
     order = order_in(session, town, S.completed)

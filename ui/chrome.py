@@ -1,0 +1,40 @@
+"""The one place that sends CSS to the browser: static rules, worded from the locale files,
+never user data (tests/test_conventions.py allows st.html here and nowhere else)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.i18n import t
+
+# Streamlit's own English that no parameter replaces: the form hints ("Press Enter to submit
+# form") are hidden, the uploader's drop-zone text and button are worded in the app's language.
+# Static CSS only, never user data. What remains English is listed in the README.
+_CHROME_CSS = """<style>
+[data-testid="InputInstructions"] {{ display: none; }}
+/* Streamlit's own menu of pages/ (raw file names, no icons) shows on a fresh server until
+   app.py's st.navigation replaces it; every page of ours has an icon. */
+[data-testid="stSidebarNav"]:not(:has([data-testid="stIconMaterial"])) {{ display: none; }}
+[data-testid="stFileUploaderDropzoneInstructions"] > div > span,
+[data-testid="stFileUploaderDropzoneInstructions"] > div > small {{ display: none; }}
+[data-testid="stFileUploaderDropzoneInstructions"] > div::after {{
+  content: "{drop}"; font-size: 0.9rem; }}
+[data-testid="stFileUploaderDropzone"] button {{ font-size: 0; }}
+[data-testid="stFileUploaderDropzone"] button::after {{ content: "{browse}"; font-size: 0.9rem; }}
+.st-key-demo_banner {{ background: #fff8e1; border-radius: 6px; padding: 0 0.6rem;
+  gap: 0.5rem; }}
+.st-key-demo_banner p {{ margin: 0; }}
+</style>"""
+
+
+def app_chrome() -> None:
+    """The app's words where Streamlit's own would show (see _CHROME_CSS)."""
+    from services.xlsx import MAX_BYTES
+
+    st.html(_CHROME_CSS.format(drop=t("chrome.drop", mb=MAX_BYTES // (1024 * 1024)),
+                               browse=t("chrome.browse")))
+
+
+def hide_page_menu() -> None:
+    """Hide Streamlit's own menu of pages/ (a page refused by its guard on a fresh server)."""
+    st.html("<style>[data-testid='stSidebarNav'] { display: none; }</style>")
