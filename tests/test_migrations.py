@@ -190,3 +190,20 @@ def test_a_backup_of_a_live_database_is_a_consistent_copy(fresh_url, tmp_path):
         assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     finally:
         copy.close()
+
+
+def test_constraint_and_index_names_are_unique_across_tables():
+    """PostgreSQL keeps unique constraints, primary keys and indexes in one namespace per schema
+    (SQLite names them per table): two tables with a constraint called "site_name" migrate on
+    SQLite and fail on PostgreSQL with "relation already exists"."""
+    seen: dict[str, str] = {}
+    clashes = []
+    for table in SQLModel.metadata.sorted_tables:
+        named = [c.name for c in table.constraints if c.name and not c.__class__.__name__
+                 .startswith(("ForeignKey", "Check"))]
+        named += [i.name for i in table.indexes if i.name]
+        for name in named:
+            if name in seen and seen[name] != table.name:
+                clashes.append((name, seen[name], table.name))
+            seen.setdefault(name, table.name)
+    assert clashes == []
