@@ -45,6 +45,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
 
+from core import textsearch
 from seed import data
 
 EPOCH = datetime(1970, 1, 1)             # naive UTC: formatting without tzinfo is faster
@@ -432,7 +433,9 @@ ORDER_SQL = _insert("workorder", "id, code, source, site_id, category_id, item_i
                     "dispatched_at, accepted_at, planned_on, completed_at, rated_at, cancelled_at, "
                     "decline_count, last_decline_reason, cancel_reason, actual_beneficiaries, "
                     "completion_note, version")
-RECORD_SQL = _insert("servicerecord", "order_id, volunteer_id, hours, served_at")
+# An order's service records (migration 0010 made the source a column with no default).
+RECORD_SQL = ('INSERT INTO "servicerecord" ("order_id", "volunteer_id", "hours", "served_at", '
+              '"source") VALUES (?, ?, ?, ?, \'order\')')
 RATING_SQL = _insert("rating", "order_id, level, comment, channel, at, by_user_id, token_id")
 BENEFICIARY_SQL = _insert("orderbeneficiary", "order_id, group, count")
 FOLLOWUP_SQL = _insert("followup", "order_id, reason, due_at, done_at, done_by_id, outcome")
@@ -857,6 +860,7 @@ def build(db_path: Path, scale: Scale = Scale(), *, seed: int = 2026,
     password_hash = bcrypt.hashpw(b"bench-password", bcrypt.gensalt(4)).decode()
 
     conn = sqlite3.connect(db_path, isolation_level=None)
+    textsearch.register(conn)  # the order search index's triggers (migration 0013) call it
     for pragma in ("journal_mode=OFF", "synchronous=OFF", "foreign_keys=OFF",
                    "cache_size=-1000000", "temp_store=MEMORY", "locking_mode=EXCLUSIVE"):
         conn.execute(f"PRAGMA {pragma}")

@@ -11,9 +11,11 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, not_, or_
+from sqlalchemy import Integer, func, not_, or_
+from sqlalchemy import text as sa_text
 from sqlmodel import Session, select
 
+from core import textsearch
 from core.db import utcnow
 from models import (
     CAN_BE_OVERDUE,
@@ -66,7 +68,7 @@ def _conditions(session: Session, actor: Actor, flt: OrderFilter, now: datetime,
                 values: dict) -> list:
     """The filter as conditions on WorkOrder, within the actor's reach."""
     return [*scope.orders_of(session, actor), *_which(session, flt),
-            *_when(flt, now, values), *_text(flt.search)]
+            *_when(flt, now, values), *_text(session, flt.search)]
 
 
 def _which(session: Session, flt: OrderFilter) -> list:
@@ -100,14 +102,35 @@ def _when(flt: OrderFilter, now: datetime, values: dict) -> list:
     return conds
 
 
-def _text(search: str) -> list:
+def _text(session: Session, search: str) -> list:
+    """A whole code is looked up; any other text is a substring of the code or the title: on
+    SQLite through the order search index (core/textsearch.py), elsewhere with LIKE."""
     text = search.strip()
     if CODE.match(text):
         return [WorkOrder.code == text.upper()]  # a whole code: the unique index
-    if text:
-        like = f"%{text}%"
-        return [or_(WorkOrder.code.like(like), WorkOrder.title.like(like))]
-    return []
+    if not text:
+        return []
+    if _has_search_index(session):
+        found = sa_text(f"SELECT rowid FROM {textsearch.TABLE} WHERE {textsearch.TABLE} MATCH :q")
+        found = found.bindparams(q=textsearch.match_query(text)).columns(rowid=Integer)
+        return [WorkOrder.id.in_(found)]
+    like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return [or_(WorkOrder.code.like(like, escape="\\"), WorkOrder.title.like(like, escape="\\"))]
+
+
+_SEARCH_INDEX: dict[str, bool] = {}
+
+
+def _has_search_index(session: Session) -> bool:
+    """Whether this database has migration 0013's search table (SQLite only); asked once per
+    database."""
+    bind = session.get_bind()
+    key = str(bind.url)
+    if key not in _SEARCH_INDEX:
+        _SEARCH_INDEX[key] = bind.dialect.name == "sqlite" and session.connection().execute(
+            sa_text("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = :n"),
+            {"n": textsearch.TABLE}).scalar() == 1
+    return _SEARCH_INDEX[key]
 
 
 def _page_ids(session: Session, conds: list, *, offset: int, limit: int, sort: str,
