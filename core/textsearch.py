@@ -23,6 +23,8 @@ table and searches with LIKE (services/order_queries._text).
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 TABLE = "ordersearch"
 _END = "zzzzzz"
 _FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -36,7 +38,7 @@ def _field(text: str) -> list[str]:
     chars = [_hex(c) for c in text.translate(_FOLD)]
     if not chars:
         return []
-    return [a + b for a, b in zip(chars, chars[1:])] + [chars[-1] + _END]
+    return [a + b for a, b in pairwise(chars)] + [chars[-1] + _END]
 
 
 def grams(code: str | None, title: str | None) -> str:
@@ -52,7 +54,7 @@ def match_query(text: str) -> str | None:
         return None
     if len(chars) == 1:
         return f"{chars[0]}*"
-    return '"' + " ".join(a + b for a, b in zip(chars, chars[1:])) + '"'
+    return '"' + " ".join(a + b for a, b in pairwise(chars)) + '"'
 
 
 def register(dbapi_conn) -> None:
