@@ -8,7 +8,7 @@ scope.orders_of and for one order by scope.sees.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy import Integer, func, not_, or_
@@ -110,12 +110,25 @@ def _text(session: Session, search: str) -> list:
         return [WorkOrder.code == text.upper()]  # a whole code: the unique index
     if not text:
         return []
-    if _has_search_index(session):
-        found = sa_text(f"SELECT rowid FROM {textsearch.TABLE} WHERE {textsearch.TABLE} MATCH :q")
-        found = found.bindparams(q=textsearch.match_query(text)).columns(rowid=Integer)
+    found = _found(session, text)
+    if found is not None:
         return [WorkOrder.id.in_(found)]
     like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     return [or_(WorkOrder.code.like(like, escape="\\"), WorkOrder.title.like(like, escape="\\"))]
+
+
+# Above this many matches a page walks the sort's index instead of sorting the matches.
+_WALK_OVER = 2000
+
+
+def _found(session: Session, search: str):
+    """The ids of the orders whose code or title contains the text, from the search index, as
+    a subquery; None when there is no index (PostgreSQL), no text, or a whole code."""
+    text = search.strip()
+    if not text or CODE.match(text) or not _has_search_index(session):
+        return None
+    found = sa_text(f"SELECT rowid FROM {textsearch.TABLE} WHERE {textsearch.TABLE} MATCH :q")
+    return found.bindparams(q=textsearch.match_query(text)).columns(rowid=Integer)
 
 
 _SEARCH_INDEX: dict[str, bool] = {}
@@ -167,7 +180,17 @@ def page(session: Session, *, actor: Actor, flt: OrderFilter = OrderFilter(), of
     now = now or utcnow()
     values = settings_service.current(session)
     conds = _conditions(session, actor, flt, now, values)
-    total = session.exec(select(func.count()).select_from(WorkOrder).where(*conds)).one()
+    found = _found(session, flt.search)
+    if found is not None and len(conds) == 1:  # the search alone: count in the index
+        total = session.connection().execute(
+            select(func.count()).select_from(found.subquery())).scalar()
+    else:
+        total = session.exec(select(func.count()).select_from(WorkOrder).where(*conds)).one()
+    if found is not None and total > _WALK_OVER:
+        # Many matches: walk the sort's index and test each order against the matches (stops
+        # after the page) instead of fetching and sorting them all.
+        conds = [*_conditions(session, actor, replace(flt, search=""), now, values),
+                 (WorkOrder.id + 0).in_(found)]
     ids = _page_ids(session, conds, offset=offset, limit=limit, sort=sort, now=now,
                     values=values)
     return rows_for(session, ids, now=now, values=values), total

@@ -84,13 +84,18 @@ def _contains(order: WorkOrder, text: str) -> bool:
 @pytest.mark.parametrize("text", [
     "工", "1", "单2", "工单1", "工单19", "单19", "dd-", "DD-20", "-0000", "0001", "00010",
     "9工", "工单1工", "单%", "%", "_", "工单_", "a", "zz", " 工单3 ", "工单29x"])
-def test_a_search_finds_exactly_the_orders_whose_code_or_title_contain_the_text(session, mixed,
-                                                                                text):
+@pytest.mark.parametrize("walk_over", [2000, 0])  # matches sorted, or the sort's index walked
+def test_a_search_finds_exactly_the_orders_whose_code_or_title_contain_the_text(
+        session, mixed, text, walk_over, monkeypatch):
+    monkeypatch.setattr(order_queries, "_WALK_OVER", walk_over)
     orders = session.exec(select(WorkOrder)).all()
     want = {o.id for o in orders if _contains(o, text)}
-    rows, total = order_queries.page(session, actor=mixed.manager, limit=100, now=NOW,
-                                     flt=order_queries.OrderFilter(search=text))
-    assert {r["id"] for r in rows} == want and total == len(want)
+    for actor in (mixed.manager, mixed.officer):  # the whole town, a scope
+        seen = {r["id"] for r in order_queries.page(session, actor=actor, limit=100, now=NOW)[0]}
+        for sort in ("newest", "urgent"):
+            rows, total = order_queries.page(session, actor=actor, limit=100, now=NOW,
+                                             sort=sort, flt=order_queries.OrderFilter(search=text))
+            assert {r["id"] for r in rows} == want & seen and total == len(want & seen)
 
 
 def test_the_search_index_follows_a_changed_title_and_a_removed_order(session, mixed):
