@@ -38,6 +38,7 @@ class Login:
     seconds: float        # click → the overview's first figure visible
     runs: int             # script runs after the click until the page is quiet
     finished: int         # of them, runs that finished (the others were abandoned by a rerun)
+    trace: str            # the runs, by page, and how each ended
 
 
 def _free_port() -> int:
@@ -85,9 +86,18 @@ def _kinds(payload) -> list[str]:
     if isinstance(payload, str):
         return []
     try:
-        return [ForwardMsg.FromString(payload).WhichOneof("type") or ""]
+        msg = ForwardMsg.FromString(payload)
     except Exception:  # noqa: BLE001  (not a ForwardMsg: nothing to count)
         return []
+    kind = msg.WhichOneof("type") or ""
+    if kind == "new_session":
+        ns = msg.new_session
+        page = next((p.url_pathname for p in ns.app_pages
+                     if p.page_script_hash == ns.page_script_hash), "?")
+        return [kind, f"run:{page or '/'}"]
+    if kind == "script_finished":
+        return [kind, f"end:{ForwardMsg.ScriptFinishedStatus.Name(msg.script_finished)}"]
+    return [kind]
 
 
 def one_login(browser, url: str, user: str, quiet_s: float = 2.0) -> Login:
@@ -113,7 +123,8 @@ def one_login(browser, url: str, user: str, quiet_s: float = 2.0) -> Login:
                 break
             page.wait_for_timeout(200)
         after = [k for t, k in seen if t >= t0]
-        return Login(seconds, after.count("new_session"), after.count("script_finished"))
+        trace = " ".join(k.split(":", 1)[1] for k in after if k[:4] in ("run:", "end:"))
+        return Login(seconds, after.count("new_session"), after.count("script_finished"), trace)
     finally:
         ctx.close()
 
@@ -146,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     load = os.getloadavg()[0]
     for i, r in enumerate(found, 1):
         print(f"login {i}: {r.seconds:.2f} s to the overview; {r.runs} script runs "
-              f"({r.finished} finished)")
+              f"({r.finished} finished): {r.trace}")
     med = statistics.median(r.seconds for r in found)
     runs = max(r.runs for r in found)
     ok = med <= BUDGET_S and runs <= 1
