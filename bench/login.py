@@ -39,6 +39,7 @@ class Login:
     runs: int             # script runs after the click until the page is quiet
     finished: int         # of them, runs that finished (the others were abandoned by a rerun)
     trace: str            # the runs, by page, and how each ended
+    overview_runs: int    # whole runs of the landing page (not the login form, not fragments)
 
 
 def _free_port() -> int:
@@ -124,7 +125,10 @@ def one_login(browser, url: str, user: str, quiet_s: float = 2.0) -> Login:
             page.wait_for_timeout(200)
         after = [k for t, k in seen if t >= t0]
         trace = " ".join(k.split(":", 1)[1] for k in after if k[:4] in ("run:", "end:"))
-        return Login(seconds, after.count("new_session"), after.count("script_finished"), trace)
+        landing = sum(1 for k in after if k.startswith("run:") and k != "run:登录")
+        fragments = after.count("end:FINISHED_FRAGMENT_RUN_SUCCESSFULLY")
+        return Login(seconds, after.count("new_session"), after.count("script_finished"), trace,
+                     landing - fragments)
     finally:
         ctx.close()
 
@@ -159,9 +163,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"login {i}: {r.seconds:.2f} s to the overview; {r.runs} script runs "
               f"({r.finished} finished): {r.trace}")
     med = statistics.median(r.seconds for r in found)
-    runs = max(r.runs for r in found)
+    runs = max(r.overview_runs for r in found)
     ok = med <= BUDGET_S and runs <= 1
-    print(f"median {med:.2f} s (budget {BUDGET_S} s), at most {runs} runs per login (budget 1); "
+    print(f"median {med:.2f} s (budget {BUDGET_S} s), at most {runs} overview runs per login "
+          f"(budget 1); "
           f"load average {load:.1f} — {'ok' if ok else 'MISSED'}")
     return 1 if args.strict and not ok else 0
 
