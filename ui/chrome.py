@@ -24,6 +24,10 @@ _CHROME_CSS = """<style>
 .st-key-demo_banner {{ background: #fff8e1; border-radius: 6px; padding: 0 0.6rem;
   gap: 0.5rem; }}
 .st-key-demo_banner p {{ margin: 0; }}
+/* 我的工单 (ui/order_views.lead_list): the table on a laptop, a card per order on a phone. */
+@media (max-width: 640px) {{ .st-key-lead_table {{ display: none; }} }}
+@media (min-width: 641px) {{ .st-key-lead_cards {{ display: none; }} }}
+.st-key-lead_cards [data-testid="stText"] {{ white-space: normal; overflow-wrap: anywhere; }}
 </style>"""
 
 

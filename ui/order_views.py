@@ -120,6 +120,40 @@ def order_table(rows: list[dict], key: str, *, multi: bool = False, extra: tuple
     return picked[0] if picked else None
 
 
+def lead_list(rows: list[dict], key: str) -> int | None:
+    """我的工单's list, drawn twice: the four-column table on a laptop and a card per order on a
+    phone (ui/chrome.py shows one or the other by screen width: Streamlit does not tell the
+    server how wide the screen is). Returns the order picked in either, the latest pick winning:
+    a card's button sets it, a change of the table's selection clears it."""
+    pick_key = f"{table_key(key)}__card"
+    with st.container(key="lead_table"):
+        picked = order_table(rows, key=key, narrow=True)
+    if not rows:
+        return picked
+    if st.session_state.pop(f"{table_key(key)}__changed", False):
+        st.session_state.pop(pick_key, None)
+    chosen = st.session_state.get(pick_key)
+    if chosen is not None and chosen in {r["id"] for r in rows}:
+        picked = chosen
+    with st.container(key="lead_cards"):
+        for row in rows:
+            _card(row, picked=row["id"] == picked, pick_key=pick_key)
+    return picked
+
+
+def _card(row: dict, *, picked: bool, pick_key: str) -> None:
+    """One order on a phone: code and 站点, the title, the due date with the overdue mark."""
+    with st.container(border=True, key=f"lead_card_{row['id']}"):
+        st.text(f"{row['code']} · {row['site']}")
+        st.text(row["title"])
+        mark = f" ⚠ {label('overdue', row['overdue'])}" if row.get("overdue") else ""
+        st.text(f"{t('orders.col.due_on')}：{day(row['due_on'])}{mark}")
+        st.button(t("lead_cards.picked") if picked else t("lead_cards.pick"),
+                  key=f"{pick_key}_{row['id']}", type="primary" if picked else "secondary",
+                  icon=":material/check:" if picked else None, width="stretch",
+                  on_click=st.session_state.__setitem__, args=(pick_key, row["id"]))
+
+
 def _picked_ids(tkey: str, event, ids_now: list[int]) -> list[int]:
     """The orders the user picked, kept by id rather than by row number.
 
@@ -135,6 +169,7 @@ def _picked_ids(tkey: str, event, ids_now: list[int]) -> list[int]:
         shown_then = st.session_state.get(f"{tkey}__shown") or ids_now
         memo = (rows, [shown_then[i] for i in rows if i < len(shown_then)])
         st.session_state[f"{tkey}__picked"] = memo
+        st.session_state[f"{tkey}__changed"] = True
     st.session_state[f"{tkey}__shown"] = ids_now
     return list(memo[1])
 
