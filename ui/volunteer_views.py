@@ -10,7 +10,7 @@ import streamlit as st
 
 from core import db
 from models import Gender
-from services import experts, sites, teams, volunteer_records, volunteers, xlsx
+from services import experts, teams, volunteer_records, volunteers, xlsx
 from services.permissions import Actor
 from ui.i18n import label, t
 from ui.order_views import _picked_ids
@@ -23,6 +23,8 @@ from ui.widgets import (
     local_today,
     paged,
     reporting_errors,
+    site_options,
+    site_places,
     table_key,
 )
 
@@ -36,7 +38,8 @@ def stars(n: int) -> str:
 
 def names(actor: Actor) -> dict:
     with db.session() as s:
-        return {"sites": {p.id: p.name for p in sites.subtree(s, actor.site_path)},
+        places = site_places(s, actor.site_path)
+        return {"sites": {i: name for i, name, _active in places}, "places": places,
                 "teams": {tm.id: tm.name for tm in teams.in_scope(s, actor=actor)},
                 "skills": {k["id"]: k["name"] for k in experts.skills(s)}}
 
@@ -84,7 +87,8 @@ def edit_form(actor: Actor, lookup: dict, cur: dict | None) -> None:
     """Register a volunteer, or edit the picked one (teams, skill tags, title, active)."""
     vid = cur["id"] if cur else form_key("new")  # new keys after a save: an empty form
     cur = cur or {}
-    site_names, team_names, skill_names = lookup["sites"], lookup["teams"], lookup["skills"]
+    site_names = site_options(lookup["places"], keep=cur.get("site_id"))
+    team_names, skill_names = lookup["teams"], lookup["skills"]
     messages = st.container()  # every refusal at once, above the form
     with st.form(f"vol_form_{vid}"):
         c = st.columns(3)

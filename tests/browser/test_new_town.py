@@ -107,6 +107,23 @@ def submit(ui: UI, button: str, outcome: str, scope=None) -> None:
     ui.settled()
 
 
+def pick_card(ui: UI, code: str) -> None:
+    """Tap the button of the order's card on 我的工单 and wait for its detail."""
+    card = ui.page.locator('[class*="st-key-lead_card_"]').filter(has_text=code)
+    heading = ui.page.get_by_role("heading", name=re.compile(f"^{re.escape(code)}"))
+    for _attempt in range(3):   # a tap landing in a rerun can be lost
+        ui.settled()
+        card.get_by_role("button", name="选择", exact=True).click()
+        try:
+            expect(heading).to_be_visible(timeout=10_000)
+            break
+        except AssertionError:
+            continue
+    expect(heading).to_be_visible()
+    expect(card.get_by_role("button", name="已选中，详情在下方", exact=True)).to_be_visible()
+    ui.settled()
+
+
 def sign_in(ui: UI, username: str, password: str, sidebar_name: str) -> None:
     ui.login_form_visible()
     ui.submit_login(username, password)
@@ -236,14 +253,20 @@ def test_a_town_is_built_from_an_empty_database_through_the_screens(laptop, phon
         "link", name=re.compile(r"^我的工单")), "我的工单")
     lead.page.get_by_test_id("stSidebarCollapseButton").click()
     expect(lead.page.get_by_test_id("stSidebarNav")).not_to_be_in_viewport()
+    # a card per order on a phone, the table hidden; the card's button opens the order
+    expect(lead.page.locator(".st-key-lead_table")).to_be_hidden()
+    card = lead.page.locator('[class*="st-key-lead_card_"]').filter(has_text=code)
+    expect(card).to_be_visible()
+    expect(card).to_contain_text("东村防诈骗讲座")
+    expect(card).to_contain_text("东村")
     check(lead, "10_phone_my_orders")
-    lead.pick_row(code)
+    pick_card(lead, code)
     lead.page.get_by_test_id("stForm").filter(has_text="计划服务日期").get_by_role(
         "button", name="接单", exact=True).click()
     expect(lead.page.get_by_text(f"已接单：{code}。")).to_be_visible()
     lead.settled()
     lead.page.get_by_test_id("stMain").get_by_text("进行中", exact=True).click()
-    lead.pick_row(code)
+    pick_card(lead, code)
     form = lead.page.get_by_test_id("stForm").filter(has_text="填写完成情况")
     expect(form).to_be_visible()
     lead.settled()
