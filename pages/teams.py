@@ -64,7 +64,7 @@ with st.form(f"team_form_{k}"):
                              format_func=site_names.get, placeholder=t("forms.choose"))
     cats = st.multiselect(t("teams.col.categories"), list(categories), format_func=categories.get,
                           default=current.get("category_ids", []), key=f"team_cats_{k}",
-                          placeholder=t("forms.choose_many"))
+                          placeholder=t("forms.choose_many"), select_all=False)
     c = st.columns(2)
     lead = c[0].text_input(t("teams.col.lead_name"), value=current.get("lead_name", ""),
                            max_chars=40, key=f"team_lead_{k}")

@@ -85,7 +85,7 @@ def item_form(actor: Actor, rows: list[dict], names: dict) -> None:
         team_ids = st.multiselect(t("menu.col.teams"), list(names["teams"]),
                                   default=[i for i in chosen_teams if i in names["teams"]],
                                   format_func=names["teams"].get, key=f"menu_teams_{k}",
-                                  placeholder=t("common.none"))
+                                  placeholder=t("common.none"), select_all=False)
         go = st.form_submit_button(t("common.save"), type="primary")
     if go:
         fields = {"title": title, "category_id": category_id, "description": description,

@@ -31,7 +31,7 @@ def filters(names: dict) -> needs.NeedFilter:
         c = st.columns(3)
         states = c[0].multiselect(t("needs.state"), STATES, default=["open"], key="nf_states",
                                   format_func=lambda v: label("need_state", v),
-                                  placeholder=t("common.all"))
+                                  placeholder=t("common.all"), select_all=False)
         site_id = c[1].selectbox(t("surveys.village"), [None, *names["sites"]], key="nf_site",
                                  placeholder=t("common.all"),
                                  format_func=lambda v: names["sites"].get(v, t("common.all")))

@@ -49,7 +49,7 @@ def filters(names: dict, key: str) -> order_queries.OrderFilter:
         c = st.columns(3)
         statuses = c[0].multiselect(t("orders.status"), STATUSES, key=f"{key}_status",
                                     format_func=lambda v: label("status", v),
-                                    placeholder=t("common.all"))
+                                    placeholder=t("common.all"), select_all=False)
         site_id = c[1].selectbox(t("orders.village"), [None, *names["sites"]], key=f"{key}_site",
                                  format_func=lambda v: names["sites"].get(v, t("common.all")))
         category_id = c[2].selectbox(t("orders.category"), [None, *names["categories"]],

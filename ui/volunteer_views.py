@@ -108,12 +108,13 @@ def edit_form(actor: Actor, lookup: dict, cur: dict | None) -> None:
                                  placeholder=t("record.choose"), format_func=site_names.get)
         team_ids = c[1].multiselect(t("volunteers.col.teams"), list(team_names),
                                     key=f"vol_teams_{vid}", default=cur.get("team_ids", []),
-                                    format_func=team_names.get, placeholder=t("record.choose"))
+                                    format_func=team_names.get, placeholder=t("record.choose"),
+                                    select_all=False)
         c = st.columns(2)
         skill_ids = c[0].multiselect(
             t("record.skill_tags"), list(skill_names), key=f"vol_tags_{vid}",
             default=[k for k in cur.get("skill_ids", []) if k in skill_names],
-            format_func=skill_names.get, placeholder=t("record.choose"))
+            format_func=skill_names.get, placeholder=t("record.choose"), select_all=False)
         title = c[1].text_input(t("record.title_field"), value=cur.get("title", ""),
                                 max_chars=40, key=f"vol_title_{vid}")
         skills = st.text_input(t("volunteers.skills"), value=cur.get("skills", ""),
