@@ -84,11 +84,16 @@ PHONE_COLUMNS = ("code", "title", "site", "due_on")
 PHONE_WIDTHS = (104, 116, 52, 76)
 
 
+# What fits a 1366 px laptop beside the menu (904 px of table): the category is in the detail
+# and the filters; an extra column is cut to a medium width (its full text is in the detail).
+WIDE_COLUMNS = ("code", "title", "status", "overdue", "site", "team", "submitted_at", "due_on")
+
+
 def order_table(rows: list[dict], key: str, *, multi: bool = False, extra: tuple[str, ...] = (),
-                narrow: bool = False) -> int | list[int] | None:
+                narrow: bool = False, hide: tuple[str, ...] = ()) -> int | list[int] | None:
     """The list as a table; returns the id of the row the user selected (or, with `multi`,
     the ids of every selected row). `extra` adds columns after the overdue mark, where they are
-    seen without scrolling; `narrow` shows PHONE_COLUMNS only."""
+    seen without scrolling, `hide` leaves columns out; `narrow` shows PHONE_COLUMNS only."""
     if not rows:
         empty("orders.none")
         # The list emptied under a pick (another manager took the last order): keep the pick,
@@ -100,14 +105,15 @@ def order_table(rows: list[dict], key: str, *, multi: bool = False, extra: tuple
     df["submitted_at"] = df["submitted_at"].map(local_time)
     df["due_on"] = df["due_on"].map(day)
     df = overdue_column(status_column(df))
-    shown = ["code", "title", "status", "overdue", *extra, "site", "category", "team",
-             "submitted_at", "due_on"]
+    shown = [c for c in WIDE_COLUMNS[:4] + extra + WIDE_COLUMNS[4:] if c not in hide]
     if narrow:
         df["due_on"] = [f"{d} {o}".strip() for d, o in zip(df["due_on"], df["overdue"],
                                                              strict=True)]
         shown = list(PHONE_COLUMNS)
     tkey = table_key(key)
-    config = {c: t(f"orders.col.{c}") for c in shown}
+    config = {c: st.column_config.TextColumn(t(f"orders.col.{c}"),
+                                             width="medium" if c in extra else None)
+              for c in shown}
     if narrow:  # widths that add up to a 390 px phone's screen (356 px inside the margins)
         config = {c: st.column_config.TextColumn(config[c], width=w)
                   for c, w in zip(PHONE_COLUMNS, PHONE_WIDTHS, strict=True)}
