@@ -24,10 +24,15 @@ with db.session() as s:
 if rows:
     df = pd.DataFrame(rows)
     df["tier"] = df["tier"].map(lambda v: label("tier", v))
-    shown = ["name", "tier", "parent", "site", "categories", "lead_name", "phone", "members",
-             "open_orders", "active"]
+    # Fits a 1366 px laptop (1271 px with the parent and the phone): the long names are cut to
+    # a medium width; the parent, the phone and the full names are in the team's form below.
+    shown = ["name", "tier", "site", "categories", "lead_name", "members", "open_orders",
+             "active"]
     st.dataframe(df[shown], hide_index=True, width="stretch",
-                 column_config={c: t(f"teams.col.{c}") for c in shown})
+                 column_config={c: st.column_config.Column(
+                     t(f"teams.col.{c}"),
+                     width="medium" if c in ("name", "site", "categories") else None)
+                     for c in shown})
 else:
     empty("teams.none")
 

@@ -59,11 +59,15 @@ def period_picker(start_day: int, *, key: str = "eval", kinds=periods.KINDS) -> 
     return by_label[picked]
 
 
-# On screen, the bulletin's own columns per unit (bulletin.PRINT_COLUMNS): all of them are 22
-# columns wide for teams, nearly 2000 px, cut off on a 1366 px laptop. The others are in the
-# picked unit's detail and in the Excel export.
+# On screen, the bulletin's own columns per unit (bulletin.PRINT_COLUMNS) less the totals of
+# service: all 22 columns of the team table were 1948 px, the printed ones still 1001 px, cut
+# off on a 1366 px laptop (904 px beside the menu). The others are in the picked unit's detail
+# and in the Excel export.
+SCREEN_LEFT_OUT = ("beneficiaries", "hours")
+
+
 def _screen_columns(kind: str) -> tuple[str, ...]:
-    return bulletin.PRINT_COLUMNS[kind]
+    return tuple(c for c in bulletin.PRINT_COLUMNS[kind] if c not in SCREEN_LEFT_OUT)
 
 
 def _frame(result: evaluation.Table, rows: list[dict]) -> pd.DataFrame:
@@ -81,7 +85,8 @@ def _column_config(kind: str) -> dict:
         elif c in bulletin.ONE_DECIMAL:
             config[c] = st.column_config.NumberColumn(label, help=helptext, format="%.1f")
         elif c in bulletin.TEXT:
-            config[c] = st.column_config.TextColumn(label, help=helptext)
+            config[c] = st.column_config.TextColumn(label, help=helptext,
+                                                    width="medium" if c == "name" else None)
         else:
             config[c] = st.column_config.NumberColumn(label, help=helptext, format="%d")
     return config

@@ -81,7 +81,8 @@ def test_the_page_opens_on_last_month_with_the_four_tables(world, last_month, wh
     assert (a["due"], a["completion_rate"], a["on_time_rate"]) == (3, 100.0, 66.7)
     assert a["satisfied_rate"] == 66.7
     # the bulletin's columns on screen, so that the table fits a 1366 px laptop
-    assert list(teams.columns) == list(bulletin.PRINT_COLUMNS["team"])
+    assert list(teams.columns) == [c for c in bulletin.PRINT_COLUMNS["team"]
+                                   if c not in ("beneficiaries", "hours")]
     listed = [name for df in at.dataframe for name in df.value.get("name", [])]
     assert "青山总队" in listed  # 无考核数据: nothing due last month
     assert zh("evaluation.no_data_title") in [m.value.strip("*") for m in at.markdown]
