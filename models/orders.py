@@ -33,8 +33,8 @@ class OrderStatus(StrEnum):
 
 
 class OrderAction(StrEnum):
-    """What an OrderEvent records: the six transitions, placing, and the two events that leave
-    the status as it is (a correction of a completion, a follow-up call)."""
+    """What an OrderEvent records: the six transitions, placing, and the events that leave the
+    status as it is (a correction of a completion, a follow-up call, an urge — 催办)."""
 
     place = "place"
     dispatch = "dispatch"
@@ -46,6 +46,7 @@ class OrderAction(StrEnum):
     correct = "correct"
     follow_up = "follow_up"
     walk_in = "walk_in"  # 来访: a resident served at a station's desk, placed and done at once
+    urge = "urge"
 
 
 S, A = OrderStatus, OrderAction

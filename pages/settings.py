@@ -18,7 +18,7 @@ with db.session() as s:
     values = settings.current(s)
 
 GROUPS = (("settings.time_limits", ("dispatch_days", "accept_days", "due_days", "rate_days",
-                                     "follow_up_days")),
+                                     "follow_up_days", "escalate_hours")),
           ("settings.stars", tuple(f"star_{i}_hours" for i in range(1, 6))),
           ("settings.volunteer_rules", ("reengage_months", "points_expiry_years")),
           ("settings.certificate", ("certificate_body", "certificate_head",
@@ -34,7 +34,8 @@ GROUPS = (("settings.time_limits", ("dispatch_days", "accept_days", "due_days", 
                                    "line_satisfied_percent", "line_on_time_percent")),
           ("settings.score", ("score_weight_response", "score_weight_resolve",
                               "score_weight_satisfaction", "score_credit_good",
-                              "score_credit_basic")))
+                              "score_credit_basic")),
+          ("settings.projects", ("project_cap_yuan", "projects_per_year")))
 specs = {spec.key: spec for spec in BUSINESS_SETTINGS}
 
 with st.form("settings_form"):

@@ -4,7 +4,7 @@
 from a station's desk). Indexed for a station's walk-ins.
 
 Revision ID: 0011
-Revises: 0004
+Revises: 0014 (written after 0004; chained after issue 16's 0014, merged first)
 Create Date: 2026-12-01 15:40:00
 """
 from typing import Sequence, Union
@@ -15,7 +15,7 @@ import sqlmodel  # noqa: F401  (autogenerate writes sqlmodel.sql.sqltypes types)
 
 
 revision: str = '0011'
-down_revision: Union[str, None] = '0004'
+down_revision: Union[str, None] = '0014'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
