@@ -291,16 +291,25 @@ def overdue(session: Session, *, actor: Actor, now: datetime | None = None,
     now = now or utcnow()
     days = settings_service.current(session)["contact_visit_days"]
     cutoff = _today(session, now) - timedelta(days=days)
-    last = (select(ContactVisit.household_id, func.max(ContactVisit.visited_on).label("last"))
-            .group_by(ContactVisit.household_id).subquery())
-    since = func.coalesce(last.c.last, ContactPair.started_on)
+    # The last visit of each paired household, one seek of (household_id, visited_on) each —
+    # not a GROUP BY over every visit ever made, which bench/contacts.py timed at 1.4 s for
+    # the county (30,000 pairs).
+    last = (select(func.max(ContactVisit.visited_on))
+            .where(ContactVisit.household_id == Household.id)
+            .correlate(Household).scalar_subquery())
+    since = func.coalesce(last, ContactPair.started_on)
     conds = [*households.conditions(session, actor, households.HouseholdFilter(site_id=site_id)),
              ContactPair.ended_on.is_(None), since <= cutoff]
     base = (select(Household.id, since.label("since"), ContactPair.volunteer_id)
-            .join(ContactPair, ContactPair.household_id == Household.id)
-            .join(last, last.c.household_id == Household.id, isouter=True).where(*conds))
-    total = session.exec(select(func.count()).select_from(base.subquery())).one()
-    found = session.exec(base.order_by(since, Household.id).offset(offset).limit(limit)).all()
+            .join(ContactPair, ContactPair.household_id == Household.id).where(*conds))
+    # The page and the total in one pass (a window count), not the same scan twice.
+    paged = session.exec(base.add_columns(func.count().over().label("total"))
+                         .order_by(since, Household.id).offset(offset).limit(limit)).all()
+    if paged:
+        total = paged[0][-1]
+    else:  # past the last page (or nothing overdue): the total needs its own count
+        total = session.exec(select(func.count()).select_from(base.subquery())).one()
+    found = [(h, since_day, vid) for h, since_day, vid, _n in paged]
     rows = {r["id"]: r for r in households.rows_for(session, actor, [h for h, _s, _v in found])}
     today = _today(session, now)
     out = []

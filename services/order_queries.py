@@ -27,6 +27,7 @@ from models import (
     ServiceItem,
     ServiceRecord,
     Site,
+    Station,
     Team,
     User,
     Volunteer,
@@ -199,6 +200,7 @@ def detail(session: Session, *, actor: Actor, order_id: int, now: datetime | Non
     kind = session.exec(select(sla.overdue_kind(now, values)).where(WorkOrder.id == order.id)).one()
     team = session.get(Team, order.team_id) if order.team_id else None
     item = session.get(ServiceItem, order.item_id) if order.item_id else None
+    station = session.get(Station, order.station_id) if order.station_id else None
     service = session.exec(select(Volunteer.name, ServiceRecord.hours, Volunteer.id)
                            .join(Volunteer, Volunteer.id == ServiceRecord.volunteer_id)
                            .where(ServiceRecord.order_id == order.id)
@@ -212,6 +214,7 @@ def detail(session: Session, *, actor: Actor, order_id: int, now: datetime | Non
         "order": order.model_dump(), "site": site.name,
         "category": session.get(ServiceCategory, order.category_id).name,
         "item": item.title if item else "", "team": team.name if team else "",
+        "station": station.name if station else "",
         "overdue": kind or "", "stage": sla.stage(late, values),
         "urges": [e for e in events if e["action"] == OrderAction.urge.value],
         "service": [{"volunteer": n, "hours": h, "volunteer_id": v} for n, h, v in service],

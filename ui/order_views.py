@@ -215,6 +215,8 @@ def facts(info: dict) -> None:
         t("orders.expected"): o["expected_beneficiaries"],
         t("orders.actual"): "" if o["actual_beneficiaries"] is None else o["actual_beneficiaries"],
     }
+    if info.get("station"):  # a 来访 served at a station's desk
+        rows[t("duty.station")] = info["station"]
     st.dataframe(pd.DataFrame({"k": list(rows), "v": [str(v) for v in rows.values()]}),
                  hide_index=True, width="stretch",
                  column_config={"k": t("orders.field"), "v": t("orders.value")})
