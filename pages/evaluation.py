@@ -11,6 +11,7 @@ from services.permissions import Action
 from ui.alert_views import alert_list
 from ui.evaluation_views import bulletin_downloads, period_picker, standing_view, table_view
 from ui.i18n import t
+from ui.recognition_views import recognition_view
 from ui.session import require
 
 actor = require(Action.VIEW_EVALUATION)
@@ -34,7 +35,8 @@ alert_list(actor, period)
 st.subheader(t("bulletin.title"))
 bulletin_downloads(actor, period)
 
-tabs = st.tabs([t(f"evaluation.table.{kind}") for kind in evaluation.TABLES])
+*tabs, recognition_tab = st.tabs([t(f"evaluation.table.{kind}") for kind in evaluation.TABLES]
+                                 + [t("recognition.tab")])
 for tab, kind in zip(tabs, evaluation.TABLES, strict=True):
     with tab:
         level = None
@@ -48,3 +50,6 @@ for tab, kind in zip(tabs, evaluation.TABLES, strict=True):
         table_view(actor, result)
         st.subheader(t("evaluation.standing_title"))
         standing_view(standing)
+
+with recognition_tab:
+    recognition_view(actor)

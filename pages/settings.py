@@ -32,6 +32,7 @@ GROUPS = (("settings.time_limits", ("dispatch_days", "accept_days", "due_days", 
           ("settings.contacts", ("contact_households_target", "contact_visit_days")),
           ("settings.evaluation", ("eval_period_start_day", "repeat_days", "roll_size",
                                    "line_satisfied_percent", "line_on_time_percent")),
+          ("settings.recognition", ("recognition_min_hours", "recognition_min_ratings")),
           ("settings.score", ("score_weight_response", "score_weight_resolve",
                               "score_weight_satisfaction", "score_credit_good",
                               "score_credit_basic")))
