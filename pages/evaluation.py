@@ -9,7 +9,13 @@ from services import evaluation
 from services import settings as settings_service
 from services.permissions import Action
 from ui.alert_views import alert_list
-from ui.evaluation_views import bulletin_downloads, period_picker, standing_view, table_view
+from ui.evaluation_views import (
+    bulletin_downloads,
+    contact_coverage_view,
+    period_picker,
+    standing_view,
+    table_view,
+)
 from ui.i18n import t
 from ui.recognition_views import recognition_view
 from ui.session import require
@@ -48,6 +54,8 @@ for tab, kind in zip(tabs, evaluation.TABLES, strict=True):
             result = evaluation.table(s, actor=actor, kind=kind, period=period, level=level)
             standing = evaluation.standing(s, actor=actor, result=result, level=level)
         table_view(actor, result)
+        if kind == "officer":
+            contact_coverage_view(actor, period)
         st.subheader(t("evaluation.standing_title"))
         standing_view(standing)
 
