@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, distinct, func
+from sqlalchemy import and_, case, func
 from sqlmodel import Session, select
 
 from core.db import utcnow
@@ -108,45 +108,65 @@ def _ranked(kind: str, period: Period, rows: list[dict], total: int) -> Candidat
 
 
 def volunteers(session: Session, *, actor: Actor, number: int, limit: int = LIMIT) -> Candidates:
-    """最美志愿者: hours in the year ≥ `recognition_min_hours`, by hours, orders, 好评率."""
+    """最美志愿者: hours in the year ≥ `recognition_min_hours`, by hours, orders, 好评率.
+
+    Three small queries, none over all history: the year's hours per volunteer (a range of the
+    (volunteer, served_at, hours) index per volunteer), then — only for the first `limit` by
+    hours and those tied with the last of them — orders served, their ratings and the hours up
+    to the year's end (for the star level)."""
     ensure_allowed(actor, Action.VIEW_EVALUATION)
     values = settings_service.current(session)
     period = the_year(session, number)
     lo, hi = utc_bounds(period, values["timezone"])
-    in_year = ServiceRecord.served_at >= lo
-    year_hours = func.sum(case((in_year, ServiceRecord.hours), else_=0))
-    sums = (select(ServiceRecord.volunteer_id.label("vid"), year_hours.label("hours"),
-                   func.sum(ServiceRecord.hours).label("total"),
-                   func.count(distinct(case((in_year, ServiceRecord.order_id)))).label("orders"))
-            .join(Volunteer, Volunteer.id == ServiceRecord.volunteer_id)
-            .where(ServiceRecord.served_at < hi, Volunteer.active,
-                   Volunteer.site_id.in_(scope.sites_under(actor.site_path)))
-            .group_by(ServiceRecord.volunteer_id)
-            .having(year_hours >= values["recognition_min_hours"] - EPSILON).subquery())
-    total = session.exec(select(func.count()).select_from(sums)).one()
-    # the ratings of the orders each served in the year (one record per order and volunteer)
-    rated = (select(ServiceRecord.volunteer_id.label("vid"), func.count().label("rated"),
-                    func.sum(case((Rating.level >= 4, 1), else_=0)).label("good"))
-             .join(Rating, Rating.order_id == ServiceRecord.order_id)
-             .where(ServiceRecord.served_at >= lo, ServiceRecord.served_at < hi,
-                    ServiceRecord.volunteer_id.in_(select(sums.c.vid)))
-             .group_by(ServiceRecord.volunteer_id).subquery())
-    good_rate = func.coalesce(rated.c.good, 0) * 1.0 / func.nullif(rated.c.rated, 0)
-    q = (select(Volunteer.id, Volunteer.name, Site.name, sums.c.hours, sums.c.total,
-                sums.c.orders, func.coalesce(rated.c.rated, 0), func.coalesce(rated.c.good, 0))
-         .join(sums, sums.c.vid == Volunteer.id).join(Site, Site.id == Volunteer.site_id)
-         .join(rated, rated.c.vid == Volunteer.id, isouter=True)
-         .order_by(sums.c.hours.desc(), sums.c.orders.desc(),
-                   func.coalesce(good_rate, -1).desc(), Volunteer.name, Volunteer.id)
-         .limit(limit))
+    in_year = (ServiceRecord.served_at >= lo, ServiceRecord.served_at < hi)
+    mine = select(Volunteer.id).where(Volunteer.active,
+                                      Volunteer.site_id.in_(scope.sites_under(actor.site_path)))
+    hours = func.sum(ServiceRecord.hours)
+    qualified = session.exec(
+        select(ServiceRecord.volunteer_id, hours)
+        .where(ServiceRecord.volunteer_id.in_(mine), *in_year)
+        .group_by(ServiceRecord.volunteer_id)
+        .having(hours >= values["recognition_min_hours"] - EPSILON)).all()
+    qualified.sort(key=lambda r: -round(float(r[1]), 2))
+    total = len(qualified)
+    if len(qualified) > limit:  # the ties of the last shown may rank above it by orders
+        last = round(float(qualified[limit - 1][1]), 2)
+        qualified = [r for r in qualified if round(float(r[1]), 2) >= last]
+    shown = {vid: round(float(h), 2) for vid, h in qualified}
+    ids = list(shown)
+    detail = dict.fromkeys(ids, (0, 0, 0))
+    cumulative: dict = {}
+    names: dict = {}
+    if ids:
+        # orders served = the year's order records (one per order and volunteer), with the
+        # ratings those orders have received so far
+        for vid, orders, n_rated, good in session.exec(
+                select(ServiceRecord.volunteer_id, func.count(ServiceRecord.order_id),
+                       func.count(Rating.id), func.count(case((Rating.level >= 4, 1))))
+                .select_from(ServiceRecord)
+                .join(Rating, Rating.order_id == ServiceRecord.order_id, isouter=True)
+                .where(ServiceRecord.volunteer_id.in_(ids), *in_year)
+                .group_by(ServiceRecord.volunteer_id)).all():
+            detail[vid] = (int(orders), int(n_rated), int(good))
+        cumulative = dict(session.exec(
+            select(ServiceRecord.volunteer_id, func.sum(ServiceRecord.hours))
+            .where(ServiceRecord.volunteer_id.in_(ids), ServiceRecord.served_at < hi)
+            .group_by(ServiceRecord.volunteer_id)).all())
+        names = {vid: (name, site) for vid, name, site in session.exec(
+            select(Volunteer.id, Volunteer.name, Site.name)
+            .join(Site, Site.id == Volunteer.site_id).where(Volunteer.id.in_(ids))).all()}
     rows = []
-    for vid, name, site, hours, cumulative, orders, n_rated, good in session.exec(q).all():
-        rows.append({"key": vid, "name": name, "site": site, "hours": round(float(hours), 2),
-                     "total_hours": round(float(cumulative), 2), "orders": int(orders),
-                     "rated": int(n_rated), "good": int(good),
-                     "good_rate": rate(int(good), int(n_rated)),
-                     "stars": star_progress(float(cumulative), values)["stars"]})
-    return _ranked("volunteer", period, rows, total)
+    for vid in ids:
+        orders, n_rated, good = detail[vid]
+        total_hours = round(float(cumulative.get(vid, 0)), 2)
+        rows.append({"key": vid, "name": names[vid][0], "site": names[vid][1],
+                     "hours": shown[vid], "total_hours": total_hours, "orders": orders,
+                     "rated": n_rated, "good": good, "good_rate": rate(good, n_rated),
+                     "stars": star_progress(total_hours, values)["stars"]})
+    rows.sort(key=lambda r: (-r["hours"], -r["orders"],
+                             -(r["good_rate"] if r["good_rate"] is not None else -1),
+                             r["name"], r["key"]))
+    return _ranked("volunteer", period, rows[:limit], total)
 
 
 def _by_score(result: evaluation.Table) -> list[dict]:

@@ -248,3 +248,14 @@ def test_names_that_look_like_formulas_stay_text(session, town):
                                    picked={"volunteer": [v0]}, words=words_in("zh"), now=NOW)
     sheet = load_workbook(io.BytesIO(content))[words_in("zh")("recognition.kind.volunteer")]
     assert sheet["B2"].value == "=1+1" and sheet["B2"].data_type == "s"
+
+
+def test_a_short_list_keeps_the_ties_in_order_and_counts_every_candidate(session, town):
+    v0, v1, v2 = town.volunteers_a
+    settings(session, town, recognition_min_hours=1)
+    done(session, town, utc(2025, 5, 1, 2), {v0: 4, v1: 2, v2: 1})
+    done(session, town, utc(2025, 5, 2, 2), {v1: 2})   # v1: 4 h on two orders, v0 on one
+    found = recognition.volunteers(session, actor=town.leader, number=2025, limit=1)
+    assert [r["key"] for r in found.rows] == [v1] and found.total == 3
+    two = recognition.volunteers(session, actor=town.leader, number=2025, limit=2)
+    assert [r["key"] for r in two.rows] == [v1, v0] and two.total == 3
