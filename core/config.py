@@ -221,6 +221,11 @@ BUSINESS_SETTINGS: tuple[BusinessSetting, ...] = (
                     "评优推荐: service hours in the year a 最美志愿者 candidate needs at least"),
     BusinessSetting("recognition_min_ratings", 5, int, 1, 10000,
                     "评优推荐: ratings in the year a 最佳志愿服务项目 candidate needs at least"),
+    # 项目扶持 (services/projects.py)
+    BusinessSetting("project_cap_yuan", 20000, int, 1, 10_000_000,
+                    "项目扶持: the most one project can be granted in a year (yuan)"),
+    BusinessSetting("projects_per_year", 40, int, 1, 1000,
+                    "项目扶持: how many projects a site's support list can hold in one year"),
 )
 
 BUSINESS_DEFAULTS = {s.key: s.default for s in BUSINESS_SETTINGS}

@@ -52,6 +52,9 @@ class AuditAction(StrEnum):
     bulletin_export = "bulletin.export"
     recognition_export = "recognition.export"
     backup_download = "backup.download"
+    project_save = "projects.save"
+    project_spend = "projects.spend"
+    projects_export = "projects.export"
 
 
 class AuditLog(SQLModel, table=True):

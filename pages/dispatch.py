@@ -23,7 +23,7 @@ with queue_tab:
     queue = dispatch_views.queue_filters(names)
     rows = order_views.order_page(actor, queue, "dispatch_page", sort="urgent", per_page=25)
     picked = order_views.order_table(rows, key="dispatch_table", multi=True,
-                                     extra=("last_decline_reason",))
+                                     extra=("last_decline_reason",), hide=("team",))
     if not picked:
         if rows:
             st.caption(t("dispatch.pick_hint"))

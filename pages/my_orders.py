@@ -25,7 +25,7 @@ status = st.segmented_control(t("orders.status"), [s for s, _ in TABS], default=
 flt = order_queries.OrderFilter(statuses=(status,) if status != "completed" else DONE)
 rows = order_views.order_page(actor, flt, f"my_orders_page_{status}", sort="urgent",
                               per_page=25)
-picked = order_views.order_table(rows, key=f"my_orders_table_{status}", narrow=True)
+picked = order_views.lead_list(rows, key=f"my_orders_table_{status}")
 if picked is None:
     st.stop()
 info = order_views.detail(actor, picked)

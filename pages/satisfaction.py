@@ -45,10 +45,8 @@ breakdown_table(actor, start, end, by)
 
 st.subheader(t("satisfaction.lowest"))
 st.caption(t("satisfaction.lowest_hint"))
-items, teams = st.columns(2)
-with items:
-    low_items = lowest_table(actor, start, end, "item")
-with teams:
-    low_teams = lowest_table(actor, start, end, "team")
+# one below the other: side by side, each half of a 1366 px laptop cut its table's columns
+low_items = lowest_table(actor, start, end, "item")
+low_teams = lowest_table(actor, start, end, "team")
 st.subheader(t("satisfaction.comments"))
 comment_table(actor, start, end, item_ids=low_items, team_ids=low_teams)

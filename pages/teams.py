@@ -5,29 +5,34 @@ import streamlit as st
 
 from core import db
 from models import TeamTier
-from services import catalog, sites, teams
+from services import catalog, teams
 from services.permissions import Action
 from ui import dispatch_views
 from ui.i18n import label, t
 from ui.session import require
 from ui.team_views import team_record
-from ui.widgets import empty, flash, form_key, reporting_errors
+from ui.widgets import empty, flash, form_key, reporting_errors, site_options, site_places
 
 actor = require(Action.MANAGE_TEAMS)
 
 st.title(t("teams.title"))
 with db.session() as s:
     rows = teams.overview(s, actor=actor)
-    site_names = {p.id: p.name for p in sites.subtree(s, actor.site_path)}
+    places = site_places(s, actor.site_path)
     categories = {c.id: c.name for c in catalog.categories(s)}
 
 if rows:
     df = pd.DataFrame(rows)
     df["tier"] = df["tier"].map(lambda v: label("tier", v))
-    shown = ["name", "tier", "parent", "site", "categories", "lead_name", "phone", "members",
-             "open_orders", "active"]
+    # Fits a 1366 px laptop (1271 px with the parent and the phone): the long names are cut to
+    # a medium width; the parent, the phone and the full names are in the team's form below.
+    shown = ["name", "tier", "site", "categories", "lead_name", "members", "open_orders",
+             "active"]
     st.dataframe(df[shown], hide_index=True, width="stretch",
-                 column_config={c: t(f"teams.col.{c}") for c in shown})
+                 column_config={c: st.column_config.Column(
+                     t(f"teams.col.{c}"),
+                     width="medium" if c in ("name", "site", "categories") else None)
+                     for c in shown})
 else:
     empty("teams.none")
 
@@ -56,13 +61,15 @@ with st.form(f"team_form_{k}"):
     tier = c[0].selectbox(t("teams.col.tier"), tiers, key=f"team_tier_{k}_{parent_id}",
                           index=tiers.index(tier_now) if tier_now else None,
                           format_func=lambda v: label("tier", v), placeholder=t("forms.choose"))
+    site_names = site_options(places, keep=current.get("site_id"))
     site_ids = list(site_names)
+    now_on = current.get("site_id", actor.site_id)
     site_id = c[1].selectbox(t("teams.col.site"), site_ids, key=f"team_site_{k}",
-                             index=site_ids.index(current.get("site_id", actor.site_id)),
-                             format_func=site_names.get)
+                             index=site_ids.index(now_on) if now_on in site_names else None,
+                             format_func=site_names.get, placeholder=t("forms.choose"))
     cats = st.multiselect(t("teams.col.categories"), list(categories), format_func=categories.get,
                           default=current.get("category_ids", []), key=f"team_cats_{k}",
-                          placeholder=t("forms.choose_many"))
+                          placeholder=t("forms.choose_many"), select_all=False)
     c = st.columns(2)
     lead = c[0].text_input(t("teams.col.lead_name"), value=current.get("lead_name", ""),
                            max_chars=40, key=f"team_lead_{k}")

@@ -5,11 +5,19 @@ import streamlit as st
 
 from core import db
 from models import Role
-from services import sites, teams, users
+from services import teams, users
 from services.permissions import Action
 from ui.i18n import label, t
 from ui.session import require
-from ui.widgets import flash, form_key, paged, reporting_errors, table_key
+from ui.widgets import (
+    flash,
+    form_key,
+    paged,
+    reporting_errors,
+    site_options,
+    site_places,
+    table_key,
+)
 
 actor = require(Action.MANAGE_USERS)
 
@@ -20,7 +28,7 @@ if temp:
     st.code(temp[1], language=None)
 
 with db.session() as s:
-    site_names = {p.id: p.name for p in sites.subtree(s, actor.site_path)}
+    places = site_places(s, actor.site_path)
     team_names = {tm.id: tm.name for tm in teams.in_scope(s, actor=actor)}
     rows = paged(lambda offset, limit: users.page(s, actor=actor, offset=offset, limit=limit),
                  key="users_page")
@@ -51,10 +59,12 @@ with st.form(f"user_form_{uid}"):
     role = c[0].selectbox(t("users.col.role"), roles, key=f"user_role_{uid}",
                           index=roles.index(cur.get("role", "officer")),
                           format_func=lambda v: label("role", v))
+    site_names = site_options(places, keep=cur.get("site_id"))
     site_ids = list(site_names)
+    now_on = cur.get("site_id", actor.site_id)
     site_id = c[1].selectbox(t("users.col.site"), site_ids, key=f"user_site_{uid}",
-                             index=site_ids.index(cur.get("site_id", actor.site_id)),
-                             format_func=site_names.get)
+                             index=site_ids.index(now_on) if now_on in site_names else None,
+                             format_func=site_names.get, placeholder=t("forms.choose"))
     team_opts = [None, *team_names]
     team_id = c[2].selectbox(t("users.col.team"), team_opts, key=f"user_team_{uid}",
                              index=team_opts.index(cur.get("team_id")),

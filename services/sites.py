@@ -92,6 +92,13 @@ def ensure_active(site: Site) -> None:
         raise Invalid("error.site_inactive", name=site.name)
 
 
+def ensure_open_for_members(site: Site, *, kept_site_id: int | None = None) -> None:
+    """No new account, team or volunteer on a deactivated site; a row already there keeps its
+    site when edited (`kept_site_id`: the row's site before the edit)."""
+    if not site.active and site.id != kept_site_id:
+        raise Invalid("inactive_site.refused", name=site.name)
+
+
 # --- the manager's 站点 page ----------------------------------------------------------------------
 
 

@@ -25,7 +25,7 @@ from models import (
     VolunteerTeam,
     WorkOrder,
 )
-from services import rollups, scope, validate
+from services import rollups, scope, sites, validate
 from services import settings as settings_service
 from services.clock import local_midnight_utc
 from services.errors import Checks, Duplicate, NotFound
@@ -39,7 +39,7 @@ _PARENT_TIER = {TeamTier.detachment: TeamTier.corps, TeamTier.squad: TeamTier.de
 
 def _check(session: Session, actor: Actor, *, name: str, tier: TeamTier | None, site_id: int,
            parent_id: int | None, category_ids, lead_name: str = "", phone: str = "",
-           team_id: int | None = None) -> tuple[str, str, str]:
+           team_id: int | None = None, kept_site_id: int | None = None) -> tuple[str, str, str]:
     """The team's fields, every refusal at once; the name, lead and phone cleaned."""
     check = Checks()
     name = check(validate.text, name, key="team_name", maximum=60)
@@ -50,6 +50,7 @@ def _check(session: Session, actor: Actor, *, name: str, tier: TeamTier | None, 
         check.fail("error.site_required")
     else:
         ensure_allowed(actor, Action.MANAGE_TEAMS, site_path=site.path)
+        check(sites.ensure_open_for_members, site, kept_site_id=kept_site_id)
     wrong_tier = _tier_problem(session, tier, parent_id, team_id)
     if wrong_tier:
         check.fail(wrong_tier)
@@ -115,7 +116,8 @@ def update(session: Session, *, actor: Actor, team_id: int, name: str, tier: Tea
     ensure_allowed(actor, Action.MANAGE_TEAMS, site_path=session.get(Site, team.site_id).path)
     name, lead_name, phone = _check(session, actor, name=name, tier=tier, site_id=site_id,
                                     parent_id=parent_id, category_ids=category_ids,
-                                    lead_name=lead_name, phone=phone, team_id=team_id)
+                                    lead_name=lead_name, phone=phone, team_id=team_id,
+                                    kept_site_id=team.site_id)
     team.name, team.tier, team.site_id, team.parent_id = name, tier, site_id, parent_id
     team.lead_name, team.phone, team.active = lead_name, phone, active
     session.add(team)

@@ -296,7 +296,8 @@ def _check_username(session: Session, username: str) -> None:
 
 def _validate_account(session: Session, actor: Actor | None, *, username: str | None,
                       display_name: str, role: Role | None, site_id: int | None,
-                      team_id: int | None, new_site: bool = False) -> None:
+                      team_id: int | None, new_site: bool = False,
+                      kept_site_id: int | None = None) -> None:
     """Every refusal at once. new_site: the site is made with the account (first start)."""
     check = Checks()
     if username is not None:
@@ -307,6 +308,8 @@ def _validate_account(session: Session, actor: Actor | None, *, username: str | 
         check.fail("error.site_required")
     elif site is not None and actor is not None and not in_scope(actor, site.path):
         raise Forbidden(action=Action.MANAGE_USERS.value)
+    elif site is not None:
+        check(sites.ensure_open_for_members, site, kept_site_id=kept_site_id)
     if role == Role.team_lead:
         team = session.get(Team, team_id) if team_id else None
         if team is None:
@@ -381,7 +384,7 @@ def update(session: Session, *, actor: Actor, user_id: int, display_name: str, r
     if user.id == actor.id and role != Role.manager:
         raise Invalid("error.cannot_demote_self")
     _validate_account(session, actor, username=None, display_name=display_name, role=role,
-                      site_id=site_id, team_id=team_id)
+                      site_id=site_id, team_id=team_id, kept_site_id=user.site_id)
     phone = validate.phone(phone)
     user.display_name, user.role, user.site_id = validate.clean(display_name), role, site_id
     user.team_id = team_id if role == Role.team_lead else None

@@ -25,7 +25,7 @@ from models import (
     VolunteerSkill,
     VolunteerTeam,
 )
-from services import audit, points, validate
+from services import audit, points, sites, validate
 from services import settings as settings_service
 from services.clock import local_midnight_utc, local_today
 from services.errors import Checks, Duplicate, Invalid, NotFound
@@ -67,7 +67,8 @@ def _skills_known(session: Session, skill_ids) -> None:
 
 def _clean(session: Session, actor: Actor, *, name: str, phone: str, site_id: int,
            skills: str, team_ids, gender: Gender | None, title: str = "", skill_ids=(),
-           volunteer_id: int | None = None) -> tuple[str, str, str, str]:
+           volunteer_id: int | None = None,
+           kept_site_id: int | None = None) -> tuple[str, str, str, str]:
     """Every refusal of the volunteer form at once; the cleaned name, phone, skills, title."""
     check = Checks()
     if gender not in tuple(Gender):
@@ -82,6 +83,7 @@ def _clean(session: Session, actor: Actor, *, name: str, phone: str, site_id: in
         check.fail("error.site_required")
     else:
         ensure_allowed(actor, Action.MANAGE_VOLUNTEERS, site_path=site.path)
+        check(sites.ensure_open_for_members, site, kept_site_id=kept_site_id)
     if phone is not None:
         clash = select(Volunteer.id).where(Volunteer.phone == phone)
         if volunteer_id is not None:
@@ -128,7 +130,8 @@ def update(session: Session, *, actor: Actor, volunteer_id: int, name: str, phon
     ensure_allowed(actor, Action.MANAGE_VOLUNTEERS, site_path=session.get(Site, vol.site_id).path)
     name, phone, skills, title = _clean(session, actor, name=name, phone=phone, site_id=site_id,
                                         skills=skills, team_ids=team_ids, gender=gender,
-                                        title=title, skill_ids=skill_ids, volunteer_id=volunteer_id)
+                                        title=title, skill_ids=skill_ids, volunteer_id=volunteer_id,
+                                        kept_site_id=vol.site_id)
     if active and not vol.active:
         vol.inactive_reason, vol.inactive_on = "", None
     elif not active and vol.active:

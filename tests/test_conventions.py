@@ -135,6 +135,25 @@ def test_no_raw_html_is_rendered(path):
     assert "st.html(" not in source or path.relative_to(ROOT).as_posix() == "ui/chrome.py"
 
 
+def _calls(path: Path, name: str) -> list[ast.Call]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [n for n in ast.walk(tree) if isinstance(n, ast.Call)
+            and getattr(n.func, "attr", getattr(n.func, "id", "")) == name]
+
+
+@pytest.mark.parametrize("path", sorted(CODE), ids=lambda p: p.name)
+def test_streamlits_english_options_are_turned_off_or_worded(path):
+    """A multiselect's "Select all" is English in Streamlit 1.67 and cannot be worded: every
+    multiselect turns it off; every editable table words its empty cells (else "None")."""
+    for call in _calls(path, "multiselect"):
+        opts = {k.arg: k.value for k in call.keywords}
+        assert "select_all" in opts and getattr(opts["select_all"], "value", None) is False, \
+            f"{path.name}:{call.lineno}: multiselect without select_all=False"
+    for call in _calls(path, "data_editor"):
+        assert "placeholder" in {k.arg for k in call.keywords}, \
+            f"{path.name}:{call.lineno}: data_editor without placeholder="
+
+
 def test_the_readme_documents_every_setting():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     names = [s.name for s in ENV_SETTINGS] + [s.key for s in BUSINESS_SETTINGS]

@@ -24,6 +24,23 @@ _CHROME_CSS = """<style>
 .st-key-demo_banner {{ background: #fff8e1; border-radius: 6px; padding: 0 0.6rem;
   gap: 0.5rem; }}
 .st-key-demo_banner p {{ margin: 0; }}
+/* An empty date field: Streamlit writes "yyyy-mm-dd" in its segments; the app's words instead.
+   The calendar's quick-select ("Date range", "Select...", "Past week"…) is English only. */
+[data-testid="stDateInput"] [data-placeholder="true"][data-type="year"],
+[data-testid="stDateInput"] [data-placeholder="true"][data-type="month"],
+[data-testid="stDateInput"] [data-placeholder="true"][data-type="day"] {{ font-size: 0; }}
+[data-testid="stDateInput"] [data-placeholder="true"][data-type]::after {{ font-size: 0.875rem; }}
+[data-testid="stDateInput"] [data-placeholder="true"][data-type="year"]::after {{
+  content: "{year}"; }}
+[data-testid="stDateInput"] [data-placeholder="true"][data-type="month"]::after {{
+  content: "{month}"; }}
+[data-testid="stDateInput"] [data-placeholder="true"][data-type="day"]::after {{
+  content: "{day}"; }}
+[data-testid="stDateInputQuickSelect"] {{ display: none; }}
+/* 我的工单 (ui/order_views.lead_list): the table on a laptop, a card per order on a phone. */
+@media (max-width: 640px) {{ .st-key-lead_table {{ display: none; }} }}
+@media (min-width: 641px) {{ .st-key-lead_cards {{ display: none; }} }}
+.st-key-lead_cards [data-testid="stText"] {{ white-space: normal; overflow-wrap: anywhere; }}
 </style>"""
 
 
@@ -32,7 +49,8 @@ def app_chrome() -> None:
     from services.xlsx import MAX_BYTES
 
     st.html(_CHROME_CSS.format(drop=t("chrome.drop", mb=MAX_BYTES // (1024 * 1024)),
-                               browse=t("chrome.browse")))
+                               browse=t("chrome.browse"), year=t("date_words.year"),
+                               month=t("date_words.month"), day=t("date_words.day")))
 
 
 def hide_page_menu() -> None:

@@ -34,7 +34,7 @@ def completion_form(actor: Actor, key: str, initial: dict | None = None,
     outside = [v.id for v in others]
     added = st.multiselect(t("complete.add_others"), outside, key=f"{key}_others",
                            format_func=names.get, placeholder=t("complete.add_others_hint"),
-                           default=[v for v in before if v in outside])
+                           default=[v for v in before if v in outside], select_all=False)
     rows = [v.id for v in roster] + [v for v in added if v not in {r.id for r in roster}]
     if not rows:
         empty("complete.no_roster")
@@ -52,6 +52,8 @@ def completion_form(actor: Actor, key: str, initial: dict | None = None,
         edited = st.data_editor(
             table, key="_".join([f"{key}_volunteers", *map(str, added)]), hide_index=True,
             width="stretch", disabled=["name"],
+            # an empty 单独时长 means "the hours above"; Streamlit would write "None" there
+            placeholder=t("editor_words.same_hours"),
             column_config={
                 "take_part": st.column_config.CheckboxColumn(t("complete.took_part")),
                 "name": st.column_config.TextColumn(t("orders.volunteer")),

@@ -60,22 +60,34 @@ def period_picker(start_day: int, *, key: str = "eval", kinds=periods.KINDS) -> 
     return by_label[picked]
 
 
+# On screen, the bulletin's own columns per unit (bulletin.PRINT_COLUMNS) less the totals of
+# service: all 22 columns of the team table were 1948 px, the printed ones still 1001 px, cut
+# off on a 1366 px laptop (904 px beside the menu). The others are in the picked unit's detail
+# and in the Excel export.
+SCREEN_LEFT_OUT = ("beneficiaries", "hours")
+
+
+def _screen_columns(kind: str) -> tuple[str, ...]:
+    return tuple(c for c in bulletin.PRINT_COLUMNS[kind] if c not in SCREEN_LEFT_OUT)
+
+
 def _frame(result: evaluation.Table, rows: list[dict]) -> pd.DataFrame:
-    columns = bulletin.COLUMNS[result.kind]
+    columns = _screen_columns(result.kind)
     return pd.DataFrame([[bulletin.cell(r, c, t) for c in columns] for r in rows],
                         columns=list(columns))
 
 
 def _column_config(kind: str) -> dict:
     config = {}
-    for c in bulletin.COLUMNS[kind]:
+    for c in _screen_columns(kind):
         label, helptext = t(f"evaluation.col.{c}"), t(f"evaluation.help.{c}")
         if c in bulletin.RATES:
             config[c] = st.column_config.NumberColumn(label, help=helptext, format="%.1f%%")
         elif c in bulletin.ONE_DECIMAL:
             config[c] = st.column_config.NumberColumn(label, help=helptext, format="%.1f")
         elif c in bulletin.TEXT:
-            config[c] = st.column_config.TextColumn(label, help=helptext)
+            config[c] = st.column_config.TextColumn(label, help=helptext,
+                                                    width="medium" if c == "name" else None)
         else:
             config[c] = st.column_config.NumberColumn(label, help=helptext, format="%d")
     return config
@@ -91,6 +103,14 @@ def detail(row: dict, kind: str) -> None:
     if kind != "officer" or row.get("score") is not None:
         lines.append((t("evaluation.col.score"), row.get("score"), None, None,
                       t("evaluation.help.score")))
+    # the counts the table leaves out (its text columns are written above the figures)
+    left_out = [c for c in bulletin.COLUMNS[kind] if c not in _screen_columns(kind)
+                and c not in bulletin.RATES and c not in ("rank", "name", "score")]
+    for c in left_out:
+        if c in bulletin.TEXT and bulletin.cell(row, c, t):
+            st.text(f"{t(f'evaluation.col.{c}')}：{bulletin.cell(row, c, t)}")
+    lines += [(t(f"evaluation.col.{c}"), bulletin.cell(row, c, t), None, None,
+               t(f"evaluation.help.{c}")) for c in left_out if c not in bulletin.TEXT]
     df = pd.DataFrame(lines, columns=["figure", "value", "numerator", "denominator", "how"])
     st.dataframe(df, hide_index=True, width="stretch", key=f"eval_detail_{kind}",
                  column_config={

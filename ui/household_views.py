@@ -107,7 +107,7 @@ def household_form(actor: Actor, names: dict, tags: dict[int, str],
         held = [i for i in (current or {}).get("tag_ids", []) if i in tags]
         chosen = st.multiselect(t("households.col.tags"), list(tags), default=held,
                                 key=f"{key}_tags", format_func=tags.get,
-                                placeholder=t("households.tags_hint"))
+                                placeholder=t("households.tags_hint"), select_all=False)
         note = st.text_input(t("households.note"), max_chars=200, key=f"{key}_note",
                              value=current["note"] if current else "")
         active = (st.checkbox(t("households.active"), value=current["active"],

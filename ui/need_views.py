@@ -31,7 +31,7 @@ def filters(names: dict) -> needs.NeedFilter:
         c = st.columns(3)
         states = c[0].multiselect(t("needs.state"), STATES, default=["open"], key="nf_states",
                                   format_func=lambda v: label("need_state", v),
-                                  placeholder=t("common.all"))
+                                  placeholder=t("common.all"), select_all=False)
         site_id = c[1].selectbox(t("surveys.village"), [None, *names["sites"]], key="nf_site",
                                  placeholder=t("common.all"),
                                  format_func=lambda v: names["sites"].get(v, t("common.all")))
@@ -68,9 +68,16 @@ def need_table(rows: list[dict], *, selectable: bool) -> list[dict]:
     df["state"] = df["state"].map(lambda v: label("need_state", v))
     df["from_contact"] = df["from_contact"].map(
         lambda v: t("contacts.from_contact_mark") if v else "")
-    shown = ["site", "category", "item", "text", "from_contact", "priority", "respondent",
-             "people_covered", "surveyed_on", "state", "order_code", "closed_reason"]
-    config = {c: t(f"needs.col.{c}") for c in shown}
+    # Fits a 1366 px laptop (all twelve columns were 1107 px): the need's text is cut to a
+    # medium width; its menu item, the people covered and the rest are in the 点单 form it
+    # opens; 来自 and 关闭原因 only when some row of the page has them.
+    shown = ["site", "category", "text", "priority", "respondent", "surveyed_on", "state",
+             "order_code"]
+    shown[3:3] = ["from_contact"] if df["from_contact"].astype(bool).any() else []
+    shown += ["closed_reason"] if df["closed_reason"].fillna("").astype(bool).any() else []
+    config = {c: st.column_config.TextColumn(t(f"needs.col.{c}"),
+                                             width="medium" if c == "text" else None)
+              for c in shown}
     if not selectable:
         st.dataframe(df[shown], hide_index=True, width="stretch", column_config=config)
         return []

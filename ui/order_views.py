@@ -49,7 +49,7 @@ def filters(names: dict, key: str) -> order_queries.OrderFilter:
         c = st.columns(3)
         statuses = c[0].multiselect(t("orders.status"), STATUSES, key=f"{key}_status",
                                     format_func=lambda v: label("status", v),
-                                    placeholder=t("common.all"))
+                                    placeholder=t("common.all"), select_all=False)
         site_id = c[1].selectbox(t("orders.village"), [None, *names["sites"]], key=f"{key}_site",
                                  format_func=lambda v: names["sites"].get(v, t("common.all")))
         category_id = c[2].selectbox(t("orders.category"), [None, *names["categories"]],
@@ -84,11 +84,16 @@ PHONE_COLUMNS = ("code", "title", "site", "due_on")
 PHONE_WIDTHS = (104, 116, 52, 76)
 
 
+# What fits a 1366 px laptop beside the menu (904 px of table): the category is in the detail
+# and the filters; an extra column is cut to a medium width (its full text is in the detail).
+WIDE_COLUMNS = ("code", "title", "status", "overdue", "site", "team", "submitted_at", "due_on")
+
+
 def order_table(rows: list[dict], key: str, *, multi: bool = False, extra: tuple[str, ...] = (),
-                narrow: bool = False) -> int | list[int] | None:
+                narrow: bool = False, hide: tuple[str, ...] = ()) -> int | list[int] | None:
     """The list as a table; returns the id of the row the user selected (or, with `multi`,
     the ids of every selected row). `extra` adds columns after the overdue mark, where they are
-    seen without scrolling; `narrow` shows PHONE_COLUMNS only."""
+    seen without scrolling, `hide` leaves columns out; `narrow` shows PHONE_COLUMNS only."""
     if not rows:
         empty("orders.none")
         # The list emptied under a pick (another manager took the last order): keep the pick,
@@ -100,14 +105,15 @@ def order_table(rows: list[dict], key: str, *, multi: bool = False, extra: tuple
     df["submitted_at"] = df["submitted_at"].map(local_time)
     df["due_on"] = df["due_on"].map(day)
     df = overdue_column(status_column(df))
-    shown = ["code", "title", "status", "overdue", *extra, "site", "category", "team",
-             "submitted_at", "due_on"]
+    shown = [c for c in WIDE_COLUMNS[:4] + extra + WIDE_COLUMNS[4:] if c not in hide]
     if narrow:
         df["due_on"] = [f"{d} {o}".strip() for d, o in zip(df["due_on"], df["overdue"],
                                                              strict=True)]
         shown = list(PHONE_COLUMNS)
     tkey = table_key(key)
-    config = {c: t(f"orders.col.{c}") for c in shown}
+    config = {c: st.column_config.TextColumn(t(f"orders.col.{c}"),
+                                             width="medium" if c in extra else None)
+              for c in shown}
     if narrow:  # widths that add up to a 390 px phone's screen (356 px inside the margins)
         config = {c: st.column_config.TextColumn(config[c], width=w)
                   for c, w in zip(PHONE_COLUMNS, PHONE_WIDTHS, strict=True)}
@@ -118,6 +124,40 @@ def order_table(rows: list[dict], key: str, *, multi: bool = False, extra: tuple
     if multi:
         return picked
     return picked[0] if picked else None
+
+
+def lead_list(rows: list[dict], key: str) -> int | None:
+    """我的工单's list, drawn twice: the four-column table on a laptop and a card per order on a
+    phone (ui/chrome.py shows one or the other by screen width: Streamlit does not tell the
+    server how wide the screen is). Returns the order picked in either, the latest pick winning:
+    a card's button sets it, a change of the table's selection clears it."""
+    pick_key = f"{table_key(key)}__card"
+    with st.container(key="lead_table"):
+        picked = order_table(rows, key=key, narrow=True)
+    if not rows:
+        return picked
+    if st.session_state.pop(f"{table_key(key)}__changed", False):
+        st.session_state.pop(pick_key, None)
+    chosen = st.session_state.get(pick_key)
+    if chosen is not None and chosen in {r["id"] for r in rows}:
+        picked = chosen
+    with st.container(key="lead_cards"):
+        for row in rows:
+            _card(row, picked=row["id"] == picked, pick_key=pick_key)
+    return picked
+
+
+def _card(row: dict, *, picked: bool, pick_key: str) -> None:
+    """One order on a phone: code and 站点, the title, the due date with the overdue mark."""
+    with st.container(border=True, key=f"lead_card_{row['id']}"):
+        st.text(f"{row['code']} · {row['site']}")
+        st.text(row["title"])
+        mark = f" ⚠ {label('overdue', row['overdue'])}" if row.get("overdue") else ""
+        st.text(f"{t('orders.col.due_on')}：{day(row['due_on'])}{mark}")
+        st.button(t("lead_cards.picked") if picked else t("lead_cards.pick"),
+                  key=f"{pick_key}_{row['id']}", type="primary" if picked else "secondary",
+                  icon=":material/check:" if picked else None, width="stretch",
+                  on_click=st.session_state.__setitem__, args=(pick_key, row["id"]))
 
 
 def _picked_ids(tkey: str, event, ids_now: list[int]) -> list[int]:
@@ -135,6 +175,7 @@ def _picked_ids(tkey: str, event, ids_now: list[int]) -> list[int]:
         shown_then = st.session_state.get(f"{tkey}__shown") or ids_now
         memo = (rows, [shown_then[i] for i in rows if i < len(shown_then)])
         st.session_state[f"{tkey}__picked"] = memo
+        st.session_state[f"{tkey}__changed"] = True
     st.session_state[f"{tkey}__shown"] = ids_now
     return list(memo[1])
 

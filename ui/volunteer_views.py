@@ -10,7 +10,7 @@ import streamlit as st
 
 from core import db
 from models import Gender
-from services import experts, sites, teams, volunteer_records, volunteers, xlsx
+from services import experts, teams, volunteer_records, volunteers, xlsx
 from services.permissions import Actor
 from ui.i18n import label, t
 from ui.order_views import _picked_ids
@@ -23,6 +23,8 @@ from ui.widgets import (
     local_today,
     paged,
     reporting_errors,
+    site_options,
+    site_places,
     table_key,
 )
 
@@ -36,7 +38,8 @@ def stars(n: int) -> str:
 
 def names(actor: Actor) -> dict:
     with db.session() as s:
-        return {"sites": {p.id: p.name for p in sites.subtree(s, actor.site_path)},
+        places = site_places(s, actor.site_path)
+        return {"sites": {i: name for i, name, _active in places}, "places": places,
                 "teams": {tm.id: tm.name for tm in teams.in_scope(s, actor=actor)},
                 "skills": {k["id"]: k["name"] for k in experts.skills(s)}}
 
@@ -84,7 +87,8 @@ def edit_form(actor: Actor, lookup: dict, cur: dict | None) -> None:
     """Register a volunteer, or edit the picked one (teams, skill tags, title, active)."""
     vid = cur["id"] if cur else form_key("new")  # new keys after a save: an empty form
     cur = cur or {}
-    site_names, team_names, skill_names = lookup["sites"], lookup["teams"], lookup["skills"]
+    site_names = site_options(lookup["places"], keep=cur.get("site_id"))
+    team_names, skill_names = lookup["teams"], lookup["skills"]
     messages = st.container()  # every refusal at once, above the form
     with st.form(f"vol_form_{vid}"):
         c = st.columns(3)
@@ -104,12 +108,13 @@ def edit_form(actor: Actor, lookup: dict, cur: dict | None) -> None:
                                  placeholder=t("record.choose"), format_func=site_names.get)
         team_ids = c[1].multiselect(t("volunteers.col.teams"), list(team_names),
                                     key=f"vol_teams_{vid}", default=cur.get("team_ids", []),
-                                    format_func=team_names.get, placeholder=t("record.choose"))
+                                    format_func=team_names.get, placeholder=t("record.choose"),
+                                    select_all=False)
         c = st.columns(2)
         skill_ids = c[0].multiselect(
             t("record.skill_tags"), list(skill_names), key=f"vol_tags_{vid}",
             default=[k for k in cur.get("skill_ids", []) if k in skill_names],
-            format_func=skill_names.get, placeholder=t("record.choose"))
+            format_func=skill_names.get, placeholder=t("record.choose"), select_all=False)
         title = c[1].text_input(t("record.title_field"), value=cur.get("title", ""),
                                 max_chars=40, key=f"vol_title_{vid}")
         skills = st.text_input(t("volunteers.skills"), value=cur.get("skills", ""),

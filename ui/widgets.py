@@ -10,7 +10,7 @@ import streamlit as st
 
 from core import db
 from services import settings as settings_service
-from services import users
+from services import sites, users
 from services.errors import DomainError
 from services.figures import percent_value
 from ui import freshness
@@ -194,6 +194,17 @@ def flash(message: str) -> None:
     st.session_state["flash"] = message
     st.session_state["table_generation"] = st.session_state.get("table_generation", 0) + 1
     st.rerun()
+
+
+def site_places(session, path: str) -> list[tuple[int, str, bool]]:
+    """(id, name, active) of the sites in a subtree, for site_options."""
+    return [(p.id, p.name, p.active) for p in sites.subtree(session, path)]
+
+
+def site_options(places: list[tuple[int, str, bool]], keep: int | None = None) -> dict[int, str]:
+    """The sites a form offers: active ones only (the services refuse a new account, team or
+    volunteer on a deactivated 站), plus `keep`, the edited row's own site, which it keeps."""
+    return {i: name for i, name, active in places if active or i == keep}
 
 
 def table_key(base: str) -> str:

@@ -74,6 +74,66 @@ LAST_IN_QUEUE = ORDER_TITLES[2]
 APP_ERROR = "This app has encountered an error"
 
 
+# Latin words a Chinese screen may show: user data typed in this test, codes, file formats.
+# "English" is the language switch, which names the other language in that language.
+ALLOWED = {"zhang", "dui", "DD", "Excel", "xlsx", "MB", "QR", "diandan", "demo", "English"}
+WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def english_on_screen(page, data: str = "") -> set[str]:
+    """Latin words in the visible text of the main area and the sidebar, minus ALLOWED and
+    the icons (Material icons are ligatures: their text is the icon's English name)."""
+    text = page.evaluate("""() => ['stMain', 'stSidebar']
+        .map(id => document.querySelector(`[data-testid="${id}"]`)).filter(Boolean)
+        .map(el => {
+            const icons = [...el.querySelectorAll('span, i')].filter(
+                i => getComputedStyle(i).fontFamily.includes('Material'));
+            const kept = icons.map(i => [i, i.textContent]);
+            icons.forEach(i => { i.textContent = ''; });
+            const text = el.innerText;
+            kept.forEach(([i, t]) => { i.textContent = t; });
+            return text;
+        }).join('\\n')""")
+    return {w for w in WORD.findall(text) if w not in ALLOWED and w not in data}
+
+
+def too_wide(page) -> list[str]:
+    """Whatever is wider than the screen: the page or its main area scrolling sideways, an
+    element reaching past the right edge ("wide: …"), or one cut by a box that scrolls on its
+    own ("table columns cut: …", "cut: …": readable only by scrolling inside it). The sidebar is
+    left out (on a phone it is folded away beside the screen)."""
+    return page.evaluate("""() => {
+        const width = window.innerWidth, out = [];
+        const name = el => el.dataset.testid || String(el.className || el.tagName).split(' ')[0];
+        if (document.documentElement.scrollWidth > width + 1)
+            out.push(`page ${document.documentElement.scrollWidth}px > ${width}px`);
+        const main = document.querySelector('[data-testid="stMain"]');
+        if (!main) return out;
+        if (main.scrollWidth > main.clientWidth + 1)
+            out.push(`main area ${main.scrollWidth}px > ${main.clientWidth}px`);
+        const past = el => { const b = el.getBoundingClientRect();
+                             return b.width > 0 && b.right > width + 1; };
+        for (const el of main.querySelectorAll('*')) {
+            if (el.closest('[data-testid="stDataFrame"]') || !past(el)) continue;
+            if (el.parentElement && el.parentElement !== main && past(el.parentElement)) continue;
+            let clip = el.parentElement, cut = false;
+            for (; clip && clip !== main; clip = clip.parentElement)
+                if (getComputedStyle(clip).overflowX !== 'visible') { cut = true; break; }
+            const text = (el.innerText || '').trim().slice(0, 30).replace(/\\s+/g, ' ');
+            const right = Math.round(el.getBoundingClientRect().right);
+            out.push(`${cut ? 'cut' : 'wide'}: ${name(el)} "${text}" to ${right}px > ${width}px`);
+        }
+        for (const el of main.querySelectorAll('[data-testid="stDataFrame"]')) {
+            const box = el.getBoundingClientRect();
+            if (box.width && box.right > width + 1) out.push(`wide: table to ${box.right}px`);
+            const scroller = el.querySelector('.dvn-scroller');
+            if (scroller && scroller.scrollWidth > scroller.clientWidth + 1)
+                out.push(`table columns cut: ${scroller.scrollWidth} > ${scroller.clientWidth}px`);
+        }
+        return out;
+    }""")
+
+
 # --- the server ---------------------------------------------------------------------------------
 
 

@@ -88,3 +88,36 @@ def test_another_lead_is_not_offered_a_correction(world):
     run(at)
     assert not [e for e in at.data_editor if (e.key or "").startswith("correct_")]
     assert not [f for f in at.dataframe if "DD-" in str(getattr(f, "value", ""))]
+
+
+def _card_button(at, order_id):
+    found = [b for b in at.button if b.key and b.key.endswith(f"__card_{order_id}")]
+    assert len(found) == 1, [b.key for b in at.button]
+    return found[0]
+
+
+def test_on_a_phone_a_card_picks_the_order_and_a_table_pick_afterwards_wins(world):
+    """我的工单 draws a card per order beside the table (the screen width decides which one the
+    browser shows): a card's button opens that order, a later pick in the table wins again."""
+    (waiting_id, waiting), (working_id, working) = (world.orders.dispatched_a,
+                                                    world.orders.accepted_a)
+    at = goto(open_app(world.town.lead_a), "my_orders.py")
+    assert at.subheader == [] or waiting not in at.subheader[0].value
+    card = _card_button(at, waiting_id)
+    assert card.label == zh("lead_cards.pick")
+    card.click()
+    run(at)
+    assert at.subheader[0].value.startswith(waiting)
+    assert _card_button(at, waiting_id).label == zh("lead_cards.picked")
+    submit(at, zh("my_orders.accept"))
+    with db.session(world.url) as s:
+        assert s.get(WorkOrder, waiting_id).status == OrderStatus.accepted
+    at.segmented_control(key="my_orders_tab").set_value("accepted")
+    run(at)
+    _card_button(at, waiting_id).click()
+    run(at)
+    assert at.subheader[0].value.startswith(waiting)
+    select_code(at, "my_orders_table_accepted", working)
+    assert at.subheader[0].value.startswith(working)
+    assert _card_button(at, waiting_id).label == zh("lead_cards.pick")
+    assert working_id != waiting_id

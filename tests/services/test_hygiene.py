@@ -51,7 +51,7 @@ def test_a_pasted_bom_zero_width_space_and_tab_are_cleaned_not_refused():
                                        site_id=t.village_a)),
     ("site", lambda s, t: sites.create(s, name="东\u200f村", level=SiteLevel.point,
                                        parent_id=t.station)),
-    ("team_name", lambda s, t: teams.create(s, actor=t.manager, name="一队\x07", tier="squad",
+    ("team_name", lambda s, t: teams.create(s, actor=t.manager, name="一队\x07", tier="corps",
                                             site_id=t.station, parent_id=None,
                                             category_ids=[t.category])),
 ])

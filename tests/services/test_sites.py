@@ -7,11 +7,12 @@ import io
 
 import pytest
 from openpyxl import Workbook
+from sqlalchemy import func
 from sqlmodel import select
 
 from core import db
-from models import AuditLog, Site, SiteLevel
-from services import orders, sites, users
+from models import AuditLog, Gender, Role, Site, SiteLevel, Team, TeamTier, User, Volunteer
+from services import orders, sites, teams, users, volunteers
 from services.errors import Duplicate, Forbidden, Invalid, NotFound, Problems
 from tests.factories import place
 
@@ -161,3 +162,81 @@ def test_the_template_reads_back_as_an_empty_file(session, town):
     with pytest.raises(Invalid) as err:
         sites.preview_villages(session, actor=town.manager, content=sites.template())
     assert err.value.key == "error.import_empty"
+
+
+# --- a deactivated 站 takes no new account, team or volunteer -----------------------------------
+
+
+def _close_village_b(session, town):
+    sites.set_active(session, actor=town.manager, site_id=town.village_b, active=False)
+
+
+def _refused(call) -> None:
+    with pytest.raises(Invalid) as err:
+        call()
+    assert (err.value.key, err.value.params["name"]) == ("inactive_site.refused", "西村")
+
+
+def test_no_new_account_team_or_volunteer_on_a_deactivated_village(session, town):
+    assert session.get(Site, town.village_b).name == "西村"
+    _close_village_b(session, town)
+    before = {m: session.exec(select(func.count()).select_from(m)).one()
+              for m in (User, Team, Volunteer)}
+    _refused(lambda: users.create(session, actor=town.manager, username="xicun_off",
+                                  display_name="西村文明实践员", role=Role.officer,
+                                  site_id=town.village_b))
+    _refused(lambda: teams.create(session, actor=town.manager, name="西村小分队",
+                                  tier=TeamTier.corps, site_id=town.village_b,
+                                  category_ids=(town.category,)))
+    _refused(lambda: volunteers.create(session, actor=town.manager, name="西村人",
+                                       phone="13800001111", gender=Gender.male,
+                                       site_id=town.village_b))
+    session.rollback()
+    assert before == {m: session.exec(select(func.count()).select_from(m)).one()
+                      for m in (User, Team, Volunteer)}
+
+
+def test_the_refusal_comes_with_the_forms_other_problems(session, town):
+    _close_village_b(session, town)
+    with pytest.raises(Problems) as err:
+        volunteers.create(session, actor=town.manager, name="", phone="123",
+                          gender=Gender.male, site_id=town.village_b)
+    assert "inactive_site.refused" in {p.key for p in err.value.problems}
+
+
+def test_a_row_already_on_a_deactivated_village_keeps_its_site_when_edited(session, town):
+    vol = volunteers.create(session, actor=town.manager, name="老西村", phone="13800002222",
+                            gender=Gender.female, site_id=town.village_b)
+    user, _ = users.create(session, actor=town.manager, username="xicun_old",
+                           display_name="老站员", role=Role.officer, site_id=town.village_b)
+    team = teams.create(session, actor=town.manager, name="西村老队", tier=TeamTier.corps,
+                        site_id=town.village_b, category_ids=(town.category,))
+    _close_village_b(session, town)
+    volunteers.update(session, actor=town.manager, volunteer_id=vol.id, name="老西村人",
+                      phone="13800002222", gender=Gender.female, site_id=town.village_b,
+                      party_member=False, skills="", team_ids=(), active=True)
+    users.update(session, actor=town.manager, user_id=user.id, display_name="老站员二",
+                 role=Role.officer, site_id=town.village_b)
+    teams.update(session, actor=town.manager, team_id=team.id, name="西村老队", tier=TeamTier.corps,
+                 site_id=town.village_b, parent_id=None, category_ids=(town.category,),
+                 lead_name="", phone="")
+    assert (session.get(Volunteer, vol.id).name, session.get(User, user.id).display_name) == (
+        "老西村人", "老站员二")
+
+
+def test_a_row_cannot_move_onto_a_deactivated_village(session, town):
+    vol = volunteers.create(session, actor=town.manager, name="东村人", phone="13800003333",
+                            gender=Gender.male, site_id=town.village_a)
+    _close_village_b(session, town)
+    _refused(lambda: volunteers.update(
+        session, actor=town.manager, volunteer_id=vol.id, name="东村人", phone="13800003333",
+        gender=Gender.male, site_id=town.village_b, party_member=False, skills="", team_ids=(),
+        active=True))
+    _refused(lambda: users.update(session, actor=town.manager, user_id=town.officer.id,
+                                  display_name="OFF", role=Role.officer, site_id=town.village_b))
+    _refused(lambda: teams.update(
+        session, actor=town.manager, team_id=town.team_a, name="宣讲队", tier=TeamTier.corps,
+        site_id=town.village_b, parent_id=None, category_ids=(town.category,), lead_name="",
+        phone=""))
+    session.rollback()
+    assert session.get(Volunteer, vol.id).site_id == town.village_a
