@@ -41,8 +41,9 @@ alert_list(actor, period)
 st.subheader(t("bulletin.title"))
 bulletin_downloads(actor, period)
 
+# Stateful tabs: 评优推荐 reads a whole year, so it runs only while its tab is open.
 *tabs, recognition_tab = st.tabs([t(f"evaluation.table.{kind}") for kind in evaluation.TABLES]
-                                 + [t("recognition.tab")])
+                                 + [t("recognition.tab")], key="eval_tab", on_change="rerun")
 for tab, kind in zip(tabs, evaluation.TABLES, strict=True):
     with tab:
         level = None
@@ -60,4 +61,5 @@ for tab, kind in zip(tabs, evaluation.TABLES, strict=True):
         standing_view(standing)
 
 with recognition_tab:
-    recognition_view(actor)
+    if recognition_tab.open:
+        recognition_view(actor)

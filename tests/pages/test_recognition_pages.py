@@ -65,6 +65,10 @@ def year(world):
 
 def _open(world, who="leader", number: int | None = None):
     at = goto(open_app(getattr(world.town, who)), "evaluation.py")
+    # the tab runs only while open (it reads a whole year): nothing of it before
+    assert not [s for s in at.selectbox if getattr(s, "key", None) == "recog_year"]
+    at.session_state["eval_tab"] = zh("recognition.tab")
+    run(at)
     if number is not None:
         at.selectbox(key="recog_year").set_value(number)
         run(at)
