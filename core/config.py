@@ -221,6 +221,9 @@ BUSINESS_SETTINGS: tuple[BusinessSetting, ...] = (
                     "评优推荐: service hours in the year a 最美志愿者 candidate needs at least"),
     BusinessSetting("recognition_min_ratings", 5, int, 1, 10000,
                     "评优推荐: ratings in the year a 最佳志愿服务项目 candidate needs at least"),
+    # 催办 → 督办 (services/sla.py)
+    BusinessSetting("escalate_hours", 48, int, 1, 720,
+                    "督办: hours past a time limit after which a late order is escalated"),
     # 项目扶持 (services/projects.py)
     BusinessSetting("project_cap_yuan", 20000, int, 1, 10_000_000,
                     "项目扶持: the most one project can be granted in a year (yuan)"),

@@ -31,8 +31,8 @@ class OrderStatus(StrEnum):
 
 
 class OrderAction(StrEnum):
-    """What an OrderEvent records: the six transitions, placing, and the two events that leave
-    the status as it is (a correction of a completion, a follow-up call)."""
+    """What an OrderEvent records: the six transitions, placing, and the events that leave the
+    status as it is (a correction of a completion, a follow-up call, an urge — 催办)."""
 
     place = "place"
     dispatch = "dispatch"
@@ -43,6 +43,7 @@ class OrderAction(StrEnum):
     cancel = "cancel"
     correct = "correct"
     follow_up = "follow_up"
+    urge = "urge"
 
 
 S, A = OrderStatus, OrderAction

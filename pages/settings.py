@@ -18,7 +18,7 @@ with db.session() as s:
     values = settings.current(s)
 
 GROUPS = (("settings.time_limits", ("dispatch_days", "accept_days", "due_days", "rate_days",
-                                     "follow_up_days")),
+                                     "follow_up_days", "escalate_hours")),
           ("settings.stars", tuple(f"star_{i}_hours" for i in range(1, 6))),
           ("settings.volunteer_rules", ("reengage_months", "points_expiry_years")),
           ("settings.certificate", ("certificate_body", "certificate_head",
