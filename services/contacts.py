@@ -326,6 +326,43 @@ def _paired_in(start: date, end: date):
                 or_(ContactPair.ended_on.is_(None), ContactPair.ended_on >= start))
 
 
+def _visited(start: date, end: date):
+    """SQL on ContactPair: its member visited its household within [start, end] (and not before
+    the pair began)."""
+    return (select(ContactVisit.id).where(
+        ContactVisit.household_id == ContactPair.household_id,
+        ContactVisit.volunteer_id == ContactPair.volunteer_id,
+        ContactVisit.visited_on >= start, ContactVisit.visited_on <= end,
+        ContactVisit.visited_on >= ContactPair.started_on).exists())
+
+
+def site_counts(session: Session, *, site_path: str, start: date,
+                end: date) -> dict[str, tuple[int, int]]:
+    """`coverage` by 站 for every site under `site_path`, keyed by the site's path: (households
+    paired in the period, of those visited by their member in it). One GROUP BY; the caller
+    checks its own permission (the 绩效评价 of officers sums these over each officer's sites)."""
+    counted = func.count(func.distinct(ContactPair.household_id))
+    q = (select(Site.path, counted, counted.filter(_visited(start, end)))
+         .select_from(ContactPair).join(Household, Household.id == ContactPair.household_id)
+         .join(Site, Site.id == Household.site_id)
+         .where(_paired_in(start, end), Site.path.startswith(site_path))
+         .group_by(Site.path))
+    return {path: (int(paired), int(seen)) for path, paired, seen in session.exec(q).all()}
+
+
+def visits_recorded(session: Session, *, site_path: str, start: date,
+                    end: date) -> dict[int, int]:
+    """Per user, the 户联系 visits they recorded that were made in [start, end] at households
+    under `site_path`."""
+    q = (select(ContactVisit.recorded_by_id, func.count()).select_from(ContactVisit)
+         .join(Household, Household.id == ContactVisit.household_id)
+         .join(Site, Site.id == Household.site_id)
+         .where(ContactVisit.visited_on >= start, ContactVisit.visited_on <= end,
+                Site.path.startswith(site_path))
+         .group_by(ContactVisit.recorded_by_id))
+    return {uid: int(n) for uid, n in session.exec(q).all()}
+
+
 def coverage(session: Session, *, actor: Actor, start: date, end: date,
              by: str = "member") -> list[dict]:
     """Households visited ÷ households paired in [start, end], per member or per 站. A pair
@@ -333,11 +370,7 @@ def coverage(session: Session, *, actor: Actor, start: date, end: date,
     ensure_allowed(actor, Action.VIEW_HOUSEHOLDS)
     if end < start:
         raise Invalid("error.end_before_start")
-    visited = (select(ContactVisit.id).where(
-        ContactVisit.household_id == ContactPair.household_id,
-        ContactVisit.volunteer_id == ContactPair.volunteer_id,
-        ContactVisit.visited_on >= start, ContactVisit.visited_on <= end,
-        ContactVisit.visited_on >= ContactPair.started_on).exists())
+    visited = _visited(start, end)
     counted = func.count(func.distinct(ContactPair.household_id))
     if by == "site":
         key, name, other = Household.site_id, Site.name, (Site, Site.id == Household.site_id)
