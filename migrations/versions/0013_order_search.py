@@ -6,7 +6,7 @@ migration that rebuilds `workorder` in batch mode (copy, drop, rename) drops the
 the old table: it must create them again (call create_triggers()).
 
 Revision ID: 0013
-Revises: 0014 (written on 0004 beside 0014; chained after it when main had 0014)
+Revises: 0011 (written on 0004; chained after main's 0014 → 0011 when merged)
 Create Date: 2026-12-01 15:50:00
 """
 from typing import Sequence, Union
@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision: str = '0013'
-down_revision: Union[str, None] = '0014'
+down_revision: Union[str, None] = '0011'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
