@@ -187,16 +187,20 @@ def page(session: Session, *, actor: Actor, flt: OrderFilter = OrderFilter(), of
     values = settings_service.current(session)
     conds = _conditions(session, actor, flt, now, values)
     found = _found(session, flt.search)
-    if found is not None and len(conds) == 1:  # the search alone: count in the index
-        total = session.connection().execute(
+    total = None
+    if found is not None:
+        matches = session.connection().execute(  # counted in the index: milliseconds
             select(func.count()).select_from(found.subquery())).scalar()
-    else:
+        if len(conds) == 1:  # the search alone
+            total = matches
+        if matches > _WALK_OVER:
+            # Many matches: let the other conditions and the sort pick the index (`id + 0`
+            # cannot drive the query) and test each order against the matches, instead of
+            # fetching every match (a title word: tens of thousands at county scale).
+            conds = [*_conditions(session, actor, replace(flt, search=""), now, values),
+                     (WorkOrder.id + 0).in_(found)]
+    if total is None:
         total = session.exec(select(func.count()).select_from(WorkOrder).where(*conds)).one()
-    if found is not None and total > _WALK_OVER:
-        # Many matches: walk the sort's index and test each order against the matches (stops
-        # after the page) instead of fetching and sorting them all.
-        conds = [*_conditions(session, actor, replace(flt, search=""), now, values),
-                 (WorkOrder.id + 0).in_(found)]
     ids = _page_ids(session, conds, offset=offset, limit=limit, sort=sort, now=now,
                     values=values)
     return rows_for(session, ids, now=now, values=values), total
