@@ -886,7 +886,7 @@ def build(db_path: Path, scale: Scale = Scale(), *, seed: int = 2026,
 
 
 def build_rollups(url: str, progress=print) -> float:
-    """The rollups from the rows just written (services/rollups.rebuild, as `python -m admin
+    """The rollups from the rows just written (services/rollups.rebuild, as `python -m diandan
     rollups rebuild` runs it); the rows were written without the services, so nothing kept
     them on the way. Returns the seconds it took."""
     from core import db

@@ -216,6 +216,11 @@ BUSINESS_SETTINGS: tuple[BusinessSetting, ...] = (
                     "the line: a unit whose 满意率 is below this (%) is named"),
     BusinessSetting("line_on_time_percent", 90.0, float, 0, 100,
                     "the line: a unit whose 按时办结率 is below this (%) is named"),
+    # 项目扶持 (services/projects.py)
+    BusinessSetting("project_cap_yuan", 20000, int, 1, 10_000_000,
+                    "项目扶持: the most one project can be granted in a year (yuan)"),
+    BusinessSetting("projects_per_year", 40, int, 1, 1000,
+                    "项目扶持: how many projects a site's support list can hold in one year"),
 )
 
 BUSINESS_DEFAULTS = {s.key: s.default for s in BUSINESS_SETTINGS}

@@ -115,9 +115,12 @@ def engine_for(url: str) -> Engine:
         # documented SQLite recipe), so that writes can start with BEGIN IMMEDIATE.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
+        # The busy timeout first: switching to WAL needs a lock, and a connection opened while
+        # another writes would otherwise get "database is locked" at once (seen, rarely, in
+        # tests/services/test_concurrency.py).
+        cur.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 

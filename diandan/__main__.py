@@ -8,6 +8,12 @@
                                                  database is there (it is kept beside it)
     python -m diandan health [--url URL]         exit 0 when the database answers and is at the
                                                  newest migration (and the app answers at URL)
+    python -m diandan rollups check              compare the rollups with the raw rows; exit 1
+                                                 on any difference (--show N: how many printed)
+    python -m diandan rollups rebuild            recompute them from the raw rows in one
+                                                 transaction (safe while the app runs: readers
+                                                 see the old rows until it commits, writers wait;
+                                                 a minute or two on a county-sized database)
 
 Every command reads the same DIANDAN_* environment as the app. Exit status: 0 done, 1 refused or
 failed (the reason is printed), 2 bad arguments.
@@ -17,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -77,6 +84,31 @@ def _health(args) -> int:
     return 1 if problem else 0
 
 
+def _rollups(args) -> int:
+    from core import db
+    from services import rollups
+    from services import settings as settings_service
+
+    url = config.database_url()
+    db.upgrade(url)
+    if args.action == "check":
+        with db.session(url) as s:
+            differences = rollups.check(s, tz=settings_service.current(s)["timezone"])
+        for d in differences[:args.show]:
+            print(f"{d.table} {d.key} {d.column}: stored {d.stored}, raw rows {d.raw}")
+        if len(differences) > args.show:
+            print(f"… and {len(differences) - args.show} more")
+        print(f"{len(differences)} differences")
+        return 1 if differences else 0
+    started = time.perf_counter()
+    with db.write_session(url) as s:
+        written = rollups.rebuild(s, tz=settings_service.current(s)["timezone"])
+        s.commit()
+    rows = ", ".join(f"{name} {n:,}" for name, n in written.items())
+    print(f"rebuilt in {time.perf_counter() - started:.1f} s: {rows} rows")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m diandan", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -95,6 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("health", help="is the database reachable and up to date")
     p.add_argument("--url", default="", help="also ask the app, e.g. http://127.0.0.1:8501")
     p.set_defaults(run=_health)
+    p = sub.add_parser("rollups", help="check or rebuild the figures' rollups")
+    p.add_argument("action", choices=["check", "rebuild"])
+    p.add_argument("--show", type=int, default=20, help="differences to print (check)")
+    p.set_defaults(run=_rollups)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

@@ -73,6 +73,7 @@ from models.organisation import (
     VolunteerTeam,
 )
 from models.points import PointsEntry, PointsReason, Redemption, Reward
+from models.projects import ProjectSpend, SupportProject, SupportProjectItem
 from models.ratings import (
     BAD_RATING_MAX,
     GOOD_RATING_MIN,
@@ -117,4 +118,6 @@ __all__ = [
     "ALL_TIME", "DAY", "MONTH", "NO_ITEM", "NO_TEAM", "ItemRollup", "OrderRollup",
     "VolunteerRollup",
     "Certificate", "Skill", "VolunteerSkill",
+    # 项目扶持 (issue 16)
+    "ProjectSpend", "SupportProject", "SupportProjectItem",
 ]

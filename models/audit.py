@@ -51,6 +51,9 @@ class AuditAction(StrEnum):
     evaluation_export = "evaluation.export"
     bulletin_export = "bulletin.export"
     backup_download = "backup.download"
+    project_save = "projects.save"
+    project_spend = "projects.spend"
+    projects_export = "projects.export"
 
 
 class AuditLog(SQLModel, table=True):

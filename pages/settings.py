@@ -34,7 +34,8 @@ GROUPS = (("settings.time_limits", ("dispatch_days", "accept_days", "due_days", 
                                    "line_satisfied_percent", "line_on_time_percent")),
           ("settings.score", ("score_weight_response", "score_weight_resolve",
                               "score_weight_satisfaction", "score_credit_good",
-                              "score_credit_basic")))
+                              "score_credit_basic")),
+          ("settings.projects", ("project_cap_yuan", "projects_per_year")))
 specs = {spec.key: spec for spec in BUSINESS_SETTINGS}
 
 with st.form("settings_form"):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
 
 class DomainError(Exception):
     key = "error.generic"
@@ -83,3 +86,17 @@ class Checks:
             raise self.problems[0]
         if self.problems:
             raise Problems(self.problems)
+
+
+# A value the database cannot hold is bad input, refused in words like any other. Hostile or
+# stale input can carry an id beyond PostgreSQL's integer range (SQLite, with 64-bit integers,
+# just finds nothing) or text where a number goes; PostgreSQL then refuses the statement with a
+# "data exception" (SQLSTATE class 22). Every engine's errors pass through here, so no service
+# needs a range check of its own for each id it is given. The transaction is rolled back by
+# the session on the way out, as for any refusal.
+@event.listens_for(Engine, "handle_error")
+def _data_exception_is_bad_input(context) -> DomainError | None:
+    sqlstate = getattr(context.original_exception, "sqlstate", None) or ""
+    if sqlstate.startswith("22"):
+        return Invalid("error.invalid")
+    return None

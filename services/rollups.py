@@ -6,10 +6,10 @@ rows, the check that both agree, and the period conditions the reports read them
   back, nor miss one that was committed.
 - `rebuild` recomputes every row from the orders, service records and ratings and replaces the
   tables in one transaction: readers see the old rows or the new ones, never half (run it with
-  `python -m admin rollups rebuild`; the timezone setting runs it too, since the periods are
+  `python -m diandan rollups rebuild`; the timezone setting runs it too, since the periods are
   local).
 - `check` compares the stored rows with a fresh computation and lists every difference
-  (`python -m admin rollups check` exits 1 on any): a disagreement is a failed check, never a
+  (`python -m diandan rollups check` exits 1 on any): a disagreement is a failed check, never a
   silently wrong figure.
 """
 

@@ -19,12 +19,12 @@ ROOT = Path(__file__).resolve().parent.parent
 # package → top-level names it may never import
 FORBIDDEN = {
     "models": {"streamlit", "services", "core", "ui", "pages", "app", "seed", "bench", "tests",
-               "admin"},
-    "services": {"streamlit", "ui", "pages", "app", "seed", "bench", "tests", "admin"},
-    "core": {"streamlit", "ui", "pages", "app", "services", "seed", "bench", "tests", "admin"},
+               "diandan"},
+    "services": {"streamlit", "ui", "pages", "app", "seed", "bench", "tests", "diandan"},
+    "core": {"streamlit", "ui", "pages", "app", "services", "seed", "bench", "tests", "diandan"},
     # ui may import services, models, core and Streamlit (and seed, for the demo button of the
     # first screen), never the pages that use it
-    "ui": {"pages", "app", "bench", "tests", "admin"},
+    "ui": {"pages", "app", "bench", "tests", "diandan"},
     # the operator commands run without a browser: no Streamlit, no pages
     "diandan": {"streamlit", "ui", "pages", "app", "seed", "bench", "tests"},
 }

@@ -47,6 +47,8 @@ PAGES: tuple[PageSpec, ...] = (
              "nav.section_work"),
     PageSpec("menu.py", "nav.menu", ":material/restaurant_menu:", Action.VIEW_MENU,
              "nav.section_manage"),
+    PageSpec("projects.py", "nav.projects", ":material/savings:",
+             Action.VIEW_PROJECTS, "nav.section_manage"),
     PageSpec("start.py", "nav.start", ":material/checklist:", Action.MANAGE_SITES,
              "nav.section_manage"),
     PageSpec("sites.py", "nav.sites", ":material/account_tree:", Action.MANAGE_SITES,

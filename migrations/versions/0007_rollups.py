@@ -1,7 +1,7 @@
 """rollups: the period figures as running totals (models/rollups.py), filled from the rows
 already there
 
-The fill is services/rollups.rebuild, the same function as `python -m admin rollups rebuild`,
+The fill is services/rollups.rebuild, the same function as `python -m diandan rollups rebuild`,
 in the migration's transaction, with the configured time zone.
 
 Revision ID: 0007

@@ -5,12 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.engines import on_postgres
 from tests.services.fuzz_entry_points import ENTRY_POINTS, EXAMPLES, fuzz
-
-# Known open bug on PostgreSQL: an id beyond the integer range from hostile input reaches SQL
-# and raises 'integer out of range' (SQLite finds nothing). Ids need a range check first.
-pytestmark = pytest.mark.skipif(on_postgres(), reason="open bug: ids beyond int4 on PostgreSQL")
 
 
 @pytest.mark.parametrize("name", list(ENTRY_POINTS))

@@ -274,6 +274,26 @@ def test_rebuild_puts_back_what_the_raw_rows_say_in_one_transaction(tmp_path):
                                 end=date(2026, 2, 28)) == before
 
 
+def test_the_operator_command_checks_and_rebuilds_the_rollups(tmp_path, monkeypatch, capsys):
+    from diandan.__main__ import main
+
+    w = _world(tmp_path)
+    _history(w)
+    monkeypatch.setenv("DIANDAN_DATABASE_URL", w.url)
+    assert main(["rollups", "check"]) == 0
+    assert capsys.readouterr().out.endswith("0 differences\n")
+    with db.write_session(w.url) as s:
+        row = s.exec(select(OrderRollup).where(OrderRollup.done > 0)).first()
+        row.done += 1
+        s.add(row)
+        s.commit()
+    assert main(["rollups", "check"]) == 1
+    assert "1 differences" in capsys.readouterr().out
+    assert main(["rollups", "rebuild"]) == 0
+    assert "rebuilt in" in capsys.readouterr().out
+    assert main(["rollups", "check"]) == 0
+
+
 def test_a_rolled_back_change_leaves_the_rollups_as_they_were(tmp_path):
     w = _world(tmp_path)
     _history(w)

@@ -15,7 +15,7 @@ from sqlmodel import select
 from core import db
 from models import AuditLog, OrderEvent, Rating, Role, Setting, Team, TeamTier, User, WorkOrder
 from services import orders, ratings, settings, teams, users, validate
-from services.errors import Duplicate, Invalid
+from services.errors import Duplicate, Invalid, NotFound
 from tests.factories import place
 from tests.services.steps import T0, S, order_in
 
@@ -448,3 +448,19 @@ def test_text_trims_and_checks_length(value, maximum):
         assert err.value.key == "error.too_long"
     else:
         assert validate.text(value, key="k", maximum=maximum) == stripped
+
+
+@pytest.mark.parametrize("huge", [2**31, 2**40, -(2**31) - 1, 2**63 - 1])
+def test_an_id_beyond_the_databases_integer_range_is_refused_in_words(db_url, town, huge):
+    """PostgreSQL's ids are 32-bit: a larger one from hostile input would fail in SQL ("integer
+    out of range"); it is refused like any other unknown id, and the session goes on working."""
+    for call in (lambda s: orders.dispatch(s, actor=town.manager, order_id=huge,
+                                           team_id=town.team_a),
+                 lambda s: orders.place(s, actor=town.officer, site_id=huge,
+                                        category_id=town.category, title="门前路灯坏了",
+                                        source="walk_in", expected_beneficiaries=1)):
+        with db.write_session(db_url) as s:
+            with pytest.raises((Invalid, NotFound)):
+                call(s)
+            s.rollback()
+            assert s.exec(select(func.count()).select_from(WorkOrder)).one() >= 0

@@ -1,1 +1,0 @@
-"""Maintenance commands run from a shell (`python -m admin …`)."""
