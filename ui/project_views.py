@@ -89,7 +89,8 @@ def edit_form(actor: Actor, year: int, cur: dict | None) -> None:
                                  key=f"{key}_amount", placeholder=t("projects.amount_hint"))
         item_ids = st.multiselect(t("projects.col.items"), list(items), key=f"{key}_items",
                                   default=[i for i in cur.get("item_ids", []) if i in items],
-                                  format_func=items.get, placeholder=t("forms.choose_many"))
+                                  format_func=items.get, placeholder=t("forms.choose_many"),
+                                  select_all=False)
         note = st.text_area(t("field.note"), value=cur.get("note", ""), max_chars=500,
                             key=f"{key}_note", height=80)
         flagship = st.checkbox(t("projects.flagship"), value=cur.get("flagship", False),
