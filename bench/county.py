@@ -382,6 +382,28 @@ def evaluation_cases(c: Context) -> list[Case]:
     out.append(Case("bulletin.workbook county month", bulletin_budget,
                     lambda s: bulletin.workbook(s, actor=c.county_leader, period=month,
                                                 words=words_in("zh"), now=c.now)))
+    out += recognition_cases(c)
+    return out
+
+
+def recognition_cases(c: Context) -> list[Case]:
+    """评优推荐 (issue 13): each candidate list of the last full year ≤ 1 s for the county leader
+    and the 所 leader (one GROUP BY each; teams and sites reuse the evaluation tables over a
+    year), and the 公示 workbook of a shortlist."""
+    from services import recognition
+    from ui.i18n import words_in
+
+    number = c.now.year - 1  # the last full year
+    out = []
+    for who, actor in (("county", c.county_leader), ("所", c.town_leader)):
+        for kind in recognition.KINDS:
+            out.append(Case(f"recognition.{kind} {who} year", REPORT,
+                            lambda s, a=actor, k=kind: recognition.candidates(
+                                s, actor=a, kind=k, number=number, now=c.now)))
+    out.append(Case("recognition.workbook county year", 5.0,
+                    lambda s: recognition.workbook(
+                        s, actor=c.county_leader, number=number, words=words_in("zh"),
+                        now=c.now, picked={"volunteer": [1, 2, 3], "item": [1]})))
     return out
 
 

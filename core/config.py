@@ -216,6 +216,14 @@ BUSINESS_SETTINGS: tuple[BusinessSetting, ...] = (
                     "the line: a unit whose 满意率 is below this (%) is named"),
     BusinessSetting("line_on_time_percent", 90.0, float, 0, 100,
                     "the line: a unit whose 按时办结率 is below this (%) is named"),
+    # 评优推荐 (services/recognition.py)
+    BusinessSetting("recognition_min_hours", 20.0, float, 0, 10000,
+                    "评优推荐: service hours in the year a 最美志愿者 candidate needs at least"),
+    BusinessSetting("recognition_min_ratings", 5, int, 1, 10000,
+                    "评优推荐: ratings in the year a 最佳志愿服务项目 candidate needs at least"),
+    # 催办 → 督办 (services/sla.py)
+    BusinessSetting("escalate_hours", 48, int, 1, 720,
+                    "督办: hours past a time limit after which a late order is escalated"),
     # 项目扶持 (services/projects.py)
     BusinessSetting("project_cap_yuan", 20000, int, 1, 10_000_000,
                     "项目扶持: the most one project can be granted in a year (yuan)"),

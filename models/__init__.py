@@ -42,6 +42,7 @@ from models.orders import (
     CAN_BE_OVERDUE,
     CANCELLABLE,
     DONE,
+    ENTRY_ACTIONS,
     OPEN,
     RATABLE,
     STATUS_ORDER,
@@ -102,7 +103,8 @@ from models.surveys import Need, NeedPriority, NeedStatus, Survey
 
 __all__ = [
     "ALLOWED_TRANSITIONS", "BAD_RATING_MAX", "CANCELLABLE", "DONE", "GOOD_RATING_MIN",
-    "CAN_BE_OVERDUE", "OPEN", "RATABLE", "SATISFIED_MIN", "STATUS_ORDER", "WITH_TEAM",
+    "CAN_BE_OVERDUE", "ENTRY_ACTIONS", "OPEN", "RATABLE", "SATISFIED_MIN", "STATUS_ORDER",
+    "WITH_TEAM",
     "AuditAction", "AuditLog", "BeneficiaryGroup", "FollowUp", "FollowUpReason", "Gender",
     "LoginLockout", "Need", "NeedPriority", "NeedStatus", "OrderAction", "OrderBeneficiary",
     "OrderEvent", "OrderSource", "OrderStatus", "PointsEntry", "PointsReason", "Rating",

@@ -50,6 +50,7 @@ class AuditAction(StrEnum):
     sites_import = "sites.import"
     evaluation_export = "evaluation.export"
     bulletin_export = "bulletin.export"
+    recognition_export = "recognition.export"
     backup_download = "backup.download"
     project_save = "projects.save"
     project_spend = "projects.spend"

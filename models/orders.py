@@ -7,6 +7,8 @@ submitted ──dispatch──▶ dispatched ──accept──▶ accepted ─�
     ▲                       │
     └──────decline (reason)─┘
 submitted / dispatched / accepted ──cancel (reason)──▶ cancelled
+
+(none) ──place──▶ submitted          (none) ──walk_in──▶ completed   (来访 served at a station)
 ```
 """
 
@@ -31,8 +33,8 @@ class OrderStatus(StrEnum):
 
 
 class OrderAction(StrEnum):
-    """What an OrderEvent records: the six transitions, placing, and the two events that leave
-    the status as it is (a correction of a completion, a follow-up call)."""
+    """What an OrderEvent records: the six transitions, placing, and the events that leave the
+    status as it is (a correction of a completion, a follow-up call, an urge — 催办)."""
 
     place = "place"
     dispatch = "dispatch"
@@ -43,6 +45,8 @@ class OrderAction(StrEnum):
     cancel = "cancel"
     correct = "correct"
     follow_up = "follow_up"
+    walk_in = "walk_in"  # 来访: a resident served at a station's desk, placed and done at once
+    urge = "urge"
 
 
 S, A = OrderStatus, OrderAction
@@ -57,6 +61,13 @@ ALLOWED_TRANSITIONS: dict[OrderAction, tuple[tuple[OrderStatus, ...], OrderStatu
     A.cancel: ((S.submitted, S.dispatched, S.accepted), S.cancelled),
 }
 
+# The actions that make an order (no state before them) and the state each makes it in: 点单
+# waits for a team; a 来访 at a station's desk was served on the spot, so it starts done.
+ENTRY_ACTIONS: dict[OrderAction, OrderStatus] = {
+    A.place: S.submitted,
+    A.walk_in: S.completed,
+}
+
 # The named groups of states (tuples, in lifecycle order, so SQL `IN (…)` is always the same).
 STATUS_ORDER: tuple[OrderStatus, ...] = tuple(OrderStatus)           # how lists and charts sort
 OPEN: tuple[OrderStatus, ...] = (S.submitted, S.dispatched, S.accepted)  # not done, not cancelled
@@ -69,7 +80,10 @@ CAN_BE_OVERDUE: tuple[OrderStatus, ...] = (*OPEN, S.completed)       # can be �
 
 def next_status(current: OrderStatus, action: OrderAction | str) -> OrderStatus | None:
     """Where an action leads from the current state, or None when it may not start there."""
-    sources, target = ALLOWED_TRANSITIONS[OrderAction(action)]
+    action = OrderAction(action)
+    if action not in ALLOWED_TRANSITIONS:  # an entry action, or one that keeps the status
+        return None
+    sources, target = ALLOWED_TRANSITIONS[action]
     return target if current in sources else None
 
 
@@ -109,6 +123,8 @@ class WorkOrder(SQLModel, table=True):
     expected_beneficiaries: int = 0
     status: OrderStatus = Field(default=OrderStatus.submitted)
     team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
+    # The service station whose desk served a 来访 (ENTRY_ACTIONS[walk_in]); empty otherwise.
+    station_id: int | None = Field(default=None, foreign_key="station.id", index=True)
     created_by_id: int = Field(foreign_key="user.id", index=True)
     submitted_at: datetime = Field(default_factory=utc_now, index=True)
     dispatched_at: datetime | None = Field(default=None, index=True)

@@ -5,7 +5,7 @@ came, which credits the hours."""
 import streamlit as st
 
 from services.permissions import Action, allowed
-from ui import duty_views, order_views
+from ui import duty_views, order_views, walk_in_views
 from ui.i18n import t
 from ui.session import require
 from ui.widgets import empty
@@ -15,7 +15,9 @@ actor = require(Action.VIEW_ROTA)
 st.title(t("duty.title"))
 found = duty_views.stations(actor)
 manages = allowed(actor.role, Action.MANAGE_STATIONS)
-tabs = ["week", "today"] + (["attendance", "rota", "stations"] if manages else [])
+desk = allowed(actor.role, Action.PLACE_ORDER)  # 来访 are orders: whoever may place them
+tabs = (["week", "today"] + (["walk_in"] if desk else [])
+        + (["attendance", "rota", "stations"] if manages else []))
 drawn = dict(zip(tabs, st.tabs([t(f"duty.tab_{name}") for name in tabs], key="duty_tab",
                                 on_change="rerun"), strict=True))
 
@@ -23,6 +25,15 @@ with drawn["week"]:
     duty_views.week_panel(actor, found)
 with drawn["today"]:
     duty_views.today_panel(actor)
+
+if desk:
+    with drawn["walk_in"]:
+        station_id = duty_views.pick_station(found, "wi_station") if found else None
+        if station_id is not None:
+            walk_in_views.walk_in_form(actor, found[station_id], order_views.lookups(actor))
+            walk_in_views.recent_list(actor, found[station_id])
+        elif not found:
+            empty("duty.no_stations")
 
 if manages:
     people = duty_views.volunteers(actor)

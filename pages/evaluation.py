@@ -9,8 +9,15 @@ from services import evaluation
 from services import settings as settings_service
 from services.permissions import Action
 from ui.alert_views import alert_list
-from ui.evaluation_views import bulletin_downloads, period_picker, standing_view, table_view
+from ui.evaluation_views import (
+    bulletin_downloads,
+    contact_coverage_view,
+    period_picker,
+    standing_view,
+    table_view,
+)
 from ui.i18n import t
+from ui.recognition_views import recognition_view
 from ui.session import require
 
 actor = require(Action.VIEW_EVALUATION)
@@ -34,7 +41,9 @@ alert_list(actor, period)
 st.subheader(t("bulletin.title"))
 bulletin_downloads(actor, period)
 
-tabs = st.tabs([t(f"evaluation.table.{kind}") for kind in evaluation.TABLES])
+# Stateful tabs: 评优推荐 reads a whole year, so it runs only while its tab is open.
+*tabs, recognition_tab = st.tabs([t(f"evaluation.table.{kind}") for kind in evaluation.TABLES]
+                                 + [t("recognition.tab")], key="eval_tab", on_change="rerun")
 for tab, kind in zip(tabs, evaluation.TABLES, strict=True):
     with tab:
         level = None
@@ -46,5 +55,11 @@ for tab, kind in zip(tabs, evaluation.TABLES, strict=True):
             result = evaluation.table(s, actor=actor, kind=kind, period=period, level=level)
             standing = evaluation.standing(s, actor=actor, result=result, level=level)
         table_view(actor, result)
+        if kind == "officer":
+            contact_coverage_view(actor, period)
         st.subheader(t("evaluation.standing_title"))
         standing_view(standing)
+
+with recognition_tab:
+    if recognition_tab.open:
+        recognition_view(actor)

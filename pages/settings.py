@@ -18,7 +18,7 @@ with db.session() as s:
     values = settings.current(s)
 
 GROUPS = (("settings.time_limits", ("dispatch_days", "accept_days", "due_days", "rate_days",
-                                     "follow_up_days")),
+                                     "follow_up_days", "escalate_hours")),
           ("settings.stars", tuple(f"star_{i}_hours" for i in range(1, 6))),
           ("settings.volunteer_rules", ("reengage_months", "points_expiry_years")),
           ("settings.certificate", ("certificate_body", "certificate_head",
@@ -32,6 +32,7 @@ GROUPS = (("settings.time_limits", ("dispatch_days", "accept_days", "due_days", 
           ("settings.contacts", ("contact_households_target", "contact_visit_days")),
           ("settings.evaluation", ("eval_period_start_day", "repeat_days", "roll_size",
                                    "line_satisfied_percent", "line_on_time_percent")),
+          ("settings.recognition", ("recognition_min_hours", "recognition_min_ratings")),
           ("settings.score", ("score_weight_response", "score_weight_resolve",
                               "score_weight_satisfaction", "score_credit_good",
                               "score_credit_basic")),

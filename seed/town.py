@@ -39,7 +39,7 @@ from models import (
     WorkOrder,
     bad_rating,
 )
-from seed import data
+from seed import contacts_duty, data
 from services import (
     catalog,
     completions,
@@ -273,6 +273,9 @@ def _build(url: str, rng: random.Random, report: Progress, today: date | None, s
         _retire_unwanted_item(session, town)
         _open_needs(session, town, planner, asking, max(12, round(OPEN_SURVEYS * scale)))
         _points_store(session, town, anchor)
+        report(_ORDERS_TO, "登记户、户联系和值班表")
+        contacts_duty.build(session, town=town, planner=planner, rng=random.Random(rng.random()),
+                            anchor=anchor, scale=scale)
         return _counts(session), admin_password, today, anchor
 
 
@@ -939,7 +942,13 @@ def _counts(session: Session) -> dict[str, int]:
             "menu_items": count(models.ServiceItem), "orders": count(WorkOrder),
             "events": count(OrderEvent), "service_records": count(models.ServiceRecord),
             "ratings": count(models.Rating), "follow_ups": count(models.FollowUp),
-            "surveys": count(models.Survey), "needs": count(models.Need)}
+            "surveys": count(models.Survey), "needs": count(models.Need),
+            "households": count(models.Household), "contact_pairs": count(models.ContactPair),
+            "contact_visits": count(models.ContactVisit), "stations": count(models.Station),
+            "duty_slots": count(models.DutySlot),
+            "duty_records": count(models.ServiceRecord,
+                                  models.ServiceRecord.source == models.ServiceSource.duty),
+            "walk_ins": count(WorkOrder, WorkOrder.station_id.is_not(None))}
     out |= {f"orders_{s.value}": count(WorkOrder, WorkOrder.status == s) for s in OrderStatus}
     return out
 

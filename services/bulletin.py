@@ -43,6 +43,7 @@ RATES: dict[str, tuple[str, str]] = {
     "follow_up_rate": ("follow_ups_done", "follow_ups_due"),
     "follow_up_on_time_rate": ("follow_ups_on_time", "follow_ups_due"),
     "dispatch_in_limit_rate": ("dispatched_in_limit", "first_dispatched"),
+    "contact_coverage": ("contact_visited", "contact_paired"),
 }
 TEXT = ("name", "site", "cancel_reasons")
 ONE_DECIMAL = ("score", "hours", "accept_median_hours", "dispatch_median_hours")
@@ -55,7 +56,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "officer": ("rank", "name", "site", "score", "surveys", "households", "people", "needs",
                 "needs_ordered_rate", "placed", "follow_ups_due", "follow_ups_done",
                 "follow_ups_on_time", "follow_up_rate", "follow_up_on_time_rate", "due",
-                "completion_rate", "on_time_rate", "satisfied_rate"),
+                "completion_rate", "on_time_rate", "satisfied_rate", "contact_paired",
+                "contact_visited", "contact_coverage", "contact_visits"),
     "manager": ("rank", "name", "site", "score", "dispatched", "dispatch_median_hours",
                 "dispatch_in_limit_rate", "redispatched", "cancelled", "cancel_reasons", "due",
                 "completion_rate", "on_time_rate", "satisfied_rate"),
@@ -68,7 +70,8 @@ PRINT_COLUMNS: dict[str, tuple[str, ...]] = {
     "team": ("rank", "name", "score", "due", "completion_rate", "on_time_rate",
              "first_time_rate", "accept_rate", "satisfied_rate", "beneficiaries", "hours"),
     "officer": ("rank", "name", "score", "surveys", "placed", "follow_up_rate",
-                "follow_up_on_time_rate", "completion_rate", "on_time_rate", "satisfied_rate"),
+                "follow_up_on_time_rate", "completion_rate", "on_time_rate", "satisfied_rate",
+                "contact_coverage"),
     "manager": ("rank", "name", "score", "dispatched", "dispatch_in_limit_rate",
                 "redispatched", "cancelled", "completion_rate", "on_time_rate",
                 "satisfied_rate"),

@@ -49,18 +49,7 @@ def clean(session: Session, done: Completion, team_id: int) -> tuple[dict, dict,
     who may serve on the team's orders, each with more than 0 and at most 24 hours. Every
     refusal is reported at once, each naming its group or volunteer."""
     check = Checks()
-    groups: dict[BeneficiaryGroup, int] = {}
-    for group, count in done.beneficiaries.items():
-        try:
-            key = BeneficiaryGroup(group)
-        except ValueError:
-            raise Invalid("error.beneficiary_group") from None
-        number = check(validate.whole, count, key="beneficiaries",
-                       maximum=orders.MAX_BENEFICIARIES)
-        if number is None:  # the message names the group: "老人应在 0 到 … 之间"
-            check.problems[-1].params["field"] = f"group.{key.value}"
-        else:
-            groups[key] = number
+    groups = clean_groups(check, done.beneficiaries)
     if not done.hours:
         check.fail("error.volunteers_required")
     known, members = _volunteers(session, list(done.hours), team_id)
@@ -84,6 +73,24 @@ def clean(session: Session, done: Completion, team_id: int) -> tuple[dict, dict,
     note = check(validate.text, done.note, key="note", maximum=2000, required=False)
     check.done()
     return groups, hours, note
+
+
+def clean_groups(check: Checks, beneficiaries: dict) -> dict[BeneficiaryGroup, int]:
+    """Known groups with whole numbers of people; a bad number is collected in `check`, naming
+    its group."""
+    groups: dict[BeneficiaryGroup, int] = {}
+    for group, count in beneficiaries.items():
+        try:
+            key = BeneficiaryGroup(group)
+        except ValueError:
+            raise Invalid("error.beneficiary_group") from None
+        number = check(validate.whole, count, key="beneficiaries",
+                       maximum=orders.MAX_BENEFICIARIES)
+        if number is None:  # the message names the group: "老人应在 0 到 … 之间"
+            check.problems[-1].params["field"] = f"group.{key.value}"
+        else:
+            groups[key] = number
+    return groups
 
 
 def _volunteers(session: Session, volunteer_ids: list, team_id: int) -> tuple[dict, set]:

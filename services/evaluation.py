@@ -34,7 +34,7 @@ denominator of each rate so a leader can check it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import String, and_, case, cast, distinct, exists, func, not_, or_
 from sqlalchemy.orm import aliased
@@ -60,7 +60,7 @@ from models import (
     User,
     WorkOrder,
 )
-from services import follow_ups, scope, sla
+from services import contacts, follow_ups, scope, sla
 from services import settings as settings_service
 from services.figures import half_up, rate
 from services.periods import Period, months_of, previous, utc_bounds
@@ -125,10 +125,17 @@ def is_repeat(repeat_days: int, dialect: str):
     same_requester = or_(
         and_(WorkOrder.requester_phone != "", later.requester_phone == WorkOrder.requester_phone),
         and_(WorkOrder.requester_name != "", later.requester_name == WorkOrder.requester_name))
+    # A plain upper bound on later.submitted_at, a day wider than the exact rule below (which
+    # still decides): with it the (site_id, submitted_at) index reads only the window after each
+    # order instead of all the site's later orders (a year's table: 17.9 s → 0.x s at 100k).
+    if dialect == "sqlite":
+        window_end = func.datetime(WorkOrder.completed_at, f"+{repeat_days + 1} days")
+    else:
+        window_end = WorkOrder.completed_at + timedelta(days=repeat_days + 1)
     return (select(later.id).where(
         later.site_id == WorkOrder.site_id, later.category_id == WorkOrder.category_id,
         later.id != WorkOrder.id, later.status != S.cancelled,
-        later.submitted_at > WorkOrder.submitted_at,
+        later.submitted_at > WorkOrder.submitted_at, later.submitted_at <= window_end,
         hours_between(WorkOrder.completed_at, later.submitted_at, dialect) <= repeat_days * 24,
         or_(same_requester, same_household)).correlate(WorkOrder).exists())
 
@@ -405,6 +412,33 @@ def _follow_ups(ctx: Context, key) -> dict:
     return out
 
 
+def contact_coverage(paired: int, visited: int) -> float | None:
+    """户联系覆盖率 of an officer: households visited ÷ households paired in the period, over the
+    户联系 pairs of the households of the officer's site and the sites below it (the 站's coverage,
+    services/contacts.py:coverage: a pair is visited when its member visited its household in
+    the period). Shown beside the officer's figures; not part of 综合得分."""
+    return rate(visited, paired)
+
+
+def _contact_coverage(ctx: Context) -> dict:
+    """Per officer: 户联系 pairs and visited pairs of their sites, the coverage, and the visits
+    they recorded themselves in the period. Two GROUP BYs, summed per officer over site paths."""
+    start, end, path = ctx.period.start, ctx.period.end, ctx.actor.site_path
+    per_site = contacts.site_counts(ctx.session, site_path=path, start=start, end=end)
+    recorded = contacts.visits_recorded(ctx.session, site_path=path, start=start, end=end)
+    officers = ctx.session.exec(select(User.id, Site.path).join(Site, Site.id == User.site_id)
+                                .where(User.role == Role.officer,
+                                       Site.path.startswith(path))).all()
+    out = {}
+    for uid, own in officers:
+        paired = sum(p for site, (p, _v) in per_site.items() if site.startswith(own))
+        visited = sum(v for site, (_p, v) in per_site.items() if site.startswith(own))
+        out[uid] = {"contact_paired": paired, "contact_visited": visited,
+                    "contact_coverage": contact_coverage(paired, visited),
+                    "contact_visits": recorded.get(uid, 0)}
+    return out
+
+
 def _people(session: Session, actor: Actor, role: Role, data: dict) -> list[tuple]:
     return [(uid, name, site) for uid, name, site, active in session.exec(
         select(User.id, User.display_name, Site.name, User.active)
@@ -417,7 +451,8 @@ def officers(session: Session, *, actor: Actor, period: Period,
              now: datetime | None = None) -> Table:
     """文明实践员: visits (surveys) recorded, households and people covered, needs recorded and
     the share turned into orders, orders placed, 回访 due / done / on time (of the orders they
-    placed), and 办结率 / 按时办结率 / 满意率 of those orders; 响应 = 按时回访率."""
+    placed), and 办结率 / 按时办结率 / 满意率 of those orders; 响应 = 按时回访率; and the 户联系
+    coverage of their sites (`contact_coverage`) with the visits they recorded."""
     ctx = _context(session, actor, period, now)
     key = WorkOrder.created_by_id
     placed = _grouped(session, select(key.label("k")).select_from(WorkOrder)
@@ -425,12 +460,13 @@ def officers(session: Session, *, actor: Actor, period: Period,
                       {"placed": func.count()})
     data = _merge(_surveys(ctx), placed, _follow_ups(ctx, key), resolution(ctx, key),
                   rating_counts(ctx, key), service(ctx, key))
+    contact = _contact_coverage(ctx)
     rows = []
     for uid, name, site in _people(session, actor, Role.officer, data):
         row = {"key": uid, "name": name, "site": site, "surveys": 0, "households": 0,
                "people": 0, "needs": 0, "needs_ordered": 0, "placed": 0,
                "follow_ups_due": 0, "follow_ups_done": 0, "follow_ups_on_time": 0,
-               **data.get(uid, {})}
+               **data.get(uid, {}), **contact.get(uid, {})}
         row["people"] = int(row["people"])
         _finish(row, ctx.values, ("follow_ups_on_time", "follow_ups_due"))
         row["needs_ordered_rate"] = rate(row["needs_ordered"], row["needs"])

@@ -11,7 +11,17 @@ import io
 
 from sqlmodel import Session, select
 
-from models import AuditAction, Need, ServiceCategory, ServiceItem, Site, Survey, User, WorkOrder
+from models import (
+    AuditAction,
+    Household,
+    Need,
+    ServiceCategory,
+    ServiceItem,
+    Site,
+    Survey,
+    User,
+    WorkOrder,
+)
 from services import audit, menu, needs, surveys, xlsx
 from services.figures import percent_value
 from services.permissions import Action, Actor, ensure_allowed
@@ -30,24 +40,27 @@ def export_surveys(session: Session, *, actor: Actor, words: Words,
     """The filtered surveys, one row per need, with the need's state and order code."""
     ensure_allowed(actor, Action.RECORD_SURVEY)
     conds = surveys.conditions(session, actor, flt or surveys.SurveyFilter())
+    # The household's head only (not its address or phone, which are personal data).
     q = (select(Survey, Site.name, User.display_name, ServiceCategory.name, ServiceItem.title,
-                Need.text, Need.priority, needs.state(), WorkOrder.code)
+                Need.text, Need.priority, needs.state(), WorkOrder.code, Household.head_name)
          .select_from(Need).join(Survey, Survey.id == Need.survey_id)
          .join(Site, Site.id == Survey.site_id).join(User, User.id == Survey.officer_id)
          .join(ServiceCategory, ServiceCategory.id == Need.category_id)
          .join(ServiceItem, ServiceItem.id == Need.item_id, isouter=True)
          .join(WorkOrder, WorkOrder.id == Need.order_id, isouter=True)
+         .join(Household, Household.id == Survey.household_id, isouter=True)
          .where(*conds).order_by(Survey.surveyed_on.desc(), Survey.id.desc(), Need.id)
          .limit(MAX_ROWS))
     rows = [(site, sv.surveyed_on, sv.respondent, sv.people_covered, cat, item or "", text,
-             PRIORITY_NAMES[priority], officer, words(f"need_state.{st}"), code or "")
-            for sv, site, officer, cat, item, text, priority, st, code in session.exec(q).all()]
+             PRIORITY_NAMES[priority], head or "", officer, words(f"need_state.{st}"), code or "")
+            for sv, site, officer, cat, item, text, priority, st, code, head
+            in session.exec(q).all()]
     buffer = io.BytesIO()
     book, bold = xlsx.workbook(buffer)
     xlsx.write_sheet(book, bold, SHEET,
                      (*HEADERS, words("export.officer"), words("export.state"),
                       words("export.order_code")), rows,
-                     (14, 12, 16, 10, 18, 22, 40, 10, 12, 10, 18))
+                     (14, 12, 16, 10, 18, 22, 40, 10, 16, 12, 10, 18))
     book.close()
     _audited(session, actor, AuditAction.surveys_export, len(rows))
     return buffer.getvalue()

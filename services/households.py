@@ -283,6 +283,9 @@ def detail(session: Session, *, actor: Actor, household_id: int) -> dict:
     return row
 
 
+CHOICES_MAX = 1000  # a 站's households to pick from (300 at county scale)
+
+
 def choices(session: Session, *, actor: Actor, site_id: int | None, search: str = "",
             limit: int = 50) -> list[dict]:
     """Active households to pick from (a survey's respondent, a pairing), of one 站 when given:

@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from core.db import utcnow
 from models import (
     CAN_BE_OVERDUE,
+    OrderAction,
     OrderBeneficiary,
     OrderEvent,
     OrderSource,
@@ -26,6 +27,7 @@ from models import (
     ServiceItem,
     ServiceRecord,
     Site,
+    Station,
     Team,
     User,
     Volunteer,
@@ -41,7 +43,8 @@ from services.permissions import Action, Actor, allowed, ensure_any_allowed
 
 # Either may list orders: the desk's and officers' view, or a team lead's inbox; what each
 # sees is their reach.
-LIST_ACTIONS = (Action.VIEW_ORDERS, Action.WORK_ORDERS)
+# who may list orders: officers and managers, team leads (their team's), leaders (the 督办 list)
+LIST_ACTIONS = (Action.VIEW_ORDERS, Action.WORK_ORDERS, Action.VIEW_ESCALATION)
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ class OrderFilter:
     search: str = ""
     source: str | None = None
     overdue_kind: str | None = None   # only the orders late at this step (sla.KINDS)
+    escalated_only: bool = False      # only the orders at the stage 督办 (sla.is_escalated)
 
 
 SORTS = ("newest", "urgent", "oldest")
@@ -92,6 +96,8 @@ def _when(flt: OrderFilter, now: datetime, values: dict) -> list:
         conds += [WorkOrder.submitted_at >= start, WorkOrder.submitted_at < end]
     if flt.overdue_only:
         conds.append(sla.is_overdue(now, values))
+    if flt.escalated_only:
+        conds.append(sla.is_escalated(now, values))
     if flt.overdue_kind:
         if flt.overdue_kind not in sla.KINDS:
             raise Invalid("error.overdue_kind")
@@ -162,14 +168,21 @@ def rows_for(session: Session, ids: list[int], *, now: datetime, values: dict) -
         .join(Team, Team.id == WorkOrder.team_id, isouter=True)
         .where(WorkOrder.id.in_(ids))).all()
     by_id = {o.id: (o, site, cat, team, kind) for o, site, cat, team, kind in rows}
+    urges = dict(session.exec(select(OrderEvent.order_id, func.count())
+                              .where(OrderEvent.order_id.in_(ids),
+                                     OrderEvent.action == OrderAction.urge.value)
+                              .group_by(OrderEvent.order_id)).all())
     out = []
     for oid in ids:
         o, site, cat, team, kind = by_id[oid]
         late = (now - sla.deadline(o, kind, values)) if kind else None
+        late_hours = half_up(late.total_seconds() / 3600, 1) if late else None
         out.append({"id": o.id, "code": o.code, "title": o.title, "status": o.status.value,
+                    "stage": sla.stage(late.total_seconds() / 3600 if late else None, values),
+                    "urges": urges.get(oid, 0),
                     "site": site, "category": cat, "team": team or "", "source": o.source.value,
                     "submitted_at": o.submitted_at, "due_on": o.due_on, "overdue": kind or "",
-                    "late_hours": half_up(late.total_seconds() / 3600, 1) if late else None,
+                    "late_hours": late_hours,
                     "last_decline_reason": o.last_decline_reason,
                     "expected_beneficiaries": o.expected_beneficiaries,
                     "actual_beneficiaries": o.actual_beneficiaries})
@@ -187,6 +200,7 @@ def detail(session: Session, *, actor: Actor, order_id: int, now: datetime | Non
     kind = session.exec(select(sla.overdue_kind(now, values)).where(WorkOrder.id == order.id)).one()
     team = session.get(Team, order.team_id) if order.team_id else None
     item = session.get(ServiceItem, order.item_id) if order.item_id else None
+    station = session.get(Station, order.station_id) if order.station_id else None
     service = session.exec(select(Volunteer.name, ServiceRecord.hours, Volunteer.id)
                            .join(Volunteer, Volunteer.id == ServiceRecord.volunteer_id)
                            .where(ServiceRecord.order_id == order.id)
@@ -194,15 +208,19 @@ def detail(session: Session, *, actor: Actor, order_id: int, now: datetime | Non
     groups = session.exec(select(OrderBeneficiary.group, OrderBeneficiary.count)
                           .where(OrderBeneficiary.order_id == order.id)).all()
     rating = session.exec(select(Rating).where(Rating.order_id == order.id)).first()
+    late = (now - sla.deadline(order, kind, values)).total_seconds() / 3600 if kind else None
+    events = history(session, order_id=order.id)
     return {
         "order": order.model_dump(), "site": site.name,
         "category": session.get(ServiceCategory, order.category_id).name,
         "item": item.title if item else "", "team": team.name if team else "",
-        "overdue": kind or "",
+        "station": station.name if station else "",
+        "overdue": kind or "", "stage": sla.stage(late, values),
+        "urges": [e for e in events if e["action"] == OrderAction.urge.value],
         "service": [{"volunteer": n, "hours": h, "volunteer_id": v} for n, h, v in service],
         "beneficiaries": {g.value: c for g, c in groups},
         "rating": rating.model_dump() if rating else None,
-        "history": history(session, order_id=order.id),
+        "history": events,
     }
 
 

@@ -177,7 +177,7 @@ def place(session: Session, *, actor: Actor, site_id: int, category_id: int, tit
         check.fail("error.site_required")
     else:
         check(sites.ensure_active, site)
-    fields = check(_clean_order_fields, session, title=title, description=description,
+    fields = check(clean_order_fields, session, title=title, description=description,
                    requester_name=requester_name, requester_phone=requester_phone,
                    expected_beneficiaries=expected_beneficiaries, source=source,
                    category_id=category_id, item_id=item_id)
@@ -207,7 +207,7 @@ def place(session: Session, *, actor: Actor, site_id: int, category_id: int, tit
     return commit(session, order.id)
 
 
-def _clean_order_fields(session: Session, *, title: str, description: str, requester_name: str,
+def clean_order_fields(session: Session, *, title: str, description: str, requester_name: str,
                         requester_phone: str, expected_beneficiaries: int, source,
                         category_id: int, item_id: int | None) -> dict:
     """The order's own fields checked, every refusal at once, in the order the form shows them."""

@@ -51,6 +51,9 @@ class Action(StrEnum):
     VIEW_ROTA = "view_rota"                  # stations, the week's duty rota, who is on duty
     MANAGE_STATIONS = "manage_stations"      # stations, hours, slots, assignments, attendance
     VIEW_EVALUATION = "view_evaluation"  # 绩效评价 and 月度通报, read-only
+    # 催办 → 督办
+    VIEW_ESCALATION = "view_escalation"  # the 督办 list: late orders, their holder, the urges
+    URGE = "urge"                        # record a 催办 on a late order of one's sites
     # 项目扶持
     VIEW_PROJECTS = "view_projects"      # the support list, its figures, next year's candidates
     MANAGE_PROJECTS = "manage_projects"  # enter and edit projects, record spending
@@ -94,6 +97,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.VIEW_ROTA: frozenset({MANAGER, OFFICER, LEADER}),
     Action.MANAGE_STATIONS: frozenset({MANAGER}),
     Action.VIEW_EVALUATION: frozenset({MANAGER, LEADER}),
+    Action.VIEW_ESCALATION: frozenset({MANAGER, LEADER}),
+    Action.URGE: frozenset({MANAGER}),
     Action.VIEW_PROJECTS: frozenset({MANAGER, LEADER}),
     Action.MANAGE_PROJECTS: frozenset({MANAGER}),
 }

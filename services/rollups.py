@@ -1,9 +1,9 @@
 """The rollups' one writer (models/rollups.py says what they hold), their rebuild from the raw
 rows, the check that both agree, and the period conditions the reports read them with.
 
-- `change` is called by orders.place and by the step every transition and correction takes
-  (orders._change), inside that transaction: a figure can never count a change that was rolled
-  back, nor miss one that was committed.
+- `change` is called by orders.place, walk_ins.record and by the step every transition and
+  correction takes (orders._change), inside that transaction: a figure can never count a change
+  that was rolled back, nor miss one that was committed.
 - `rebuild` recomputes every row from the orders, service records and ratings and replaces the
   tables in one transaction: readers see the old rows or the new ones, never half (run it with
   `python -m diandan rollups rebuild`; the timezone setting runs it too, since the periods are
@@ -193,7 +193,7 @@ def change(session: Session, order: WorkOrder, *, source: OrderStatus | None,
     elif source != target:
         delta.order(order.submitted_at, tz, site, NO_TEAM, category,
                     **{STATUS_COLUMN[source]: -1, STATUS_COLUMN[target]: 1})
-    if action == OrderAction.complete and report is not None:
+    if action in (OrderAction.complete, OrderAction.walk_in) and report is not None:
         on_time = int(local_day(now, tz) <= order.due_on)
         delta.order(now, tz, site, team, category, done=1, done_on_time=on_time,
                     beneficiaries=report.beneficiaries,

@@ -8,6 +8,11 @@ An order is overdue when it waits longer than allowed at its current step:
 
 A 回访 is due `follow_up_days` after it becomes needed: after a 差评, or `rate_days` after an
 unrated completion (`follow_up_windows`).
+
+The escalation ladder (催办 → 督办): a late order is at the stage **催办** from the moment it
+passes its limit, and **督办** once it is still late `escalate_hours` after that limit ran out
+(`stage`). A manager records an urge on a late order (services/escalation.py); the urges are
+events of its history.
 """
 
 from __future__ import annotations
@@ -42,6 +47,21 @@ def is_overdue(now: datetime, values: dict):
     """A SQL condition: the order is overdue now. The status test in front is the same set (only
     these states have limits) and lets an index find the few candidates instead of a scan."""
     return and_(WorkOrder.status.in_(CAN_BE_OVERDUE), overdue_kind(now, values).is_not(None))
+
+
+def is_escalated(now: datetime, values: dict):
+    """A SQL condition: late at its current step for `escalate_hours` or more (督办) — the same
+    limit, broken already at that earlier moment."""
+    earlier = now - timedelta(hours=values["escalate_hours"])
+    return and_(WorkOrder.status.in_(CAN_BE_OVERDUE), overdue_kind(earlier, values).is_not(None))
+
+
+def stage(late_hours: float | None, values: dict) -> str:
+    """'escalate' (督办), 'urge' (催办) or '' for an order late by this many hours (None: not
+    late); the same boundary as is_escalated."""
+    if late_hours is None:
+        return ""
+    return "escalate" if late_hours > values["escalate_hours"] else "urge"
 
 
 def deadline(order: WorkOrder, kind: str, values: dict) -> datetime:

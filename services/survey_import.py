@@ -4,7 +4,10 @@ Import, in this order, so that a bad file costs nothing: the file checks of serv
 (size, a real .xlsx, unpacked size), the header row, then every row validated before any is
 written. `preview` reports each bad cell by row number and column name; `import_file` checks the
 same again and writes all surveys in one transaction, or nothing. Rows with the same village,
-date, respondent and people covered are one survey with several needs.
+date, respondent, people covered and registered household are one survey with several needs.
+The last column (登记户) is optional and may be missing altogether (files from the template
+before it): a registered household of the row's 站 named by its head; the respondent may then be
+left empty.
 
 **The file format is data, not screen text**: the column headers (`COLUMNS`) and the priority
 words (`PRIORITY_WORDS`) are what a county's spreadsheets say, in Chinese, whatever the
@@ -22,7 +25,7 @@ from datetime import date, datetime
 from sqlmodel import Session, select
 
 from core.db import utcnow
-from models import AuditAction, NeedPriority, ServiceCategory, ServiceItem, Site
+from models import AuditAction, Household, NeedPriority, ServiceCategory, ServiceItem, Site
 from services import audit, sites, surveys, validate, xlsx
 from services.errors import DomainError, Invalid
 from services.formats import NAME_SEP
@@ -37,15 +40,17 @@ SHEET = "需求调查"  # the first sheet's name in the template (the importer r
 # the same way, so an export shows the same columns.
 COLUMNS = (("site", "村（站）"), ("surveyed_on", "调查日期"), ("respondent", "受访对象"),
            ("people_covered", "覆盖人数"), ("category", "服务类别"), ("item", "服务项目"),
-           ("text", "需求内容"), ("priority", "需求类型"))
+           ("text", "需求内容"), ("priority", "需求类型"), ("household", "登记户（户主）"))
 HEADERS = tuple(h for _c, h in COLUMNS)
+# Files made from the template before the household column was added are still read.
+HEADERS_BEFORE_HOUSEHOLD = HEADERS[:-1]
 PRIORITY_WORDS = {"最想听": NeedPriority.hear, "最想看": NeedPriority.see,
                   "最想要": NeedPriority.get}
 PRIORITY_NAMES = {v: k for k, v in PRIORITY_WORDS.items()}
 # How officers write dates and counts by hand: 2026年3月1日, 12人 (data: the file's format).
 CHINESE_DATE = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?$")
 PEOPLE_UNITS = ("人", "名", "位")
-TEMPLATE_NOTES = tuple(f"survey_template.note_{i}" for i in range(1, 6))
+TEMPLATE_NOTES = tuple(f"survey_template.note_{i}" for i in range(1, 7))
 
 
 @dataclass
@@ -73,7 +78,16 @@ def _blank(value) -> bool:
 
 
 def _header(row: tuple) -> None:
-    xlsx.check_header(row, HEADERS)
+    try:
+        xlsx.check_header(row, HEADERS)
+    except Invalid:
+        try:
+            xlsx.check_header(row, HEADERS_BEFORE_HOUSEHOLD)
+        except Invalid:
+            pass
+        else:
+            return
+        raise
 
 
 def _text(value) -> str:
@@ -122,6 +136,8 @@ class _Lookups:
             select(ServiceItem).where(ServiceItem.active))}
         self.by_id_categories = {c.id: c for c in self.categories.values()}
         self.by_id_items = {i.id: i for i in self.items.values()}
+        self.session = session
+        self.households: dict[int, dict[str, list[int]]] = {}  # per 站, read when first named
 
     def site(self, name: str) -> Site:
         found = self.sites.get(name, [])
@@ -138,6 +154,22 @@ class _Lookups:
         if found is None:
             raise Invalid("error.import_category", name=name)
         return found
+
+    def household(self, site: Site, head_name: str) -> int:
+        """A registered, active household of the row's 站 (already within the actor's sites),
+        named by its head."""
+        if site.id not in self.households:
+            found: dict[str, list[int]] = {}
+            for hid, name in self.session.exec(select(Household.id, Household.head_name).where(
+                    Household.site_id == site.id, Household.active)):
+                found.setdefault(name, []).append(hid)
+            self.households[site.id] = found
+        ids = self.households[site.id].get(head_name, [])
+        if not ids:
+            raise Invalid("error.survey_household.unknown", name=head_name, site=site.name)
+        if len(ids) > 1:
+            raise Invalid("error.survey_household.ambiguous", name=head_name, site=site.name)
+        return ids[0]
 
     def item(self, category: ServiceCategory, title: str) -> ServiceItem:
         found = self.items.get((category.id, title))
@@ -166,8 +198,13 @@ def _clean_row(session: Session, raw: dict, names: _Lookups, now: datetime,
 
     place = check("site", lambda: names.site(_text(raw["site"])))
     day = check("surveyed_on", lambda: surveys.check_day(session, _date(raw["surveyed_on"]), now))
-    respondent = check("respondent", lambda: validate.text(
-        _text(raw["respondent"]), key="respondent", maximum=60))
+    head = _text(raw.get("household"))
+    household = (check("household", lambda: names.household(place, head))
+                 if place is not None and head else None)
+    # A row about a registered household may leave the respondent empty: it is the head.
+    # (an unknown household is one error, on its own column, not a second one here)
+    said = _text(raw["respondent"]) or head
+    respondent = check("respondent", lambda: validate.text(said, key="respondent", maximum=60))
     people = check("people_covered", lambda: validate.whole(
         _people(raw["people_covered"]), key="people_covered", minimum=1,
         maximum=surveys.MAX_PEOPLE))
@@ -182,10 +219,10 @@ def _clean_row(session: Session, raw: dict, names: _Lookups, now: datetime,
                                        text=_text(raw["text"]),
                                        item_id=item.id if item else None),
             categories=names.by_id_categories, items=names.by_id_items))
-    if None in (place, day, respondent, people, need):
+    if None in (place, day, respondent, people, need) or (head and household is None):
         return None
     return {"site_id": place.id, "surveyed_on": day, "respondent": respondent,
-            "people_covered": people, "need": need}
+            "people_covered": people, "need": need, "household_id": household}
 
 
 def _validate(session: Session, actor: Actor, content: bytes,
@@ -214,9 +251,14 @@ def _validate(session: Session, actor: Actor, content: bytes,
         good = _clean_row(session, raw, names, now, errors, n)
         if good is not None:
             clean.append(good)
-    groups = {(c["site_id"], c["surveyed_on"], c["respondent"], c["people_covered"])
-              for c in clean}
+    groups = {_survey_key(c) for c in clean}
     return Preview(rows=shown, errors=errors, surveys=len(groups), needs=len(clean)), clean
+
+
+def _survey_key(row: dict) -> tuple:
+    """Rows with the same key are one survey with several needs."""
+    return (row["site_id"], row["surveyed_on"], row["respondent"], row["people_covered"],
+            row["household_id"])
 
 
 def preview(session: Session, *, actor: Actor, content: bytes,
@@ -238,13 +280,13 @@ def import_file(session: Session, *, actor: Actor, content: bytes, file_name: st
         raise Invalid("error.import_has_errors", count=len(result.errors))
     grouped: dict[tuple, list] = {}
     for c in clean:
-        key = (c["site_id"], c["surveyed_on"], c["respondent"], c["people_covered"])
-        grouped.setdefault(key, []).append(c["need"])
-    for (site_id, day, respondent, people), group in grouped.items():
+        grouped.setdefault(_survey_key(c), []).append(c["need"])
+    for (site_id, day, respondent, people, household_id), group in grouped.items():
         for start in range(0, len(group), surveys.MAX_NEEDS):
             surveys.write(session, actor=actor, site_id=site_id, surveyed_on=day,
                           respondent=respondent, people_covered=people,
-                          needs=group[start:start + surveys.MAX_NEEDS], now=now)
+                          needs=group[start:start + surveys.MAX_NEEDS], now=now,
+                          household_id=household_id)
     audit.record(session, AuditAction.surveys_import, actor_id=actor.id, target=file_name,
                  detail=f"surveys={result.surveys} needs={result.needs}", at=now)
     session.commit()
@@ -265,7 +307,7 @@ def template(session: Session, *, actor: Actor, words: Words) -> bytes:
     lists_sheet = words("survey_template.lists_sheet")
     buffer = io.BytesIO()
     book, bold = xlsx.workbook(buffer)
-    xlsx.write_sheet(book, bold, SHEET, HEADERS, [], (14, 12, 16, 10, 18, 22, 40, 10))
+    xlsx.write_sheet(book, bold, SHEET, HEADERS, [], (14, 12, 16, 10, 18, 22, 40, 10, 16))
     sheet = book.get_worksheet_by_name(SHEET)
     sheet.data_validation(1, 7, MAX_ROWS, 7, {"validate": "list",
                                               "source": list(PRIORITY_WORDS)})

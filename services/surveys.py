@@ -10,11 +10,11 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from core.db import utcnow
-from models import Need, NeedPriority, ServiceCategory, ServiceItem, Site, Survey, User
+from models import Household, Need, NeedPriority, ServiceCategory, ServiceItem, Site, Survey, User
 from services import scope, sites, validate
 from services import settings as settings_service
 from services.clock import local_today
-from services.errors import Checks, Invalid
+from services.errors import Checks, Invalid, NotFound
 from services.formats import NAME_SEP
 from services.permissions import Action, Actor, ensure_allowed
 
@@ -89,13 +89,34 @@ def clean_visit(session: Session, *, actor: Actor, site_id: int | None, surveyed
     return site, surveyed_on, respondent, people
 
 
+def household_of(session: Session, actor: Actor, household_id: int | None,
+                 site_id: int | None) -> Household | None:
+    """The registered household a survey was about (optional): within the actor's sites (another
+    site's is not told of), still registered, and of the survey's 站."""
+    if household_id is None:
+        return None
+    household = session.get(Household, household_id)
+    if household is None or not session.get(Site, household.site_id).path.startswith(
+            actor.site_path):
+        raise NotFound(what="household")
+    if not household.active:
+        raise Invalid("error.survey_household.gone", name=household.head_name)
+    if site_id is not None and household.site_id != site_id:
+        raise Invalid("error.survey_household.site", name=household.head_name)
+    return household
+
+
 def record(session: Session, *, actor: Actor, site_id: int | None, surveyed_on: date | None,
            respondent: str, people_covered: int, needs: list[NeedInput],
-           now: datetime | None = None) -> Survey:
-    """Record a visit and its needs, all or nothing; officers and managers, within their sites."""
+           household_id: int | None = None, now: datetime | None = None) -> Survey:
+    """Record a visit and its needs, all or nothing; officers and managers, within their sites.
+    A registered household may be named: then an empty respondent is its head."""
     now = now or utcnow()
     ensure_allowed(actor, Action.RECORD_SURVEY)
     check = Checks()
+    household = check(household_of, session, actor, household_id, site_id)
+    if household is not None and not (respondent or "").strip():
+        respondent = household.head_name[:60]
     visit = check(clean_visit, session, actor=actor, site_id=site_id, surveyed_on=surveyed_on,
                   respondent=respondent, people_covered=people_covered, now=now)
     if not needs:
@@ -106,16 +127,19 @@ def record(session: Session, *, actor: Actor, site_id: int | None, surveyed_on: 
     check.done()
     site, day, respondent, people = visit
     survey = write(session, actor=actor, site_id=site.id, surveyed_on=day, respondent=respondent,
-                   people_covered=people, needs=clean, now=now)
+                   people_covered=people, needs=clean, now=now,
+                   household_id=household.id if household else None)
     session.commit()
     return survey
 
 
 def write(session: Session, *, actor: Actor, site_id: int, surveyed_on: date, respondent: str,
-          people_covered: int, needs: list[CleanNeed], now: datetime) -> Survey:
+          people_covered: int, needs: list[CleanNeed], now: datetime,
+          household_id: int | None = None) -> Survey:
     """Add an already validated survey and its needs; the caller commits."""
     survey = Survey(officer_id=actor.id, site_id=site_id, surveyed_on=surveyed_on,
-                    respondent=respondent, people_covered=people_covered, created_at=now)
+                    respondent=respondent, people_covered=people_covered, created_at=now,
+                    household_id=household_id)
     session.add(survey)
     session.flush()
     for n in needs:

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlmodel import select
 
 from core import db
@@ -152,7 +152,8 @@ def test_about_2500_orders_in_every_status_from_every_source(s, built):
 
 def test_timestamps_follow_the_lifecycle_and_stay_in_the_past(s, built):
     now = built[1].now
-    for o in s.exec(select(WorkOrder)).all():
+    # 来访 are placed and done at once (tested below); the rest go through every step.
+    for o in s.exec(select(WorkOrder).where(WorkOrder.station_id.is_(None))).all():
         chain = [o.submitted_at, o.dispatched_at, o.accepted_at, o.completed_at, o.rated_at]
         present = [t for t in chain if t is not None]
         assert present == sorted(present) and len(set(present)) == len(present), o.code
@@ -170,8 +171,9 @@ def test_every_transition_left_an_event_in_order(s):
     for e in s.exec(select(OrderEvent).where(OrderEvent.action != "follow_up")
                     .order_by(OrderEvent.order_id, OrderEvent.id)).all():
         events[e.order_id].append(e)
-    all_orders = s.exec(select(WorkOrder)).all()
-    assert set(events) == {o.id for o in all_orders}
+    all_orders = s.exec(select(WorkOrder).where(WorkOrder.station_id.is_(None))).all()
+    walk_ins = s.exec(select(WorkOrder.id).where(WorkOrder.station_id.is_not(None))).all()
+    assert set(events) == {o.id for o in all_orders} | set(walk_ins)
     path = {S.rated: ["place", "dispatch", "accept", "complete", "rate"],
             S.completed: ["place", "dispatch", "accept", "complete"],
             S.accepted: ["place", "dispatch", "accept"], S.dispatched: ["place", "dispatch"]}
@@ -200,7 +202,8 @@ def test_every_transition_left_an_event_in_order(s):
 
 
 def test_done_orders_record_beneficiaries_and_2_to_6_of_the_team_s_volunteers(s):
-    done = s.exec(select(WorkOrder).where(WorkOrder.status.in_((S.completed, S.rated)))).all()
+    done = s.exec(select(WorkOrder).where(WorkOrder.status.in_((S.completed, S.rated)),
+                                          WorkOrder.station_id.is_(None))).all()
     groups = defaultdict(dict)
     for b in s.exec(select(OrderBeneficiary)).all():
         groups[b.order_id][b.group] = b.count
@@ -317,6 +320,15 @@ def _snapshot(url: str) -> dict:
                                     .order_by(Rating.id)).all(),
             "hours": session.exec(select(ServiceRecord.volunteer_id, ServiceRecord.hours)
                                   .order_by(ServiceRecord.id)).all(),
+            # 户联系 and 值班 come from the same seed too
+            "households": session.exec(text("SELECT head_name, address, phone FROM household "
+                                            "ORDER BY id")).all(),
+            "pairs": session.exec(text("SELECT household_id, volunteer_id, started_on "
+                                       "FROM contactpair ORDER BY id")).all(),
+            "visits": session.exec(text("SELECT household_id, visited_on, method, topics "
+                                        "FROM contactvisit ORDER BY id")).all(),
+            "rota": session.exec(text("SELECT slot_id, volunteer_id, starts_on "
+                                      "FROM dutyassignment ORDER BY id")).all(),
         }
 
 
@@ -375,3 +387,47 @@ def test_every_volunteers_balance_is_the_sum_of_their_ledger_lines(built):
         assert len(raw) > 100, "the demo town should have earned points"
         assert points.balances(s, ids) == {v: int(n) for v, n in raw.items()}
         assert all(points.standing(s, v).balance == raw.get(v, 0) for v in ids[:50])
+
+
+def test_households_contacts_stations_and_the_rota_fill_the_new_pages(s, built):
+    """户, 户联系 and 值班表 are not empty on the demo: households with tags in every village,
+    most paired, visits (one overdue at least, a few needs on the board), two stations with a
+    weekly rota, one slot short, the last weeks' attendance as duty hours, the desk's 来访."""
+    from models import (
+        ContactPair,
+        ContactVisit,
+        DutyAttendance,
+        DutySlot,
+        Household,
+        HouseholdTagLink,
+        ServiceSource,
+        Station,
+    )
+    from services import contacts, duty, rollups
+
+    result = built[1]
+    manager = users.to_actor(s, s.exec(select(User).where(User.username == "manager")).one())
+    villages = set(s.exec(select(Site.id).where(Site.level == SiteLevel.point)).all())
+    assert set(s.exec(select(Household.site_id)).all()) == villages
+    assert s.exec(select(func.count()).select_from(HouseholdTagLink)).one() > 50
+    paired = s.exec(select(func.count()).select_from(ContactPair)).one()
+    homes = result.counts["households"]
+    assert 0.6 * homes <= paired < homes          # some households still have no contact
+    assert s.exec(select(func.count()).select_from(ContactVisit)).one() > paired
+    assert contacts.overdue(s, actor=manager, now=result.now)[1] > 0
+    party = set(s.exec(select(Volunteer.id).where(Volunteer.party_member)).all())
+    assert set(s.exec(select(ContactPair.volunteer_id)).all()) <= party
+    assert (result.counts["stations"], result.counts["duty_slots"]) == (2, 5)
+    week = duty.rota(s, actor=manager, start=duty.week_start(TODAY))
+    assert len(week) == 5 and sum(e.short for e in week) == 1
+    marked = s.exec(select(func.count()).select_from(DutyAttendance)).one()
+    duty_rows = s.exec(select(ServiceRecord).where(ServiceRecord.source == ServiceSource.duty))
+    assert 0 < len(duty_rows.all()) <= marked
+    walk_ins = s.exec(select(WorkOrder).where(WorkOrder.station_id.is_not(None))).all()
+    assert walk_ins and all(o.source == OrderSource.walk_in and o.team_id is None
+                            and o.status == S.completed and o.actual_beneficiaries > 0
+                            and o.submitted_at == o.completed_at <= result.now
+                            for o in walk_ins)
+    assert s.exec(select(func.count()).select_from(Station)).one() == 2
+    assert s.exec(select(func.count()).select_from(DutySlot)).one() == 5
+    assert rollups.check(s, tz="Asia/Shanghai") == []

@@ -13,7 +13,8 @@ import pandas as pd
 import streamlit as st
 
 from core import db
-from services import bulletin, evaluation, periods, xlsx
+from services import bulletin, contacts, evaluation, periods, xlsx
+from services.figures import percent_value
 from services.periods import Period
 from services.permissions import Actor
 from ui.i18n import language, t, words_in
@@ -217,3 +218,32 @@ def bulletin_downloads(actor: Actor, period: Period) -> None:
                             file_name=f"{stem}.html", mime=HTML_MIME, key="bulletin_print",
                             on_click="ignore", icon=":material/print:")
     st.caption(t("bulletin.print_hint"))
+
+
+def contact_coverage_view(actor: Actor, period: Period) -> None:
+    """户联系 coverage of the period per 村（站） and per party member (services/contacts.py:
+    coverage), under the officers' table whose 户联系覆盖率 sums the officer's sites."""
+    with st.expander(t("evaluation.contact_title"), icon=":material/home:"):
+        st.caption(t("contacts.coverage_help"))
+        with db.session() as s:
+            found = {by: contacts.coverage(s, actor=actor, start=period.start, end=period.end,
+                                           by=by) for by in ("site", "member")}
+        if not found["site"]:
+            empty("contacts.none_paired")
+            return
+        for column, by in zip(st.columns(2), ("site", "member"), strict=True):
+            with column:
+                st.markdown(f"**{t(f'contacts.by_{by}')}**")
+                df = pd.DataFrame([{"name": r["name"], "paired": r["paired"],
+                                    "visited": r["visited"],
+                                    "coverage": percent_value(r["coverage"])}
+                                   for r in found[by]])
+                st.dataframe(df, hide_index=True, width="stretch", key=f"eval_contact_{by}",
+                             column_config={
+                                 "name": st.column_config.TextColumn(t("evaluation.col.name")),
+                                 "paired": st.column_config.NumberColumn(
+                                     t("contacts.col.paired"), format="%d"),
+                                 "visited": st.column_config.NumberColumn(
+                                     t("contacts.col.visited"), format="%d"),
+                                 "coverage": st.column_config.NumberColumn(
+                                     t("contacts.col.coverage"), format="%.1f%%")})

@@ -37,6 +37,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("my_orders.py", "nav.my_orders", ":material/assignment_ind:", Action.WORK_ORDERS,
              "nav.section_work"),
     PageSpec("ratings.py", "nav.ratings", ":material/star:", Action.RATE, "nav.section_work"),
+    PageSpec("escalation.py", "nav.escalation", ":material/campaign:", Action.VIEW_ESCALATION,
+             "nav.section_work"),
     PageSpec("follow_ups.py", "nav.follow_ups", ":material/phone_in_talk:", Action.FOLLOW_UP,
              "nav.section_work"),
     PageSpec("households.py", "nav.households", ":material/home:", Action.VIEW_HOUSEHOLDS,

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from core import db
-from models import OPEN, STATUS_ORDER, OrderAction, OrderSource, OrderStatus
+from models import DONE, OPEN, STATUS_ORDER, OrderAction, OrderSource, OrderStatus
 from services import catalog, needs, order_queries, orders, sites, teams
 from services.permissions import Action, Actor, allowed, own_team_only
 from ui.expert_views import suggestions
@@ -193,7 +193,12 @@ def heading(info: dict) -> None:
     st.subheader(f"{o['code']} · {label('status', o['status'])}")
     st.text(o["title"])
     if info["overdue"]:
-        st.error(f"⚠ {t('overdue.label')}: {label('overdue', info['overdue'])}")
+        stage = f" · {t('overdue.stage_' + info['stage'])}" if info.get("stage") else ""
+        st.error(f"⚠ {t('overdue.label')}: {label('overdue', info['overdue'])}{stage}")
+    if info.get("urges") and o["status"] not in DONE:
+        last = info["urges"][-1]
+        st.warning(t("overdue.urged", n=len(info["urges"]), at=local_time(last["at"]),
+                     who=last["actor"], note=last["note"]), icon=":material/campaign:")
     if o["last_decline_reason"] and o["status"] == "submitted":
         st.warning(t("orders.declined_before", reason=o["last_decline_reason"]))
 
@@ -210,6 +215,8 @@ def facts(info: dict) -> None:
         t("orders.expected"): o["expected_beneficiaries"],
         t("orders.actual"): "" if o["actual_beneficiaries"] is None else o["actual_beneficiaries"],
     }
+    if info.get("station"):  # a 来访 served at a station's desk
+        rows[t("duty.station")] = info["station"]
     st.dataframe(pd.DataFrame({"k": list(rows), "v": [str(v) for v in rows.values()]}),
                  hide_index=True, width="stretch",
                  column_config={"k": t("orders.field"), "v": t("orders.value")})
@@ -300,6 +307,9 @@ def _note(event: dict) -> str:
         return t("history_words.rating", level=level, label=label("level", level))
     if event["action"] == OrderAction.accept and event["note"]:
         return t("history_words.planned", day=event["note"])
+    if event["action"] == OrderAction.urge and figures.get("limit"):
+        return t("history_words.urge", limit=label("overdue", figures["limit"]),
+                 note=event["note"])
     return event["note"]
 
 

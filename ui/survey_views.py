@@ -10,9 +10,9 @@ import streamlit as st
 
 from core import db
 from models import NeedPriority
-from services import exports, survey_import, surveys, xlsx
+from services import exports, households, survey_import, surveys, xlsx
 from services.errors import DomainError
-from services.permissions import Actor
+from services.permissions import Action, Actor, allowed
 from ui.i18n import error_text, label, t
 from ui.widgets import day, empty, flash, local_today, paged, reporting_errors
 
@@ -50,9 +50,11 @@ def record_form(actor: Actor, names: dict) -> None:
                              format_func=lambda v: names["sites"].get(v, ""))
     surveyed_on = c[1].date_input(t("surveys.date"), value=local_today(), key=f"sv_date_{g}",
                                   max_value=local_today(), format="YYYY-MM-DD")
+    household_id = household_picker(actor, site_id, g)
     c = st.columns([3, 1])
     respondent = c[0].text_input(t("surveys.respondent"), key=f"sv_resp_{g}", max_chars=60,
-                                 placeholder=t("surveys.respondent_hint"))
+                                 placeholder=t("survey_household.respondent_hint")
+                                 if household_id else t("surveys.respondent_hint"))
     people = c[1].number_input(t("surveys.people"), min_value=1, max_value=100000, value=1,
                                step=1, key=f"sv_people_{g}")
     lines = []
@@ -82,10 +84,33 @@ def record_form(actor: Actor, names: dict) -> None:
     if c[2].button(t("surveys.save"), key="sv_save", type="primary", width="stretch"):
         with db.write_session() as s, reporting_errors():
             surveys.record(s, actor=actor, site_id=site_id, surveyed_on=surveyed_on,
-                           respondent=respondent, people_covered=people, needs=lines)
+                           respondent=respondent, people_covered=people, needs=lines,
+                           household_id=household_id)
         st.session_state["sv_gen"] = g + 1
         st.session_state["sv_lines"] = 1
         flash(t("surveys.recorded", needs=len(lines)))
+
+
+def household_picker(actor: Actor, site_id: int | None, g: int) -> int | None:
+    """The registered household the visit was about (optional): the village's active
+    households, found by typing the head's name; none chosen is a respondent not registered."""
+    if site_id is None or not allowed(actor.role, Action.VIEW_HOUSEHOLDS):
+        return None
+    with db.session() as s:
+        found = {h["id"]: h for h in households.choices(s, actor=actor, site_id=site_id,
+                                                        limit=households.CHOICES_MAX)}
+    if not found:
+        st.caption(t("survey_household.none_registered"))
+        return None
+
+    def name(hid: int) -> str:
+        h = found[hid]
+        return f"{h['head_name']} · {h['address']}" if h["address"] else h["head_name"]
+
+    return st.selectbox(t("survey_household.pick"), list(found), index=None,
+                        key=f"sv_household_{g}_{site_id}", format_func=name,
+                        placeholder=t("survey_household.pick_hint"),
+                        help=t("survey_household.pick_help"))
 
 
 def filters(actor: Actor, names: dict) -> surveys.SurveyFilter:

@@ -73,7 +73,7 @@ def test_the_page_opens_on_last_month_with_the_four_tables(world, last_month, wh
     at = _open(world, who)
     assert values(at.title) == [zh("evaluation.title")]
     assert [tab.label for tab in at.tabs] == [zh(f"evaluation.table.{k}")
-                                              for k in evaluation.TABLES]
+                                              for k in evaluation.TABLES] + [zh("recognition.tab")]
     assert at.selectbox(key="eval_month").value == (last_month.year, last_month.number)
     teams = at.dataframe(key="eval_table_team").value
     assert list(teams["name"]) == ["健康支队", "宣讲支队"]  # B: 100 % on time; A: 2 of 3

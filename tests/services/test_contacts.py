@@ -326,6 +326,21 @@ def test_a_never_visited_household_waits_from_the_start_of_its_pair(session, tow
     assert total == 1 and rows[0]["waiting_since"] == date(2026, 1, 1)
 
 
+def test_the_overdue_list_pages_longest_waiting_first_and_keeps_its_total(session, town):
+    """The page and its total come from one window count; a page past the end still says the
+    total."""
+    member = _member(session, town)
+    for i, start in enumerate((date(2025, 3, 1), date(2025, 1, 1), date(2025, 2, 1))):
+        h = _household(session, town, head=f"户{i}", address=f"{i} 号")
+        contacts.pair(session, actor=town.manager, household_id=h.id, volunteer_id=member.id,
+                      started_on=start, now=NOW)
+    rows, total = contacts.overdue(session, actor=town.manager, now=NOW, limit=2)
+    assert total == 3 and [r["head_name"] for r in rows] == ["户1", "户2"]
+    rows, total = contacts.overdue(session, actor=town.manager, now=NOW, offset=2, limit=2)
+    assert total == 3 and [r["head_name"] for r in rows] == ["户0"]
+    assert contacts.overdue(session, actor=town.manager, now=NOW, offset=9)[1] == 3
+
+
 def test_an_unpaired_household_is_not_overdue_but_unpaired(session, town):
     _household(session, town)
     assert contacts.overdue(session, actor=town.manager, now=NOW)[1] == 0

@@ -175,6 +175,20 @@ def test_first_time_resolution(session, town, case, first_time, repeats):
     assert [r["code"] for r in listed] == ([order.code] if repeats else [])
 
 
+@pytest.mark.parametrize("after, repeats", [
+    (30 * DAY, 1),                              # exactly repeat_days after completion
+    (30 * DAY + timedelta(seconds=1), 0),       # a second later: no longer a repeat
+    (30 * DAY - timedelta(milliseconds=1), 1),  # below the window bound's whole seconds
+])
+def test_the_repeat_window_ends_exactly_repeat_days_after_completion(session, town, after,
+                                                                      repeats):
+    """The SQL's plain bound on the later order (a day wider) only narrows the search; the exact
+    rule decides, to the second."""
+    flow(session, town, due_on=date(2026, 3, 10), done_at=DONE, requester_phone="13900000001")
+    place(session, town, now=DONE + after, requester_phone="13900000001")
+    assert team_a(session, town)["repeats"] == repeats
+
+
 def test_a_household_asking_again_through_a_survey_is_a_repeat(session, town):
     def visit(on: date, now: datetime) -> int:
         survey = surveys.record(session, actor=town.officer, site_id=town.village_a,

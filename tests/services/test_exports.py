@@ -40,13 +40,14 @@ def test_the_survey_export_writes_user_text_as_text_never_a_formula(session, tow
                           "最想听"]
     # a real date cell, so Excel/WPS filter and sort it by date (text dates do neither)
     assert sheet.cell(2, 2).is_date and sheet.cell(2, 2).number_format == "yyyy-mm-dd"
-    assert values[9:] == ["待处理", None]
+    assert values[8] is None  # no registered household (登记户)
+    assert values[10:] == ["待处理", None]
     assert session.exec(select(AuditLog.detail)
                         .where(AuditLog.action == AuditAction.surveys_export)).one() == "rows=1"
     # the export's own columns (officer, state, order) are not part of an import
     with pytest.raises(Invalid) as err:
         survey_import.preview(session, actor=town.manager, content=content, now=T0)
-    assert (err.value.key, err.value.params["column"]) == ("error.import_column", "I")
+    assert (err.value.key, err.value.params["column"]) == ("error.import_column", "J")
 
 
 def test_the_menu_export_has_the_figures_and_flags(session, town):
@@ -67,9 +68,9 @@ def test_an_english_reader_gets_english_words_and_the_import_format_stays(sessio
     sheet = load_workbook(io.BytesIO(
         exports.export_surveys(session, actor=town.manager, words=EN))).worksheets[0]
     head = [c.value for c in sheet[1]]
-    assert head[:8] == list(survey_import.HEADERS)      # the file format
-    assert head[8:] == [EN("export.officer"), EN("export.state"), EN("export.order_code")]
-    assert [c.value for c in sheet[2]][7:10] == ["最想看", "OFF", EN("need_state.open")]
+    assert head[:9] == list(survey_import.HEADERS)      # the file format
+    assert head[9:] == [EN("export.officer"), EN("export.state"), EN("export.order_code")]
+    assert [c.value for c in sheet[2]][7:11] == ["最想看", None, "OFF", EN("need_state.open")]
     catalog.create_item(session, actor=town.manager, title="电影下乡", category_id=town.category)
     menu_sheet = load_workbook(io.BytesIO(
         exports.export_menu(session, actor=town.leader, words=EN))).worksheets[0]

@@ -7,7 +7,15 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import select
 
-from models import ALLOWED_TRANSITIONS, OrderEvent, OrderStatus, WorkOrder, next_status
+from models import (
+    ALLOWED_TRANSITIONS,
+    ENTRY_ACTIONS,
+    OrderAction,
+    OrderEvent,
+    OrderStatus,
+    WorkOrder,
+    next_status,
+)
 from services import completions, order_queries, orders, ratings
 from services.errors import Forbidden, OrderNotInState
 from tests.conftest import last_event
@@ -48,6 +56,15 @@ def test_the_expected_table_covers_every_status_and_action():
                          ids=[f"{s.value}-{a}" for s, a, _ in PAIRS])
 def test_next_status_follows_the_lifecycle_table(status, action, target):
     assert next_status(status, action) == target
+
+
+def test_an_order_is_made_submitted_by_place_or_done_by_a_walk_in_and_nothing_else():
+    """The entry actions have no state before them: no transition leads through them."""
+    assert ENTRY_ACTIONS == {OrderAction.place: S.submitted, OrderAction.walk_in: S.completed}
+    assert not set(ENTRY_ACTIONS) & set(ALLOWED_TRANSITIONS)
+    for status in S:
+        for action in ENTRY_ACTIONS:
+            assert next_status(status, action) is None
 
 
 # --- real orders through each allowed transition ----------------------------------------------

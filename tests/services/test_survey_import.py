@@ -112,7 +112,8 @@ def test_a_village_outside_the_managers_sites_is_unknown(session, town):
 @pytest.mark.parametrize("head,column,found", [
     (HEAD[:2] + ["受访人"] + HEAD[3:], "C", "受访人"),
     (HEAD[:7], "H", ""),
-    (HEAD + ["备注"], "I", "备注"),
+    (HEAD + ["备注"], "J", "备注"),
+    (HEAD[:8] + ["备注"], "I", "备注"),   # the household column, misnamed
 ])
 def test_a_wrong_column_refuses_the_whole_file_naming_the_column(session, town, head, column,
                                                                  found):
