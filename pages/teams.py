@@ -24,15 +24,16 @@ with db.session() as s:
 if rows:
     df = pd.DataFrame(rows)
     df["tier"] = df["tier"].map(lambda v: label("tier", v))
-    # Fits a 1366 px laptop (1271 px with the parent and the phone): the long names are cut to
-    # a medium width; the parent, the phone and the full names are in the team's form below.
+    # Fits a 1366 px laptop (1271 px with the parent and the phone, 916 px with names at a
+    # medium width): the long names are cut; the parent, the phone and the full names are in the
+    # team's form below.
+    TEAM_WIDTHS = {"name": 180, "site": 150, "categories": 190}
     shown = ["name", "tier", "site", "categories", "lead_name", "members", "open_orders",
              "active"]
     st.dataframe(df[shown], hide_index=True, width="stretch",
-                 column_config={c: st.column_config.Column(
-                     t(f"teams.col.{c}"),
-                     width="medium" if c in ("name", "site", "categories") else None)
-                     for c in shown})
+                 column_config={c: st.column_config.Column(t(f"teams.col.{c}"),
+                                                           width=TEAM_WIDTHS.get(c))
+                                for c in shown})
 else:
     empty("teams.none")
 

@@ -115,7 +115,7 @@ def order_table(rows: list[dict], key: str, *, multi: bool = False, extra: tuple
                                              width="medium" if c in extra else None)
               for c in shown}
     if narrow:  # widths that add up to a 390 px phone's screen (356 px inside the margins)
-        config = {c: st.column_config.TextColumn(config[c], width=w)
+        config = {c: st.column_config.TextColumn(t(f"orders.col.{c}"), width=w)
                   for c, w in zip(PHONE_COLUMNS, PHONE_WIDTHS, strict=True)}
     event = st.dataframe(
         df[shown], key=tkey, hide_index=True, width="stretch", on_select="rerun",

@@ -81,13 +81,17 @@ WORD = re.compile(r"[A-Za-z]{2,}")
 
 
 def english_on_screen(page, data: str = "") -> set[str]:
-    """Latin words in the visible text of the main area and the sidebar, minus ALLOWED and
-    the icons (Material icons are ligatures: their text is the icon's English name)."""
+    """Latin words in the visible text of the main area and the sidebar, minus ALLOWED, the
+    icons (Material icons are ligatures: their text is the icon's English name) and the
+    placeholder segments of empty date fields (shown as 年-月-日)."""
     text = page.evaluate("""() => ['stMain', 'stSidebar']
         .map(id => document.querySelector(`[data-testid="${id}"]`)).filter(Boolean)
         .map(el => {
+            // icons, and an empty date field's segments (drawn as 年-月-日 by ui/chrome.py's
+            // CSS over Streamlit's "yyyy-mm-dd", which stays in the text)
             const icons = [...el.querySelectorAll('span, i')].filter(
-                i => getComputedStyle(i).fontFamily.includes('Material'));
+                i => getComputedStyle(i).fontFamily.includes('Material')
+                     || i.matches('[data-testid="stDateInput"] [data-placeholder="true"]'));
             const kept = icons.map(i => [i, i.textContent]);
             icons.forEach(i => { i.textContent = ''; });
             const text = el.innerText;

@@ -3,6 +3,7 @@ lead's correction of a completion within 24 hours, through the page's widgets.""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from sqlmodel import select
@@ -121,3 +122,14 @@ def test_on_a_phone_a_card_picks_the_order_and_a_table_pick_afterwards_wins(worl
     assert at.subheader[0].value.startswith(working)
     assert _card_button(at, waiting_id).label == zh("lead_cards.pick")
     assert working_id != waiting_id
+
+
+def test_the_laptop_table_of_my_orders_has_words_for_headers(world):
+    """Each column of 我的工单's table is labelled with a word (a column config given as a
+    label drew "[object Object]" headers and a React error in the browser, unseen by AppTest's
+    values)."""
+    at = goto(open_app(world.town.lead_a), "my_orders.py")
+    (frame,) = [f for f in at.dataframe if f.key and f.key.startswith("my_orders_table_")]
+    columns = json.loads(frame.proto.columns)
+    assert {c: columns[c]["label"] for c in ("code", "title", "site", "due_on")} == {
+        c: zh(f"orders.col.{c}") for c in ("code", "title", "site", "due_on")}

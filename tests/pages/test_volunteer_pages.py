@@ -12,6 +12,7 @@ from sqlmodel import select
 from core import db
 from models import Certificate, PointsEntry, Redemption, Reward, Skill, Volunteer
 from services import points, settings, store
+from services.clock import local_today
 from tests.pages.conftest import goto, open_app, run, select_row, submit, table, values, zh
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -179,9 +180,11 @@ def test_a_certificate_is_issued_printed_and_revoked(world):
     run(at)
     at.selectbox(key="cert_0_vid").select(world.town.volunteers_a[0])
     run(at)
-    today = db.utcnow().date() + timedelta(days=1)   # Shanghai is at most a day ahead of UTC
+    # The town's orders were done today, local time: the period ends today in Shanghai (the
+    # test once used the UTC date, and failed between 16:00 and 24:00 UTC).
+    today = local_today(db.utcnow(), "Asia/Shanghai")
     at.date_input(key="cert_from_0").set_value(today - timedelta(days=30))
-    at.date_input(key="cert_to_0").set_value(today - timedelta(days=1))
+    at.date_input(key="cert_to_0").set_value(today)
     at.checkbox(key="cert_sure_0").check()
     submit(at, zh("certificates.issue"))
     assert values(at.success)[0].startswith(zh("certificates.issued", number="ZM-", hours="")[:8])
