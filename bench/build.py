@@ -45,6 +45,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
 
+from core import textsearch
 from seed import data
 
 EPOCH = datetime(1970, 1, 1)             # naive UTC: formatting without tzinfo is faster
@@ -858,6 +859,7 @@ def build(db_path: Path, scale: Scale = Scale(), *, seed: int = 2026,
     password_hash = bcrypt.hashpw(b"bench-password", bcrypt.gensalt(4)).decode()
 
     conn = sqlite3.connect(db_path, isolation_level=None)
+    textsearch.register(conn)  # the order search index's triggers (migration 0013) call it
     for pragma in ("journal_mode=OFF", "synchronous=OFF", "foreign_keys=OFF",
                    "cache_size=-1000000", "temp_store=MEMORY", "locking_mode=EXCLUSIVE"):
         conn.execute(f"PRAGMA {pragma}")

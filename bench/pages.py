@@ -220,7 +220,7 @@ def naive_overview(path: Path, lo: str, hi: str) -> dict:
     placed = orders[(orders.submitted_at >= lo) & (orders.submitted_at < hi)]
     done = orders[orders.status.isin(["completed", "rated"]) & (orders.completed_at >= lo)
                   & (orders.completed_at < hi)]
-    rated = ratings[(ratings.at >= lo) & (ratings.at < hi)]
+    rated = ratings[(ratings["at"] >= lo) & (ratings["at"] < hi)]  # .at is an indexer
     served = records[records.order_id.isin(done.id)]
     return {"placed": len(placed), "done": len(done),
             "beneficiaries": int(done.actual_beneficiaries.sum()), "ratings": len(rated),

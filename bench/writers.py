@@ -54,7 +54,7 @@ def crews(url: str, n: int) -> list[Crew]:
     """One crew per writer, each in another 所: its manager, the officer of a 站, the lead of a
     team of that 所 and two of the team's volunteers."""
     from core import db
-    from models import Role, Site, SiteLevel, Team, User, VolunteerTeam
+    from models import Role, Site, SiteLevel, Team, User, Volunteer, VolunteerTeam
     from services import users
 
     out = []
@@ -72,8 +72,10 @@ def crews(url: str, n: int) -> list[Crew]:
                                                       User.role == Role.team_lead)).first()
             if not (manager and officer and lead):
                 continue
-            vols = s.exec(select(VolunteerTeam.volunteer_id)
-                          .where(VolunteerTeam.team_id == team.id).limit(2)).all()
+            vols = s.exec(select(VolunteerTeam.volunteer_id)  # active ones: complete refuses others
+                          .join(Volunteer, Volunteer.id == VolunteerTeam.volunteer_id)
+                          .where(VolunteerTeam.team_id == team.id, Volunteer.active)
+                          .limit(2)).all()
             from models import TeamCategory
             category = s.exec(select(TeamCategory.category_id)
                               .where(TeamCategory.team_id == team.id)).first() or 1

@@ -19,7 +19,7 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
 from core import backup as backups
-from core import config
+from core import config, textsearch
 from models.data_version import DATA_VERSION_ID, DataVersion
 
 MIGRATIONS = config.ROOT / "migrations"
@@ -123,6 +123,7 @@ def engine_for(url: str) -> Engine:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
+        textsearch.register(dbapi_conn)  # the order search index's triggers call it
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):

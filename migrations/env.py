@@ -4,7 +4,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from core import config, db
+from core import config, db, textsearch
 
 target_metadata = SQLModel.metadata
 
@@ -18,6 +18,7 @@ def run_migrations() -> None:
             target_metadata=target_metadata,
             render_as_batch=True,  # SQLite cannot ALTER most things; batch mode copies the table
             compare_type=True,
+            include_name=textsearch.include_name,  # the search index is no model
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -50,5 +50,12 @@ def lands_here(session: Session, *, actor: Actor) -> bool:
     placed and while a step is left (an install already at work is not sent back here)."""
     if not allowed(actor.role, Action.MANAGE_SITES):
         return False
+    # Asked on every rerun of every page of a manager (app.py): once the subtree has an order
+    # the answer is no, found by the first order instead of counting six tables (0.6 s at
+    # 100,000 orders for the county).
+    mine = Site.path.startswith(actor.site_path)
+    if session.exec(select(WorkOrder.id).join(Site, Site.id == WorkOrder.site_id)
+                    .where(mine).limit(1)).first() is not None:
+        return False
     found = counts(session, actor=actor)
     return found["order"] == 0 and not all(found.values())

@@ -8,12 +8,14 @@ scope.orders_of and for one order by scope.sees.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from sqlalchemy import func, not_, or_
+from sqlalchemy import Integer, func, not_, or_
+from sqlalchemy import text as sa_text
 from sqlmodel import Session, select
 
+from core import textsearch
 from core.db import utcnow
 from models import (
     CAN_BE_OVERDUE,
@@ -70,7 +72,7 @@ def _conditions(session: Session, actor: Actor, flt: OrderFilter, now: datetime,
                 values: dict) -> list:
     """The filter as conditions on WorkOrder, within the actor's reach."""
     return [*scope.orders_of(session, actor), *_which(session, flt),
-            *_when(flt, now, values), *_text(flt.search)]
+            *_when(flt, now, values), *_text(session, flt.search)]
 
 
 def _which(session: Session, flt: OrderFilter) -> list:
@@ -106,14 +108,48 @@ def _when(flt: OrderFilter, now: datetime, values: dict) -> list:
     return conds
 
 
-def _text(search: str) -> list:
+def _text(session: Session, search: str) -> list:
+    """A whole code is looked up; any other text is a substring of the code or the title: on
+    SQLite through the order search index (core/textsearch.py), elsewhere with LIKE."""
     text = search.strip()
     if CODE.match(text):
         return [WorkOrder.code == text.upper()]  # a whole code: the unique index
-    if text:
-        like = f"%{text}%"
-        return [or_(WorkOrder.code.like(like), WorkOrder.title.like(like))]
-    return []
+    if not text:
+        return []
+    found = _found(session, text)
+    if found is not None:
+        return [WorkOrder.id.in_(found)]
+    like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return [or_(WorkOrder.code.like(like, escape="\\"), WorkOrder.title.like(like, escape="\\"))]
+
+
+# Above this many matches a page walks the sort's index instead of sorting the matches.
+_WALK_OVER = 2000
+
+
+def _found(session: Session, search: str):
+    """The ids of the orders whose code or title contains the text, from the search index, as
+    a subquery; None when there is no index (PostgreSQL), no text, or a whole code."""
+    text = search.strip()
+    if not text or CODE.match(text) or not _has_search_index(session):
+        return None
+    found = sa_text(f"SELECT rowid FROM {textsearch.TABLE} WHERE {textsearch.TABLE} MATCH :q")
+    return found.bindparams(q=textsearch.match_query(text)).columns(rowid=Integer)
+
+
+_SEARCH_INDEX: dict[str, bool] = {}
+
+
+def _has_search_index(session: Session) -> bool:
+    """Whether this database has migration 0013's search table (SQLite only); asked once per
+    database."""
+    bind = session.get_bind()
+    key = str(bind.url)
+    if key not in _SEARCH_INDEX:
+        _SEARCH_INDEX[key] = bind.dialect.name == "sqlite" and session.connection().execute(
+            sa_text("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = :n"),
+            {"n": textsearch.TABLE}).scalar() == 1
+    return _SEARCH_INDEX[key]
 
 
 def _page_ids(session: Session, conds: list, *, offset: int, limit: int, sort: str,
@@ -150,7 +186,21 @@ def page(session: Session, *, actor: Actor, flt: OrderFilter = OrderFilter(), of
     now = now or utcnow()
     values = settings_service.current(session)
     conds = _conditions(session, actor, flt, now, values)
-    total = session.exec(select(func.count()).select_from(WorkOrder).where(*conds)).one()
+    found = _found(session, flt.search)
+    total = None
+    if found is not None:
+        matches = session.connection().execute(  # counted in the index: milliseconds
+            select(func.count()).select_from(found.subquery())).scalar()
+        if len(conds) == 1:  # the search alone
+            total = matches
+        if matches > _WALK_OVER:
+            # Many matches: let the other conditions and the sort pick the index (`id + 0`
+            # cannot drive the query) and test each order against the matches, instead of
+            # fetching every match (a title word: tens of thousands at county scale).
+            conds = [*_conditions(session, actor, replace(flt, search=""), now, values),
+                     (WorkOrder.id + 0).in_(found)]
+    if total is None:
+        total = session.exec(select(func.count()).select_from(WorkOrder).where(*conds)).one()
     ids = _page_ids(session, conds, offset=offset, limit=limit, sort=sort, now=now,
                     values=values)
     return rows_for(session, ids, now=now, values=values), total

@@ -5,9 +5,11 @@ seen by every session of every process on its next rerun, not when a timer runs 
 
 from __future__ import annotations
 
+import importlib
+
 import streamlit as st
 
-from core import db
+from core import config, db
 
 _KEY = "data_version"
 
@@ -23,3 +25,20 @@ def version() -> int:
     if _KEY not in st.session_state:  # a page run without app.py (the first run of a server)
         return note_rerun()
     return st.session_state[_KEY]
+
+
+def kept(fn, **kwargs):
+    """`fn(session, **kwargs)`, a service read, kept per database and data version: a rerun with
+    no write in between (a click on a chart, a tab, a filter that comes back) reads memory,
+    and any write in any process is seen on the next rerun. For figures that need no clock
+    (a period's rollup totals); the ten minutes only bound the memory."""
+    return _kept(config.database_url(), version(), fn.__module__, fn.__qualname__,
+                 tuple(sorted(kwargs.items())))
+
+
+@st.cache_data(ttl=600, show_spinner=False, max_entries=500)
+def _kept(url: str, version: int, module: str, name: str, kwargs: tuple):
+    del version  # part of the cache key only
+    fn = getattr(importlib.import_module(module), name)
+    with db.session(url) as s:
+        return fn(s, **dict(kwargs))

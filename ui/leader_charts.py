@@ -9,10 +9,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core import db
 from services import leader_charts, satisfaction
 from services.permissions import Actor
 from ui import charts
+from ui.freshness import kept
 from ui.i18n import t
 from ui.widgets import chart_or_empty
 
@@ -30,12 +30,13 @@ def bars(df: pd.DataFrame, label: str, value: str, label_title: str, value_title
 
 
 def section(actor: Actor, start: date, end: date) -> None:
-    with db.session() as s:
-        people = leader_charts.beneficiaries_by_village(s, actor=actor, start=start, end=end)
-        mix = leader_charts.category_mix(s, actor=actor, start=start, end=end)
-        board = leader_charts.team_leaderboard(s, actor=actor, start=start, end=end)
-        steps = leader_charts.response_times(s, actor=actor, start=start, end=end)
-        trend = satisfaction.breakdown(s, actor=actor, start=start, end=end, by="month")
+    # No clock in these: kept per data version (ui/freshness.py).
+    span = {"actor": actor, "start": start, "end": end}
+    people = kept(leader_charts.beneficiaries_by_village, **span)
+    mix = kept(leader_charts.category_mix, **span)
+    board = kept(leader_charts.team_leaderboard, **span)
+    steps = kept(leader_charts.response_times, **span)
+    trend = kept(satisfaction.breakdown, **span, by="month")
     left, right = st.columns(2)
     with left:
         st.subheader(t("leader_charts.by_village"))

@@ -12,6 +12,7 @@ from core import db
 from services import satisfaction
 from services.figures import percent_value
 from services.permissions import Actor
+from ui.freshness import kept
 from ui.i18n import label, t
 from ui.widgets import empty, local_time, paged, percent
 
@@ -47,8 +48,7 @@ def _table(df: pd.DataFrame, name_key: str) -> None:
 
 
 def breakdown_table(actor: Actor, start: date, end: date, by: str) -> None:
-    with db.session() as s:
-        df = satisfaction.breakdown(s, actor=actor, start=start, end=end, by=by)
+    df = kept(satisfaction.breakdown, actor=actor, start=start, end=end, by=by)
     if df.empty:
         empty("satisfaction.none")
         return
@@ -58,8 +58,7 @@ def breakdown_table(actor: Actor, start: date, end: date, by: str) -> None:
 def lowest_table(actor: Actor, start: date, end: date, by: str) -> tuple[int, ...]:
     """The lowest-rated items or teams; returns their ids for the comments below."""
     st.caption(t(f"satisfaction.lowest_{by}"))
-    with db.session() as s:
-        df = satisfaction.lowest(s, actor=actor, start=start, end=end, by=by)
+    df = kept(satisfaction.lowest, actor=actor, start=start, end=end, by=by)
     if df.empty:
         empty("satisfaction.none_lowest")
         return ()

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import select
 
 from models import WorkOrder
@@ -70,6 +71,48 @@ def test_a_whole_code_finds_its_order_and_a_fragment_finds_all_that_contain_it(s
     rows, total = order_queries.page(session, actor=mixed.manager, limit=100, now=NOW,
                               flt=order_queries.OrderFilter(search="工单1"))
     assert total == 11  # 工单1 and 工单10 … 工单19
+
+
+def _contains(order: WorkOrder, text: str) -> bool:
+    """The definition: the code or the title contains the text, ASCII letters folded (LIKE's
+    case rule), `%` and `_` literal."""
+    fold = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+    text = text.strip().translate(fold)
+    return any(text in (f or "").translate(fold) for f in (order.code, order.title))
+
+
+@pytest.mark.parametrize("text", [
+    "工", "1", "单2", "工单1", "工单19", "单19", "dd-", "DD-20", "-0000", "0001", "00010",
+    "9工", "工单1工", "单%", "%", "_", "工单_", "a", "zz", " 工单3 ", "工单29x"])
+@pytest.mark.parametrize("walk_over", [2000, 0])  # matches sorted, or the sort's index walked
+def test_a_search_finds_exactly_the_orders_whose_code_or_title_contain_the_text(
+        session, mixed, text, walk_over, monkeypatch):
+    monkeypatch.setattr(order_queries, "_WALK_OVER", walk_over)
+    orders = session.exec(select(WorkOrder)).all()
+    want = {o.id for o in orders if _contains(o, text)}
+    for actor in (mixed.manager, mixed.officer):  # the whole town, a scope
+        seen = {r["id"] for r in order_queries.page(session, actor=actor, limit=100, now=NOW)[0]}
+        for sort in ("newest", "urgent"):
+            rows, total = order_queries.page(session, actor=actor, limit=100, now=NOW,
+                                             sort=sort, flt=order_queries.OrderFilter(search=text))
+            assert {r["id"] for r in rows} == want & seen and total == len(want & seen)
+
+
+def test_the_search_index_follows_a_changed_title_and_a_removed_order(session, mixed):
+    one, two = session.exec(select(WorkOrder).order_by(WorkOrder.id).limit(2)).all()
+    one.title = "上门理发"
+    session.add(one)
+    session.commit()
+    find = lambda text: {r["id"] for r in order_queries.page(  # noqa: E731
+        session, actor=mixed.manager, limit=100, now=NOW,
+        flt=order_queries.OrderFilter(search=text))[0]}
+    assert find("理发") == {one.id} and one.id not in find("工单")
+    for table, column in (("orderevent", "order_id"), ("orderbeneficiary", "order_id"),
+                          ("servicerecord", "order_id"), ("rating", "order_id")):
+        session.exec(text(f"DELETE FROM {table} WHERE {column} = :i").bindparams(i=two.id))
+    session.exec(text("DELETE FROM workorder WHERE id = :i").bindparams(i=two.id))
+    session.commit()
+    assert two.id not in find(two.title) and two.id not in find(two.code[-6:])
 
 
 def test_a_village_filter_and_the_station_scope_agree_with_the_site_tree(session, mixed):
