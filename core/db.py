@@ -12,7 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Float, case, cast, event, func, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as SATimeoutError
 from sqlalchemy.pool import StaticPool
@@ -270,11 +270,26 @@ _MIGRATION_LOCK = 0x0D1A_0D0A
 
 @contextmanager
 def _across_processes(url: str) -> Iterator[None]:
-    """On PostgreSQL, one app process at a time migrates (two started together would both try to
-    create the tables); the others wait, then find the schema at head. SQLite's write lock does
-    that for a file by itself."""
+    """One app process at a time migrates (two started together would both try to create the
+    tables, or both add a column); the others wait, then find the schema at head. PostgreSQL:
+    an advisory lock. SQLite: an exclusive lock on a file beside the database — its own write
+    lock is not enough, since a migration's deferred transaction reads before it writes, and a
+    second process could read the old version meanwhile and then run the same step."""
     if _is_sqlite(url):
-        yield
+        database = make_url(url).database
+        if not database or database == ":memory:":
+            yield
+            return
+        import fcntl
+
+        path = Path(database)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path.with_name(path.name + ".migrating"), "a+b") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
         return
     with engine(url).connect() as conn:
         conn.exec_driver_sql(f"SELECT pg_advisory_lock({_MIGRATION_LOCK})")
