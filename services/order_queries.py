@@ -45,8 +45,9 @@ from services.permissions import Action, Actor, allowed, ensure_any_allowed
 
 # Either may list orders: the desk's and officers' view, or a team lead's inbox; what each
 # sees is their reach.
-# who may list orders: officers and managers, team leads (their team's), leaders (the 督办 list)
-LIST_ACTIONS = (Action.VIEW_ORDERS, Action.WORK_ORDERS, Action.VIEW_ESCALATION)
+LIST_ACTIONS = (Action.VIEW_ORDERS, Action.WORK_ORDERS)
+# the late orders (催办督办) are listed for leaders too
+LATE_ACTIONS = (*LIST_ACTIONS, Action.VIEW_ESCALATION)
 
 
 @dataclass(frozen=True)
@@ -183,6 +184,20 @@ def page(session: Session, *, actor: Actor, flt: OrderFilter = OrderFilter(), of
     """Orders the actor may see, one page at a time, filtered and sorted in SQL: newest first,
     oldest first, or most urgent first (overdue, then nearest due date)."""
     ensure_any_allowed(actor, LIST_ACTIONS)
+    return _page(session, actor, flt, offset=offset, limit=limit, sort=sort, now=now)
+
+
+def late_page(session: Session, *, actor: Actor, flt: OrderFilter = OrderFilter(),
+              offset: int = 0, limit: int = 50,
+              now: datetime | None = None) -> tuple[list[dict], int]:
+    """The late orders only (the 催办督办 list), most urgent first; leaders may read it too."""
+    ensure_any_allowed(actor, LATE_ACTIONS)
+    return _page(session, actor, replace(flt, overdue_only=True), offset=offset, limit=limit,
+                 sort="urgent", now=now)
+
+
+def _page(session: Session, actor: Actor, flt: OrderFilter, *, offset: int, limit: int,
+          sort: str, now: datetime | None) -> tuple[list[dict], int]:
     now = now or utcnow()
     values = settings_service.current(session)
     conds = _conditions(session, actor, flt, now, values)

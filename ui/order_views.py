@@ -69,10 +69,13 @@ def filters(names: dict, key: str) -> order_queries.OrderFilter:
 
 
 def order_page(actor: Actor, flt: order_queries.OrderFilter, key: str, *, sort: str = "newest",
-               per_page: int = 50) -> list[dict]:
-    """One page of the orders the actor may see, with the page control; the page number lives
-    in session state under `key`."""
+               per_page: int = 50, late: bool = False) -> list[dict]:
+    """One page of the orders the actor may see (with `late`, the late ones: the 催办督办
+    list), with the page control; the page number lives in session state under `key`."""
     with db.session() as s:
+        if late:
+            return paged(lambda offset, limit: order_queries.late_page(
+                s, actor=actor, flt=flt, offset=offset, limit=limit), key=key, per_page=per_page)
         return paged(lambda offset, limit: order_queries.page(
             s, actor=actor, flt=flt, offset=offset, limit=limit, sort=sort),
             key=key, per_page=per_page)

@@ -38,7 +38,7 @@ def overdue_list(actor: Actor) -> None:
     escalated = c[1].toggle(t("overdue.escalated_only"), key="overdue_escalated")
     late_only = order_queries.OrderFilter(overdue_only=True, overdue_kind=kind,
                                           escalated_only=escalated)
-    rows = order_page(actor, late_only, "overdue_page", sort="urgent", per_page=25)
+    rows = order_page(actor, late_only, "overdue_page", per_page=25, late=True)
     if not rows:
         empty("overdue.none")
         return

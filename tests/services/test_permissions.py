@@ -26,6 +26,7 @@ from models import (
 )
 from services import (
     completions,
+    escalation,
     order_queries,
     orders,
     ratings,
@@ -145,6 +146,21 @@ def call_orders_page(session, town, actor, ready=lambda: None):
     return None
 
 
+def call_late_page(session, town, actor, ready=lambda: None):
+    ready()
+    order_queries.late_page(session, actor=actor)
+    return None
+
+
+def call_urge(session, town, actor, ready=lambda: None):
+    from datetime import timedelta
+
+    order = place(session, town, now=db.utcnow() - timedelta(days=5))
+    ready()
+    escalation.urge(session, actor=actor, order_id=order.id, note="请尽快派单")
+    return None
+
+
 def _survey(session, town, actor):
     from services import surveys
 
@@ -220,6 +236,8 @@ MATRIX = [
     (call_settings_update, {MANAGER}),
     (call_reports_overview, {MANAGER, LEADER}),
     (call_orders_page, {MANAGER, OFFICER, LEAD}),  # a team lead's page is their team's orders only
+    (call_late_page, {MANAGER, OFFICER, LEAD, LEADER}),  # 催办督办: leaders read the late ones
+    (call_urge, {MANAGER}),
     (call_surveys_record, {MANAGER, OFFICER}),
     (call_surveys_import, {MANAGER}),
     (call_needs_to_order, {MANAGER, OFFICER}),
