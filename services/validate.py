@@ -72,6 +72,14 @@ def phone(value: str | None, *, required: bool = False) -> str:
     return value
 
 
+def flag(value, *, key: str) -> bool:
+    """A yes/no as a real bool; anything else ('' or 1 from a hostile caller) is refused, not
+    guessed (a boolean column would raise on it)."""
+    if isinstance(value, bool):
+        return value
+    raise Invalid("error.invalid", field=key)
+
+
 def whole(value, *, key: str, minimum: int = 0, maximum: int = 1_000_000) -> int:
     """A whole number within a range; 2.5 or "abc" is refused rather than rounded."""
     if isinstance(value, bool):

@@ -103,6 +103,7 @@ def create(session: Session, *, actor: Actor, name: str, phone: str, gender: Gen
            skill_ids: tuple[int, ...] = (), title: str = "", commit: bool = True) -> Volunteer:
     """Register a volunteer in the manager's subtree; a phone number belongs to one volunteer."""
     ensure_allowed(actor, Action.MANAGE_VOLUNTEERS)
+    party_member = validate.flag(party_member, key="party_member")
     name, phone, skills, title = _clean(session, actor, name=name, phone=phone, site_id=site_id,
                                         skills=skills, team_ids=team_ids, gender=gender,
                                         title=title, skill_ids=skill_ids)
@@ -128,6 +129,8 @@ def update(session: Session, *, actor: Actor, volunteer_id: int, name: str, phon
     if vol is None:
         raise NotFound(what="volunteer")
     ensure_allowed(actor, Action.MANAGE_VOLUNTEERS, site_path=session.get(Site, vol.site_id).path)
+    party_member = validate.flag(party_member, key="party_member")
+    active = validate.flag(active, key="active")
     name, phone, skills, title = _clean(session, actor, name=name, phone=phone, site_id=site_id,
                                         skills=skills, team_ids=team_ids, gender=gender,
                                         title=title, skill_ids=skill_ids, volunteer_id=volunteer_id,

@@ -464,3 +464,14 @@ def test_an_id_beyond_the_databases_integer_range_is_refused_in_words(db_url, to
                 call(s)
             s.rollback()
             assert s.exec(select(func.count()).select_from(WorkOrder)).one() >= 0
+
+
+@pytest.mark.parametrize("bad", ["", "yes", 1, None])
+def test_a_yes_no_that_is_not_a_bool_is_refused_in_words(session, town, bad):
+    """Found by the 2,000-example fuzz: party_member='' reached the boolean column and raised
+    a raw TypeError."""
+    from services import volunteers
+
+    with pytest.raises(Invalid):
+        volunteers.create(session, actor=town.manager, name="赵六", phone="13912340000",
+                          gender="female", site_id=town.village_a, party_member=bad)
