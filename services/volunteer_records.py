@@ -185,12 +185,18 @@ def new_stars(session: Session, *, actor: Actor, date_from: date, date_to: date,
                 stars_before.label("sb"), stars_after.label("sa"))
          .join(sums, sums.c.vid == Volunteer.id).join(Site, Site.id == Volunteer.site_id)
          .where(stars_after > stars_before))
-    total = session.exec(select(func.count()).select_from(q.subquery())).one()
-    rows = session.exec(q.order_by(stars_after.desc(), sums.c.after.desc(), Volunteer.id)
+    # The page and the total in one pass (a window count): the sums read every record of the
+    # period's volunteers, and a separate count read them all again (2.4 s for a county year).
+    rows = session.exec(q.add_columns(func.count().over().label("total"))
+                        .order_by(stars_after.desc(), sums.c.after.desc(), Volunteer.id)
                         .offset(offset).limit(limit)).all()
+    if rows:
+        total = rows[0][-1]
+    else:  # past the last page (or nobody): the total needs its own count
+        total = session.exec(select(func.count()).select_from(q.subquery())).one()
     return [{"id": vid, "name": name, "site": site, "hours_before": round(float(b), 2),
              "hours_after": round(float(a), 2), "stars_before": int(sb), "stars_after": int(sa)}
-            for vid, name, site, b, a, sb, sa in rows], total
+            for vid, name, site, b, a, sb, sa, _n in rows], total
 
 
 # --- exports ------------------------------------------------------------------------------------

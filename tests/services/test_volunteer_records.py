@@ -133,6 +133,10 @@ def test_new_stars_in_a_period_are_those_who_crossed_a_threshold_in_it(session, 
                                              date_from=date(2026, 3, 1),
                                              date_to=date(2026, 3, 31))
     assert (none, zero) == ([], 0)
+    past_the_end, still = volunteer_records.new_stars(session, actor=town.manager,
+                                                      date_from=date(2026, 2, 1),
+                                                      date_to=date(2026, 2, 28), offset=50)
+    assert (past_the_end, still) == ([], 1)  # a page past the last still knows the total
     _, outside = volunteer_records.new_stars(session, actor=town.outsider,
                                              date_from=date(2026, 2, 1),
                                              date_to=date(2026, 2, 28))
