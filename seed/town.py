@@ -22,7 +22,7 @@ from sqlalchemy import func, text
 from sqlmodel import Session, SQLModel, select
 
 import models
-from core import config, db
+from core import config, db, textsearch
 from models import (
     CANCELLABLE,
     Gender,
@@ -294,6 +294,9 @@ def _monotonic(progress: Progress | None) -> Progress:
 def _drop_everything(url: str) -> None:
     """Drop every table (and Alembic's bookkeeping) so the migrations start from scratch."""
     engine = db.engine(url)
+    with engine.begin() as conn:
+        # the order search index is no model: drop_all does not know it (migration 0013)
+        conn.execute(text(f"DROP TABLE IF EXISTS {textsearch.TABLE}"))
     SQLModel.metadata.drop_all(engine)
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
