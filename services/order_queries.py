@@ -121,7 +121,10 @@ def _text(session: Session, search: str) -> list:
     if found is not None:
         return [WorkOrder.id.in_(found)]
     like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return [or_(WorkOrder.code.like(like, escape="\\"), WorkOrder.title.like(like, escape="\\"))]
+    # ILIKE: ASCII letters match either case, as SQLite's LIKE and the search index do ("dd"
+    # finds DD-2026-…)
+    return [or_(WorkOrder.code.ilike(like, escape="\\"),
+                WorkOrder.title.ilike(like, escape="\\"))]
 
 
 # Above this many matches a page walks the sort's index instead of sorting the matches.

@@ -98,7 +98,7 @@ def test_a_team_switched_off_in_one_process_leaves_the_desk_of_the_other(two_ser
     other.get_by_test_id("stCheckbox").filter(has_text="启用").click()
     office.settled()
     office.submit(other.get_by_role("button", name="保存", exact=True),
-                  other.get_by_text("已保存。"), lambda: _active(url))
+                  other.get_by_text(f"已保存志愿服务队「{TEAM}」。"), lambda: _active(url))
     office.no_app_error()
     assert not _active(url)
 
