@@ -229,6 +229,10 @@ BUSINESS_SETTINGS: tuple[BusinessSetting, ...] = (
                     "项目扶持: the most one project can be granted in a year (yuan)"),
     BusinessSetting("projects_per_year", 40, int, 1, 1000,
                     "项目扶持: how many projects a site's support list can hold in one year"),
+    # 中心审核 (services/review.py)
+    BusinessSetting("review_required", 0, int, 0, 1,
+                    "中心审核: 1 = a completed order waits as 待审核 until a manager approves it "
+                    "(only then it counts, earns points and can be rated); 0 = off"),
 )
 
 BUSINESS_DEFAULTS = {s.key: s.default for s in BUSINESS_SETTINGS}

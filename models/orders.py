@@ -9,6 +9,11 @@ submitted ──dispatch──▶ dispatched ──accept──▶ accepted ─�
 submitted / dispatched / accepted ──cancel (reason)──▶ cancelled
 
 (none) ──place──▶ submitted          (none) ──walk_in──▶ completed   (来访 served at a station)
+
+With 中心审核 on (setting `review_required`), 完成 is a submission for review instead:
+accepted ──submit──▶ in_review ──approve──▶ completed
+    ▲                    │
+    └──send_back (reason)┘
 ```
 """
 
@@ -27,6 +32,7 @@ class OrderStatus(StrEnum):
     submitted = "submitted"    # 待派单
     dispatched = "dispatched"  # 已派单
     accepted = "accepted"      # 已接单
+    in_review = "in_review"    # 待审核: done by the team, waiting for a manager (中心审核)
     completed = "completed"    # 已完成
     rated = "rated"            # 已评价
     cancelled = "cancelled"    # 已取消
@@ -47,6 +53,11 @@ class OrderAction(StrEnum):
     follow_up = "follow_up"
     walk_in = "walk_in"  # 来访: a resident served at a station's desk, placed and done at once
     urge = "urge"
+    # 中心审核 (services/review.py): the team's report waits for a manager, who approves it or
+    # sends it back to the team with a reason.
+    submit = "submit"
+    approve = "approve"
+    send_back = "send_back"
 
 
 S, A = OrderStatus, OrderAction
@@ -59,6 +70,9 @@ ALLOWED_TRANSITIONS: dict[OrderAction, tuple[tuple[OrderStatus, ...], OrderStatu
     A.complete: ((S.accepted,), S.completed),
     A.rate: ((S.completed,), S.rated),
     A.cancel: ((S.submitted, S.dispatched, S.accepted), S.cancelled),
+    A.submit: ((S.accepted,), S.in_review),
+    A.approve: ((S.in_review,), S.completed),
+    A.send_back: ((S.in_review,), S.accepted),
 }
 
 # The actions that make an order (no state before them) and the state each makes it in: 点单
@@ -76,6 +90,10 @@ RATABLE: tuple[OrderStatus, ...] = ALLOWED_TRANSITIONS[A.rate][0]     # done, wa
 WITH_TEAM: tuple[OrderStatus, ...] = (S.dispatched, S.accepted)      # a team holds it now
 DONE: tuple[OrderStatus, ...] = (S.completed, S.rated)               # the service happened
 CAN_BE_OVERDUE: tuple[OrderStatus, ...] = (*OPEN, S.completed)       # can be 超时 (services/sla.py)
+# 待审核: the team has finished, nothing of it counts yet; neither open (no team works on it,
+# no time limit runs, it cannot be cancelled) nor done (no figure, rating link or points).
+IN_REVIEW: tuple[OrderStatus, ...] = ALLOWED_TRANSITIONS[A.approve][0]
+UNFINISHED: tuple[OrderStatus, ...] = (*OPEN, *IN_REVIEW)            # keeps a site active
 
 
 def next_status(current: OrderStatus, action: OrderAction | str) -> OrderStatus | None:
@@ -138,6 +156,12 @@ class WorkOrder(SQLModel, table=True):
     cancel_reason: str = Field(default="", max_length=500)
     actual_beneficiaries: int | None = None
     completion_note: str = Field(default="", max_length=2000)
+    # 中心审核: when a manager last decided on the team's report (the approve or send_back
+    # event names who), the reason of the last return (shown to the team) and how many times
+    # it was sent back. The report waiting for review is the submit event's detail.
+    reviewed_at: datetime | None = None
+    return_reason: str = Field(default="", max_length=500)
+    return_count: int = 0
     version: int = 0
 
     __table_args__ = (

@@ -43,6 +43,7 @@ class OrderRollup(SQLModel, table=True):
     n_submitted: int = 0
     n_dispatched: int = 0
     n_accepted: int = 0
+    n_in_review: int = 0
     n_completed: int = 0
     n_rated: int = 0
     n_cancelled: int = 0

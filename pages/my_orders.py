@@ -4,7 +4,7 @@ done."""
 import streamlit as st
 
 from core import db
-from models import DONE
+from models import DONE, IN_REVIEW
 from services import completions, order_queries, orders
 from services.permissions import Action
 from ui import order_views
@@ -22,7 +22,9 @@ TABS = (("dispatched", "my_orders.waiting"), ("accepted", "my_orders.in_progress
 status = st.segmented_control(t("orders.status"), [s for s, _ in TABS], default="dispatched",
                               key="my_orders_tab",
                               format_func=lambda s: t(dict(TABS)[s])) or "dispatched"
-flt = order_queries.OrderFilter(statuses=(status,) if status != "completed" else DONE)
+# 待审核 (中心审核) sits with the done ones: the team's part is finished.
+flt = order_queries.OrderFilter(statuses=(status,) if status != "completed"
+                                else (*IN_REVIEW, *DONE))
 rows = order_views.order_page(actor, flt, f"my_orders_page_{status}", sort="urgent",
                               per_page=25)
 picked = order_views.lead_list(rows, key=f"my_orders_table_{status}")
@@ -50,12 +52,19 @@ if state == "dispatched":
                 order = orders.decline(s, actor=actor, order_id=picked, reason=reason)
             flash(t("my_orders.declined", code=order.code))
 elif state == "accepted":
+    if info["order"]["return_count"]:  # sent back by 中心审核: say why above the form
+        st.warning(t("review.returned_notice", n=info["order"]["return_count"]),
+                   icon=":material/undo:")
+        st.text(info["order"]["return_reason"])
     messages = st.container()
     entered = completion_form(actor, key=form_key("complete"), order_id=picked)
     if entered is not None:
         with db.write_session() as s, reporting_errors(messages):
             order = completions.complete(s, actor=actor, order_id=picked, done=entered[0])
-        flash(t("my_orders.completed", code=order.code))
+        flash(t("review.submitted" if order.status in IN_REVIEW else "my_orders.completed",
+                code=order.code))
+elif state in IN_REVIEW:
+    st.info(t("review.waiting_notice"), icon=":material/hourglass_top:")
 else:
     with db.session() as s:
         until = completions.correctable_until(s, actor=actor, order_id=picked)

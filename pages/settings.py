@@ -36,7 +36,9 @@ GROUPS = (("settings.time_limits", ("dispatch_days", "accept_days", "due_days", 
           ("settings.score", ("score_weight_response", "score_weight_resolve",
                               "score_weight_satisfaction", "score_credit_good",
                               "score_credit_basic")),
-          ("settings.projects", ("project_cap_yuan", "projects_per_year")))
+          ("settings.projects", ("project_cap_yuan", "projects_per_year")),
+          ("settings.review", ("review_required",)))
+SWITCHES = ("review_required",)  # 0/1 settings, drawn as a checkbox
 specs = {spec.key: spec for spec in BUSINESS_SETTINGS}
 
 with st.form("settings_form"):
@@ -48,7 +50,10 @@ with st.form("settings_form"):
             spec, box = specs[key], cols[i % len(cols)]
             text = t(f"settings.label.{key}")
             helptext = t(f"settings.help.{key}")
-            if spec.kind is str:
+            if key in SWITCHES:
+                entered[key] = int(box.checkbox(text, value=bool(values[key]),
+                                                key=f"set_{key}", help=helptext))
+            elif spec.kind is str:
                 entered[key] = box.text_input(text, value=values[key], key=f"set_{key}",
                                               help=helptext, max_chars=200)
             elif spec.kind is float:

@@ -27,6 +27,7 @@ from models import (
     WorkOrder,
 )
 from services import orders, points, rollups, scope, validate
+from services import settings as settings_service
 from services.errors import Checks, Invalid
 from services.figures import half_up
 from services.permissions import Action, Actor, allowed
@@ -132,6 +133,9 @@ def complete(session: Session, *, actor: Actor, order_id: int, done: Completion,
     now = now or utcnow()
     order = orders.load_for(session, actor, Action.WORK_ORDERS, order_id)
     groups, hours, note = clean(session, done, order.team_id)
+    if settings_service.current(session)["review_required"]:
+        _submit(session, order, actor=actor, groups=groups, hours=hours, note=note, now=now)
+        return orders.commit(session, order.id)
     total = sum(groups.values())
     orders.transition(session, order, actor=actor, action=OrderAction.complete, now=now,
                       note=note, values={"completed_at": now, "actual_beneficiaries": total,
@@ -142,12 +146,37 @@ def complete(session: Session, *, actor: Actor, order_id: int, done: Completion,
     return orders.commit(session, order.id)
 
 
+def _submit(session: Session, order: WorkOrder, *, actor: Actor, groups: dict, hours: dict,
+            note: str, now: datetime) -> None:
+    """中心审核 on: the checked report waits, as the submit event's detail, for a manager's
+    decision (services/review.py). Nothing of it is written where figures, records or points
+    read until it is approved."""
+    orders.transition(session, order, actor=actor, action=OrderAction.submit, now=now,
+                      note=note, team_id=order.team_id,
+                      detail=pending_detail(groups, hours), values={})
+
+
+def pending_detail(groups: dict, hours: dict) -> dict:
+    """A report as JSON: groups by name, hours by volunteer id (JSON keys are text)."""
+    return {"groups": {BeneficiaryGroup(g).value: n for g, n in groups.items()},
+            "hours": {str(v): h for v, h in hours.items()}}
+
+
+def write_report(session: Session, order: WorkOrder, groups: dict, hours: dict,
+                 served_at: datetime) -> None:
+    """The beneficiaries and service records of a report (an approval writes them late)."""
+    _write_report(session, order, groups, hours, served_at)
+
+
 def correctable_until(session: Session, *, actor: Actor, order_id: int) -> datetime | None:
     """Until when the actor may correct the order's completion: 24 hours after it was marked
-    done, by the team lead who marked it. None when they may not (any more)."""
+    done, by the team lead who marked it. None when they may not (any more), and always while
+    中心审核 is on (an approved report is not changed behind the reviewer's back)."""
     order = session.get(WorkOrder, order_id)
     if order is None or order.status not in DONE or order.completed_at is None:
         return None
+    if settings_service.current(session)["review_required"]:
+        return None  # 中心审核: a report is changed by a return to the team, then reviewed again
     done_by = session.exec(select(OrderEvent.actor_id).where(
         OrderEvent.order_id == order_id, OrderEvent.action == OrderAction.complete.value)
         .order_by(OrderEvent.id.desc()).limit(1)).first()

@@ -141,8 +141,10 @@ def is_repeat(repeat_days: int, dialect: str):
 
 
 def _corrected():
+    # A report sent back by 中心审核 was not right the first time either.
     return exists().where(OrderEvent.order_id == WorkOrder.id,
-                          OrderEvent.action == OrderAction.correct.value)
+                          OrderEvent.action.in_((OrderAction.correct.value,
+                                                 OrderAction.send_back.value)))
 
 
 def _on_time(values: dict, dialect: str):

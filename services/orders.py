@@ -81,16 +81,19 @@ def refuse(session: Session, order: WorkOrder, action: str) -> OrderNotInState:
 
 def transition(session: Session, order: WorkOrder, *, actor: Actor | None, action: OrderAction,
                now: datetime, values: dict, note: str = "", team_id: int | None = None,
-               report: rollups.Report | None = None, level: int | None = None) -> WorkOrder:
+               report: rollups.Report | None = None, level: int | None = None,
+               detail: dict | None = None) -> WorkOrder:
     """Compare-and-set the status, write the event and the rollups; the caller commits. No
     actor: the resident, through a rating link. `report` (a completion) and `level` (a rating)
-    are what the rollups count. Returns the order as written."""
+    are what the rollups count; `detail` goes to the event (a report waiting for review).
+    Returns the order as written."""
     action = OrderAction(action)
     target = next_status(order.status, action)
     if target is None:
         raise refuse(session, order, action)
     return _change(session, order, target=target, actor=actor, action=action, now=now,
-                   values=values, note=note, team_id=team_id, report=report, level=level)
+                   values=values, note=note, team_id=team_id, report=report, level=level,
+                   detail=detail)
 
 
 def amend(session: Session, order: WorkOrder, *, actor: Actor, action: OrderAction,
@@ -129,7 +132,7 @@ def _change(session: Session, order: WorkOrder, *, target: OrderStatus, actor: A
         "team_id": team_id, "note": note, "detail": detail})
     rollups.change(session, before, source=source, target=target, action=action, now=now,
                    tz=settings_service.timezone(session), report=report, replaces=replaces,
-                   level=level)
+                   level=level, done_at=values.get("completed_at"))
     return written
 
 

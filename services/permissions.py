@@ -57,6 +57,8 @@ class Action(StrEnum):
     # 项目扶持
     VIEW_PROJECTS = "view_projects"      # the support list, its figures, next year's candidates
     MANAGE_PROJECTS = "manage_projects"  # enter and edit projects, record spending
+    # 中心审核
+    REVIEW = "review"                    # approve a team's completion report or send it back
 
 
 MANAGER, OFFICER, LEAD, LEADER = Role.manager, Role.officer, Role.team_lead, Role.leader
@@ -101,6 +103,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.URGE: frozenset({MANAGER}),
     Action.VIEW_PROJECTS: frozenset({MANAGER, LEADER}),
     Action.MANAGE_PROJECTS: frozenset({MANAGER}),
+    Action.REVIEW: frozenset({MANAGER}),
 }
 
 

@@ -42,6 +42,9 @@ from models import (
 )
 
 LEVELS = (1, 2, 3, 4, 5)
+# The actions after which an order counts as done: 完成 (review off), 来访, and an approval
+# under 中心审核 (a submission for review counts nothing yet).
+DONE_ACTIONS = (OrderAction.complete, OrderAction.walk_in, OrderAction.approve)
 STATUS_COLUMN = {s: f"n_{s.value}" for s in OrderStatus}
 ORDER_METRICS = (*STATUS_COLUMN.values(), "done", "done_on_time", "beneficiaries",
                  "hours_x100", "done_rated", "done_rating_sum", *(f"level_{n}" for n in LEVELS))
@@ -177,10 +180,11 @@ def _upsert(session: Session, name: str, rows: dict[tuple, dict[str, int]],
 def change(session: Session, order: WorkOrder, *, source: OrderStatus | None,
            target: OrderStatus, action: OrderAction, now: datetime, tz: str,
            report: Report | None = None, replaces: Report | None = None,
-           level: int | None = None) -> None:
+           level: int | None = None, done_at: datetime | None = None) -> None:
     """The rollups' share of one change of an order, written in the caller's transaction.
     `order` is the order as it was before the change; `report` what a completion records (for
-    a correction: the new report, `replaces` the old); `level` the rating given."""
+    a correction: the new report, `replaces` the old); `level` the rating given; `done_at` the
+    completion time when it is not `now` (an approval under 中心审核 counts the team's time)."""
     delta = Delta()
     site, category, team = order.site_id, order.category_id, order.team_id
     if source is None:  # 点单
@@ -193,12 +197,13 @@ def change(session: Session, order: WorkOrder, *, source: OrderStatus | None,
     elif source != target:
         delta.order(order.submitted_at, tz, site, NO_TEAM, category,
                     **{STATUS_COLUMN[source]: -1, STATUS_COLUMN[target]: 1})
-    if action in (OrderAction.complete, OrderAction.walk_in) and report is not None:
-        on_time = int(local_day(now, tz) <= order.due_on)
-        delta.order(now, tz, site, team, category, done=1, done_on_time=on_time,
+    if action in DONE_ACTIONS and report is not None:
+        done_at = done_at or now
+        on_time = int(local_day(done_at, tz) <= order.due_on)
+        delta.order(done_at, tz, site, team, category, done=1, done_on_time=on_time,
                     beneficiaries=report.beneficiaries,
                     hours_x100=sum(hundredths(h) for h in report.hours.values()))
-        delta.volunteers(now, tz, site, dict.fromkeys(report.hours, 1))
+        delta.volunteers(done_at, tz, site, dict.fromkeys(report.hours, 1))
         delta.item(None, tz, site, order.item_id, beneficiaries=report.beneficiaries)
     elif action == OrderAction.correct and report is not None and replaces is not None:
         done_at = order.completed_at

@@ -9,7 +9,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from models import OPEN, AuditAction, Site, SiteLevel, Team, Volunteer, WorkOrder
+from models import UNFINISHED, AuditAction, Site, SiteLevel, Team, Volunteer, WorkOrder
 from services import audit, validate, xlsx
 from services.errors import Checks, Duplicate, Forbidden, Invalid, NotFound
 from services.permissions import Action, Actor, ensure_allowed, in_scope
@@ -103,10 +103,10 @@ def ensure_open_for_members(site: Site, *, kept_site_id: int | None = None) -> N
 
 
 def open_orders_below(session: Session, path: str) -> int:
-    """Orders not yet done nor cancelled at this site or below it."""
+    """Orders not yet done nor cancelled (待审核 included) at this site or below it."""
     return session.exec(select(func.count()).select_from(WorkOrder)
                         .join(Site, Site.id == WorkOrder.site_id)
-                        .where(Site.path.startswith(path), WorkOrder.status.in_(OPEN))).one()
+                        .where(Site.path.startswith(path), WorkOrder.status.in_(UNFINISHED))).one()
 
 
 def tree(session: Session, *, actor: Actor) -> list[dict]:
@@ -120,7 +120,7 @@ def tree(session: Session, *, actor: Actor) -> list[dict]:
         return dict(session.exec(select(model.site_id, func.count()).where(
             model.site_id.in_(ids), *where).group_by(model.site_id)).all())
 
-    open_orders = counted(WorkOrder, WorkOrder.status.in_(OPEN))
+    open_orders = counted(WorkOrder, WorkOrder.status.in_(UNFINISHED))
     team_count = counted(Team, Team.active)
     volunteer_count = counted(Volunteer, Volunteer.active)
     names = {p.id: p.name for p in places}

@@ -34,6 +34,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("needs.py", "nav.needs", ":material/grid_view:", Action.VIEW_NEEDS,
              "nav.section_work"),
     PageSpec("dispatch.py", "nav.dispatch", ":material/send:", Action.DISPATCH, "nav.section_work"),
+    PageSpec("review.py", "nav.review", ":material/fact_check:", Action.REVIEW,
+             "nav.section_work"),
     PageSpec("my_orders.py", "nav.my_orders", ":material/assignment_ind:", Action.WORK_ORDERS,
              "nav.section_work"),
     PageSpec("ratings.py", "nav.ratings", ":material/star:", Action.RATE, "nav.section_work"),

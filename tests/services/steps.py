@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from models import OrderStatus, RatingChannel
 from services import completions, orders, ratings
+from services import settings as settings_service
 from tests.factories import Town, place
 
 S = OrderStatus
@@ -46,12 +47,19 @@ def order_in(session: Session, town: Town, status: OrderStatus, *, at: datetime 
     if status == S.cancelled:
         return orders.cancel(session, actor=town.manager, order_id=order.id, reason="居民搬走",
                              now=at + 3 * step)
+    if status == S.in_review:  # 中心审核 switched on for it (and left on)
+        review_on(session, town)
     order = completions.complete(session, actor=town.lead_a, order_id=order.id,
                                  done=good_completion(town), now=at + 3 * step)
-    if status == S.completed:
+    if status in (S.completed, S.in_review):
         return order
     return ratings.rate(session, actor=town.officer, order_id=order.id, level=5,
                         channel=RatingChannel.call, now=at + 4 * step)
+
+
+def review_on(session: Session, town: Town, on: bool = True) -> None:
+    """Switch 中心审核 (the setting review_required) on or off."""
+    settings_service.update(session, actor=town.manager, values={"review_required": int(on)})
 
 
 def run_together(threads: list, timeout: float = 30) -> None:

@@ -16,28 +16,28 @@ from models import (
     WorkOrder,
     next_status,
 )
-from services import completions, order_queries, orders, ratings
+from services import completions, order_queries, orders, ratings, review
 from services.errors import Forbidden, OrderNotInState
 from tests.conftest import last_event
-from tests.services.steps import T0, count, good_completion, order_in
+from tests.services.steps import T0, count, good_completion, order_in, review_on
 
 S = OrderStatus
-ACTIONS = ("dispatch", "accept", "decline", "complete", "rate", "cancel")
+ACTIONS = ("dispatch", "accept", "decline", "complete", "rate", "cancel", "submit", "approve",
+           "send_back")
 
-# Written out by hand from the lifecycle drawing in PRODUCT.md; None means "refused".
+# Written out by hand from the lifecycle drawing in PRODUCT.md (and 中心审核's: submit,
+# approve, send_back); None means "refused".
+NONE = dict.fromkeys(ACTIONS)
 EXPECTED: dict[OrderStatus, dict[str, OrderStatus | None]] = {
-    S.submitted: {"dispatch": S.dispatched, "accept": None, "decline": None,
-                  "complete": None, "rate": None, "cancel": S.cancelled},
-    S.dispatched: {"dispatch": None, "accept": S.accepted, "decline": S.submitted,
-                   "complete": None, "rate": None, "cancel": S.cancelled},
-    S.accepted: {"dispatch": None, "accept": None, "decline": None,
-                 "complete": S.completed, "rate": None, "cancel": S.cancelled},
-    S.completed: {"dispatch": None, "accept": None, "decline": None,
-                  "complete": None, "rate": S.rated, "cancel": None},
-    S.rated: {"dispatch": None, "accept": None, "decline": None,
-              "complete": None, "rate": None, "cancel": None},
-    S.cancelled: {"dispatch": None, "accept": None, "decline": None,
-                  "complete": None, "rate": None, "cancel": None},
+    S.submitted: {**NONE, "dispatch": S.dispatched, "cancel": S.cancelled},
+    S.dispatched: {**NONE, "accept": S.accepted, "decline": S.submitted,
+                   "cancel": S.cancelled},
+    S.accepted: {**NONE, "complete": S.completed, "cancel": S.cancelled,
+                 "submit": S.in_review},
+    S.in_review: {**NONE, "approve": S.completed, "send_back": S.accepted},
+    S.completed: {**NONE, "rate": S.rated},
+    S.rated: dict(NONE),
+    S.cancelled: dict(NONE),
 }
 
 PAIRS = [(status, action, EXPECTED[status][action]) for status in S for action in ACTIONS]
@@ -48,7 +48,7 @@ REFUSED = [(s, a) for s, a, t in PAIRS if t is None]
 def test_the_expected_table_covers_every_status_and_action():
     assert set(EXPECTED) == set(S)
     assert all(set(row) == set(ACTIONS) for row in EXPECTED.values())
-    assert len(ALLOWED) == 8
+    assert len(ALLOWED) == 11
     assert set(ALLOWED_TRANSITIONS) == set(ACTIONS)
 
 
@@ -95,12 +95,25 @@ def _act(session, town, order_id, action):
     if action == "cancel":
         orders.cancel(session, actor=town.manager, order_id=order_id, reason="重复工单", now=NOW)
         return town.manager, "重复工单"
+    if action == "submit":  # 完成 with 中心审核 on
+        review_on(session, town)
+        completions.complete(session, actor=town.lead_a, order_id=order_id,
+                             done=good_completion(town), now=NOW)
+        return town.lead_a, "顺利完成"
+    if action == "approve":
+        review.approve(session, actor=town.manager, order_id=order_id, now=NOW)
+        return town.manager, ""
+    if action == "send_back":
+        review.send_back(session, actor=town.manager, order_id=order_id, reason=" 人数不符 ",
+                         now=NOW)
+        return town.manager, "人数不符"
     raise AssertionError(action)
 
 
 # The column each transition stamps with the time it happened.
 STAMP = {"dispatch": "dispatched_at", "accept": "accepted_at", "complete": "completed_at",
-         "rate": "rated_at", "cancel": "cancelled_at"}
+         "rate": "rated_at", "cancel": "cancelled_at", "approve": "reviewed_at",
+         "send_back": "reviewed_at"}
 
 
 @pytest.mark.parametrize("status,action,target", ALLOWED,
@@ -188,8 +201,8 @@ def test_the_history_keeps_every_step_of_a_declined_then_finished_order(session,
 
 # Who did the last step of order_in(status): a refusal names them.
 LAST_ACTOR = {S.submitted: "OFF", S.dispatched: "MGR", S.accepted: "LEAD_A",
-              S.completed: "LEAD_A", S.rated: "OFF", S.cancelled: "MGR"}
-LEAD_ACTIONS = ("accept", "decline", "complete")
+              S.in_review: "LEAD_A", S.completed: "LEAD_A", S.rated: "OFF", S.cancelled: "MGR"}
+LEAD_ACTIONS = ("accept", "decline", "complete", "submit")
 
 
 @pytest.mark.parametrize("status,action", REFUSED, ids=[f"{s.value}-{a}" for s, a in REFUSED])
@@ -204,8 +217,10 @@ def test_every_other_transition_is_refused_and_writes_nothing(session, town, sta
     else:
         with pytest.raises(OrderNotInState) as err:
             _act(session, town, order.id, action)
+        # 完成 while 中心审核 is on (order_in left it on for in_review) is a submission
+        tried = "submit" if action == "complete" and status == S.in_review else action
         assert err.value.params == {"code": order.code, "status": status.value,
-                                    "by": LAST_ACTOR[status], "action": action}
+                                    "by": LAST_ACTOR[status], "action": tried}
 
     session.rollback()
     session.expire_all()

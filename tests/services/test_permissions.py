@@ -161,6 +161,24 @@ def call_urge(session, town, actor, ready=lambda: None):
     return None
 
 
+def call_review_approve(session, town, actor, ready=lambda: None):
+    from services import review
+
+    order = order_in(session, town, S.in_review)
+    ready()
+    review.approve(session, actor=actor, order_id=order.id)
+    return OrderEvent
+
+
+def call_review_send_back(session, town, actor, ready=lambda: None):
+    from services import review
+
+    order = order_in(session, town, S.in_review)
+    ready()
+    review.send_back(session, actor=actor, order_id=order.id, reason="人数不符")
+    return OrderEvent
+
+
 def _survey(session, town, actor):
     from services import surveys
 
@@ -238,6 +256,8 @@ MATRIX = [
     (call_orders_page, {MANAGER, OFFICER, LEAD}),  # a team lead's page is their team's orders only
     (call_late_page, {MANAGER, OFFICER, LEAD, LEADER}),  # 催办督办: leaders read the late ones
     (call_urge, {MANAGER}),
+    (call_review_approve, {MANAGER}),      # 中心审核
+    (call_review_send_back, {MANAGER}),
     (call_surveys_record, {MANAGER, OFFICER}),
     (call_surveys_import, {MANAGER}),
     (call_needs_to_order, {MANAGER, OFFICER}),
@@ -286,6 +306,7 @@ def test_the_permissions_table_has_an_entry_for_every_action():
     assert set(PERMISSIONS) == set(Action)
     assert PERMISSIONS[Action.DISPATCH] == frozenset({Role.manager})
     assert PERMISSIONS[Action.WORK_ORDERS] == frozenset({Role.team_lead})
+    assert PERMISSIONS[Action.REVIEW] == frozenset({Role.manager})
 
 
 def test_ensure_allowed_refuses_a_site_outside_the_subtree(town):

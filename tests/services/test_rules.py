@@ -18,10 +18,12 @@ from models import (
     CANCELLABLE,
     DONE,
     GOOD_RATING_MIN,
+    IN_REVIEW,
     OPEN,
     RATABLE,
     SATISFIED_MIN,
     STATUS_ORDER,
+    UNFINISHED,
     WITH_TEAM,
     OrderAction,
     OrderStatus,
@@ -37,8 +39,8 @@ from tests.services.steps import T0, order_in
 S = OrderStatus
 
 
-def test_every_status_is_open_done_or_cancelled_exactly_once():
-    groups = [*OPEN, *DONE, S.cancelled]
+def test_every_status_is_open_in_review_done_or_cancelled_exactly_once():
+    groups = [*OPEN, *IN_REVIEW, *DONE, S.cancelled]
     assert sorted(groups) == sorted(OrderStatus) and len(groups) == len(set(groups))
     assert list(STATUS_ORDER) == list(OrderStatus)
 
@@ -51,6 +53,11 @@ def test_the_groups_are_read_off_the_state_machine():
     assert set(DONE) == {targets[OrderAction.complete], targets[OrderAction.rate]}
     assert set(CAN_BE_OVERDUE) == set(OPEN) | {S.completed}
     assert RATABLE == ALLOWED_TRANSITIONS[OrderAction.rate][0] == (S.completed,)
+    # 中心审核: a submission waits in IN_REVIEW; its decisions lead to done or back to the team
+    assert IN_REVIEW == (targets[OrderAction.submit],) == (S.in_review,)
+    assert targets[OrderAction.approve] == targets[OrderAction.complete]
+    assert targets[OrderAction.send_back] == ALLOWED_TRANSITIONS[OrderAction.submit][0][0]
+    assert set(UNFINISHED) == set(OPEN) | set(IN_REVIEW)
 
 
 @pytest.mark.parametrize("status", list(OrderStatus), ids=lambda s: s.value)
