@@ -8,13 +8,14 @@ from core import db
 from services import review
 from services.permissions import Action
 from ui.i18n import t
-from ui.review_views import report_card
+from ui.review_views import decide_pending, report_card
 from ui.session import require
 from ui.widgets import empty, paged
 
 actor = require(Action.REVIEW)
 
 st.title(t("review.title"))
+decide_pending(actor)  # before the list: a report decided meanwhile is no longer in it
 with db.session() as s:
     on = review.required(s)
     waiting = review.waiting_count(s, actor=actor)
@@ -34,4 +35,4 @@ with db.session() as s:
                                                         limit=limit), waiting),
                     key="review_page", per_page=10)
 for report in reports:
-    report_card(actor, report)
+    report_card(report)

@@ -204,6 +204,17 @@ def _settings(s, town, d):
     settings_service.update(s, actor=town.manager, values={key: d.draw(ANY)})
 
 
+def _review(s, town, d):
+    from services import review
+
+    order = order_in(s, town, S.in_review)
+    order_id = d.draw(st.one_of(st.just(order.id), ID))
+    if d.draw(st.booleans()):
+        review.approve(s, actor=town.manager, order_id=order_id)
+    else:
+        review.send_back(s, actor=town.manager, order_id=order_id, reason=d.draw(TEXT))
+
+
 def _import(s, town, d):
     content = d.draw(st.one_of(st.binary(max_size=2000),
                                st.binary(max_size=200).map(lambda b: b"PK\x03\x04" + b)))
@@ -218,7 +229,7 @@ ENTRY_POINTS: dict[str, Callable] = {
     "catalog": _catalog, "teams.create": _team, "volunteers.create": _volunteer,
     "users.create": _account, "users.verify_login": _login,
     "users.change_password": _password, "sites.create": _site, "settings.update": _settings,
-    "survey_import.preview": _import,
+    "survey_import.preview": _import, "review.approve/send_back": _review,
 }
 
 

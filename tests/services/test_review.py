@@ -197,7 +197,8 @@ def test_the_volunteer_record_counts_hours_only_once_approved(session, town):
     assert record["hours"] == 0 and record["service"] == [] and record["points"]["balance"] == 0
     review.approve(session, actor=town.manager, order_id=order.id, now=APPROVED)
     record = volunteer_records.record(session, actor=town.manager, volunteer_id=v0)
-    assert record["hours"] == 2 and len(record["service"]) == 1 and record["points"]["balance"] == 20
+    assert record["hours"] == 2 and len(record["service"]) == 1
+    assert record["points"]["balance"] == 20
 
 
 def test_a_rating_link_is_refused_while_waiting_and_issued_after_approval(session, town):
