@@ -209,3 +209,31 @@ def test_constraint_and_index_names_are_unique_across_tables():
                 clashes.append((name, seen[name], table.name))
             seen.setdefault(name, table.name)
     assert clashes == []
+
+
+def test_0016_down_and_up_keeps_the_order_search_triggers_and_waiting_orders_columns(tmp_path):
+    """0016 adds columns without rebuilding workorder; its downgrade rebuilds it (batch) and
+    must give back 0013's search triggers."""
+    from alembic import command
+
+    url = f"sqlite:///{tmp_path / 'review.db'}"
+    cfg = db.alembic_config(url)
+    command.upgrade(cfg, "head")
+
+    def triggers():
+        with db.engine(url).connect() as conn:
+            return set(conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"
+                                         " AND tbl_name = 'workorder'")).scalars())
+
+    before = triggers()
+    assert {"ordersearch_insert", "ordersearch_update", "ordersearch_delete"} <= before
+    command.downgrade(cfg, "0013")
+    assert triggers() == before
+    with db.engine(url).connect() as conn:
+        columns = {c["name"] for c in inspect(conn).get_columns("workorder")}
+    assert not {"reviewed_at", "return_reason", "return_count"} & columns
+    command.upgrade(cfg, "head")
+    with db.engine(url).connect() as conn:
+        columns = {c["name"] for c in inspect(conn).get_columns("workorder")}
+    assert {"reviewed_at", "return_reason", "return_count"} <= columns
+    db.engine(url).dispose()
