@@ -8,7 +8,8 @@ import pandas as pd
 from models import STATUS_ORDER
 from ui.i18n import label, t
 
-STATUS_COLOURS = ("#9e9e9e", "#f4a261", "#2a9d8f", "#457b9d", "#1d3557", "#e76f51")
+# One per status of STATUS_ORDER, in its order (待审核 between 已接单 and 已完成).
+STATUS_COLOURS = ("#9e9e9e", "#f4a261", "#2a9d8f", "#8ab17d", "#457b9d", "#1d3557", "#e76f51")
 
 
 def orders_by_month(df: pd.DataFrame) -> alt.Chart:

@@ -135,3 +135,10 @@ def test_only_managers_reach_the_review_page(world):
         at = page_alone("review.py", getattr(world.town, who))
         assert not at.exception
         assert not [h for h in at.title if h.value == zh("review.title")]
+
+
+def test_the_status_chart_has_a_colour_for_every_status():
+    from models import STATUS_ORDER
+    from ui.charts import STATUS_COLOURS
+
+    assert len(STATUS_COLOURS) == len(STATUS_ORDER) == len(set(STATUS_COLOURS))
