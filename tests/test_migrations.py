@@ -227,7 +227,7 @@ def test_0016_down_and_up_keeps_the_order_search_triggers_and_waiting_orders_col
 
     before = triggers()
     assert {"ordersearch_insert", "ordersearch_update", "ordersearch_delete"} <= before
-    command.downgrade(cfg, "0013")
+    command.downgrade(cfg, ScriptDirectory.from_config(cfg).get_revision("0016").down_revision)
     assert triggers() == before
     with db.engine(url).connect() as conn:
         columns = {c["name"] for c in inspect(conn).get_columns("workorder")}
