@@ -20,6 +20,7 @@ from models import (
     PointsEntry,
     Role,
     ServiceRecord,
+    VolunteerStars,
     WorkOrder,
 )
 from services import (
@@ -193,11 +194,13 @@ def test_the_volunteer_record_counts_hours_only_once_approved(session, town):
     review_on(session, town)
     order = submitted(session, town)
     v0 = town.volunteers_a[0]
+    assert session.get(VolunteerStars, v0) is None
     record = volunteer_records.record(session, actor=town.manager, volunteer_id=v0)
     assert record["hours"] == 0 and record["service"] == [] and record["points"]["balance"] == 0
     review.approve(session, actor=town.manager, order_id=order.id, now=APPROVED)
     record = volunteer_records.record(session, actor=town.manager, volunteer_id=v0)
     assert record["hours"] == 2 and len(record["service"]) == 1
+    assert session.get(VolunteerStars, v0) is not None  # 星级 moments kept on approval
     assert record["points"]["balance"] == 20
 
 
