@@ -5,7 +5,7 @@ import streamlit as st
 
 from core import db
 from models import DONE, IN_REVIEW
-from services import completions, order_queries, orders
+from services import completions, order_queries, orders, review
 from services.permissions import Action
 from ui import order_views
 from ui.completion import completion_form
@@ -52,12 +52,16 @@ if state == "dispatched":
                 order = orders.decline(s, actor=actor, order_id=picked, reason=reason)
             flash(t("my_orders.declined", code=order.code))
 elif state == "accepted":
-    if info["order"]["return_count"]:  # sent back by 中心审核: say why above the form
+    returned = None
+    if info["order"]["return_count"]:  # sent back by 中心审核: why, and the report to correct
         st.warning(t("review.returned_notice", n=info["order"]["return_count"]),
                    icon=":material/undo:")
         st.text(info["order"]["return_reason"])
+        with db.session() as s:
+            returned = review.returned_report(s, actor=actor, order_id=picked)
     messages = st.container()
-    entered = completion_form(actor, key=form_key("complete"), order_id=picked)
+    entered = completion_form(actor, key=form_key("complete"), order_id=picked,
+                              prefill=returned)
     if entered is not None:
         with db.write_session() as s, reporting_errors(messages):
             order = completions.complete(s, actor=actor, order_id=picked, done=entered[0])

@@ -94,6 +94,23 @@ def send_back(session: Session, *, actor: Actor, order_id: int, reason: str,
     return orders.commit(session, order.id)
 
 
+def returned_report(session: Session, *, actor: Actor, order_id: int) -> dict | None:
+    """The report last sent back on an order the team is working on again, shaped like the
+    order's detail (service, beneficiaries, note) to start the 完成 form with; the lead of its
+    team only. None when it was never sent back."""
+    order = orders.load_for(session, actor, Action.WORK_ORDERS, order_id)
+    report = pending_report(session, order.id) if order.return_count else None
+    if report is None:
+        return None
+    _at, groups, hours, note = report
+    names = dict(session.exec(select(Volunteer.id, Volunteer.name)
+                              .where(Volunteer.id.in_(list(hours)))).all())
+    return {"service": [{"volunteer_id": v, "volunteer": names.get(v, ""), "hours": h}
+                        for v, h in hours.items()],
+            "beneficiaries": {g.value: n for g, n in groups.items()},
+            "order": {"completion_note": note}}
+
+
 def _conditions(session: Session, actor: Actor) -> list:
     return [WorkOrder.status.in_(IN_REVIEW), *scope.orders_of(session, actor)]
 

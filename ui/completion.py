@@ -16,18 +16,21 @@ from ui.widgets import empty
 
 
 def completion_form(actor: Actor, key: str, initial: dict | None = None,
-                    order_id: int | None = None) -> tuple[completions.Completion, str] | None:
+                    order_id: int | None = None,
+                    prefill: dict | None = None) -> tuple[completions.Completion, str] | None:
     """Draw the form; on submit return what was entered and, when correcting (`initial` is the
     order's detail), the reason. The service validates everything. With `order_id`, the
-    volunteers whose skills fit the order are named above it (专家人才库)."""
+    volunteers whose skills fit the order are named above it (专家人才库). `prefill` (shaped like
+    `initial`) starts a new completion with a report sent back by 中心审核."""
     if order_id is not None:
         suggestions(actor, order_id, compact=True)
+    start = initial or prefill
     with db.session() as s:
         roster = teams.roster(s, team_id=actor.team_id)
         others = teams.helpers(s, team_id=actor.team_id)
     names = {v.id: v.name for v in [*roster, *others]}
-    before = {r["volunteer_id"]: r["hours"] for r in (initial or {}).get("service", [])}
-    for r in (initial or {}).get("service", []):
+    before = {r["volunteer_id"]: r["hours"] for r in (start or {}).get("service", [])}
+    for r in (start or {}).get("service", []):
         names.setdefault(r["volunteer_id"], r["volunteer"])
     # Volunteers from outside the roster are added above the form: the table below is redrawn
     # with them (and keyed by them, so that ticks are never moved onto another row).
@@ -61,13 +64,13 @@ def completion_form(actor: Actor, key: str, initial: dict | None = None,
         st.caption(t("complete.beneficiaries"))
         cols = st.columns(3)
         counts = {}
-        had = (initial or {}).get("beneficiaries", {})
+        had = (start or {}).get("beneficiaries", {})
         for i, group in enumerate(BeneficiaryGroup):
             counts[group.value] = cols[i % 3].number_input(
                 label("group", group), value=int(had.get(group.value, 0)), step=1,
                 key=f"{key}_group_{group.value}")
         note = st.text_area(t("complete.note"), key=f"{key}_note", max_chars=2000,
-                            value=(initial or {}).get("order", {}).get("completion_note") or "")
+                            value=(start or {}).get("order", {}).get("completion_note") or "")
         reason = st.text_input(t("complete.correct_reason"), key=f"{key}_reason",
                                max_chars=300) if initial else ""
         submitted = st.form_submit_button(

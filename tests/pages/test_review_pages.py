@@ -95,6 +95,10 @@ def test_a_report_is_returned_with_a_reason_resubmitted_and_approved(world):
     lead = select_code(lead, "my_orders_table_accepted", code)
     assert zh("review.returned_notice", n=1) in values(lead.warning)
     assert "受益人数与签到表不符" in [t.value for t in lead.text]
+    # the form starts with the report that was sent back, to be corrected
+    assert lead.number_input(key="complete_group_elderly").value == 12
+    editor = next(e for e in lead.data_editor if e.key == "complete_volunteers")
+    assert list(editor.value["take_part"]) == [True, False, True]
     _lead_completes(world)
 
     at = goto(open_app(world.town.manager), "review.py")

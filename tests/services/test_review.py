@@ -264,6 +264,21 @@ def test_a_returned_report_is_corrected_and_resubmitted_and_only_the_new_one_cou
     no_rollup_differences(session)
 
 
+def test_the_lead_gets_the_returned_report_back_to_correct_and_nobody_else(session, town):
+    review_on(session, town)
+    order = submitted(session, town)
+    assert review.returned_report(session, actor=town.lead_a, order_id=order.id) is None
+    review.send_back(session, actor=town.manager, order_id=order.id, reason="请核对")
+    back = review.returned_report(session, actor=town.lead_a, order_id=order.id)
+    assert back["beneficiaries"] == {"elderly": 10, "general": 5}
+    assert back["order"] == {"completion_note": "顺利完成"}
+    assert sorted((r["volunteer_id"], r["hours"]) for r in back["service"]) == sorted(
+        [(town.volunteers_a[0], 2.0), (town.volunteers_a[1], 3.5)])
+    for other in (town.lead_b, town.manager):
+        with pytest.raises(Forbidden):
+            review.returned_report(session, actor=other, order_id=order.id)
+
+
 def test_a_returned_order_is_not_a_first_time_resolution(session, town):
     review_on(session, town)
     order = submitted(session, town, at=datetime(2026, 3, 30, 2, tzinfo=UTC))
