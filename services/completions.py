@@ -28,6 +28,7 @@ from models import (
     WorkOrder,
 )
 from services import orders, points, rollups, scope, stars, validate
+from services import settings as settings_service
 from services.errors import Checks, Invalid
 from services.figures import half_up
 from services.permissions import Action, Actor, allowed
@@ -126,7 +127,7 @@ def _write_report(session: Session, order: WorkOrder, groups: dict, hours: dict,
     conn.execute(insert(ServiceRecord), [
         {"order_id": order.id, "volunteer_id": volunteer_id, "hours": h, "served_at": served_at}
         for volunteer_id, h in hours.items()])
-    stars.refresh(session, {*hours, *replaced})
+    stars.refresh(session, {*hours, *replaced}, values=settings_service.current(session))
 
 
 def complete(session: Session, *, actor: Actor, order_id: int, done: Completion,
