@@ -4,7 +4,7 @@ import streamlit as st
 
 from models import CANCELLABLE
 from services.permissions import Action, allowed
-from ui import order_views
+from ui import order_views, progress_card
 from ui.i18n import t
 from ui.rating_card import rating_link_section
 from ui.session import require
@@ -24,8 +24,10 @@ with browse:
     else:
         info = order_views.detail(actor, picked)
         rating_link_section(actor, info)
+        progress_card.section(actor, info)
         if allowed(actor.role, Action.CANCEL) and info["order"]["status"] in CANCELLABLE:
             order_views.cancel_form(actor, picked)
 
 with place:
     order_views.place_form(actor, names)
+    progress_card.new_card()
