@@ -66,7 +66,7 @@ def _urge(token: str, view: progress_links.Progress) -> None:
         st.info(t("progress.urged_today"), icon=":material/info:")
         return
     if not st.button(t("progress.urge"), key="progress_urge", type="primary", width="stretch",
-                     icon=":material/campaign:", help=t("progress.urge_help")):
+                     icon=":material/campaign:"):
         st.caption(t("progress.urge_help"))
         return
     try:
