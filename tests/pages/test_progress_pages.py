@@ -236,3 +236,9 @@ def test_after_completion_the_resident_rates_on_the_same_page(world):
             (order_id, 5, "**很好** =1+1")]
     shown = _markdown(_progress_page(token))
     assert shown.count(":material/check_circle:") == 5   # every step, 评单 included
+
+
+def test_a_signed_in_user_opening_a_progress_link_sees_the_public_page_only(world):
+    at = _progress_page(_card(world, world.orders.submitted[0]), actor=world.town.manager)
+    assert values(at.title) == [zh("progress.title")]
+    assert not at.sidebar.button and not at.sidebar.text

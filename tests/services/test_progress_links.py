@@ -362,3 +362,9 @@ def test_a_level_outside_1_to_5_is_refused(session, town, level):
         progress_links.rate(session, token=token, order_id=order.id, level=level,
                             now=T0 + 5 * HOUR)
     assert count(session, Rating) == 0
+
+
+def test_a_walk_in_shows_only_the_steps_it_went_through():
+    steps = progress_links.timeline([("walk_in", T0), ("urge", T0 + HOUR)], "Asia/Shanghai")
+    assert [(s.name, s.at and s.at.hour) for s in steps] == [
+        ("placed", 10), ("completed", 10), ("rated", None)]
