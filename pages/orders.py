@@ -13,6 +13,7 @@ actor = require(Action.VIEW_ORDERS)
 
 st.title(t("orders.title"))
 names = order_views.lookups(actor)
+progress_card.new_card()  # the 服务卡 just made with 点单: above the tabs, seen from either
 browse, place = st.tabs([t("orders.list_tab"), t("orders.place_tab")])
 
 with browse:
@@ -30,4 +31,3 @@ with browse:
 
 with place:
     order_views.place_form(actor, names)
-    progress_card.new_card()
