@@ -99,6 +99,7 @@ from models.rollups import (
     ItemRollup,
     OrderRollup,
     VolunteerRollup,
+    VolunteerStars,
 )
 from models.settings import Setting
 from models.surveys import Need, NeedPriority, NeedStatus, Survey
@@ -120,7 +121,7 @@ __all__ = [
     "ServiceSource", "Station", "StationHours", "VisitMethod",
     "DATA_VERSION_ID", "DataVersion",
     "ALL_TIME", "DAY", "MONTH", "NO_ITEM", "NO_TEAM", "ItemRollup", "OrderRollup",
-    "VolunteerRollup",
+    "VolunteerRollup", "VolunteerStars",
     "Certificate", "Skill", "VolunteerSkill",
     # 项目扶持 (issue 16)
     "ProjectSpend", "SupportProject", "SupportProjectItem",
