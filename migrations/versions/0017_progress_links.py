@@ -1,7 +1,8 @@
 """办理进度: residents' progress links and their once-a-day 催单 (issue 16 part 5)
 
 Revision ID: 0017
-Revises: 0013
+Revises: 0018 (written on 0013; put after main's 0018 when main was merged, so that the
+         branch has one head — it uses none of 0018's tables, re-chain it freely)
 Create Date: 2026-12-01 18:33:39.596952
 """
 from typing import Sequence, Union
@@ -12,7 +13,7 @@ import sqlmodel  # noqa: F401  (autogenerate writes sqlmodel.sql.sqltypes types)
 
 
 revision: str = '0017'
-down_revision: Union[str, None] = '0013'
+down_revision: Union[str, None] = '0018'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
