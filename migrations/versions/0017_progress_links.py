@@ -1,8 +1,7 @@
 """办理进度: residents' progress links and their once-a-day 催单 (issue 16 part 5)
 
 Revision ID: 0017
-Revises: 0018 (written on 0013; put after main's 0018 when main was merged, so that the
-         branch has one head — it uses none of 0018's tables, re-chain it freely)
+Revises: 0019 (written on 0013; chained after main's 0018 → 0019 when merged)
 Create Date: 2026-12-01 18:33:39.596952
 """
 from typing import Sequence, Union
@@ -13,7 +12,7 @@ import sqlmodel  # noqa: F401  (autogenerate writes sqlmodel.sql.sqltypes types)
 
 
 revision: str = '0017'
-down_revision: Union[str, None] = '0018'
+down_revision: Union[str, None] = '0019'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
