@@ -97,7 +97,8 @@ def _rollups(args) -> int:
             differences = [f"{d.table} {d.key} {d.column}: stored {d.stored}, raw rows {d.raw}"
                            for d in rollups.check(s, tz=settings_service.current(s)["timezone"])]
             differences += [f"stars ({vid},) {column}: stored {a}, raw rows {b}"
-                            for vid, column, a, b in stars.check(s)]
+                            for vid, column, a, b in stars.check(
+                                s, values=settings_service.current(s))]
         for line in differences[:args.show]:
             print(line)
         if len(differences) > args.show:
@@ -107,7 +108,7 @@ def _rollups(args) -> int:
     started = time.perf_counter()
     with db.write_session(url) as s:
         written = rollups.rebuild(s, tz=settings_service.current(s)["timezone"])
-        written["stars"] = stars.rebuild(s)
+        written["stars"] = stars.rebuild(s, values=settings_service.current(s))
         s.commit()
     rows = ", ".join(f"{name} {n:,}" for name, n in written.items())
     print(f"rebuilt in {time.perf_counter() - started:.1f} s: {rows} rows")

@@ -12,6 +12,7 @@ project. Every name is exported here, so `from models import WorkOrder` works wh
 - contacts: 户联系 — households, their tags, the party members paired with them, visits
 - duty: 站点值班 — service stations, opening hours, the duty rota, attendance
 - certificates: the register of 志愿服务记录证明
+- progress: 办理进度 — residents' progress links and the 催单 they send
 """
 
 from models.audit import AuditAction, AuditLog
@@ -76,6 +77,7 @@ from models.organisation import (
     VolunteerTeam,
 )
 from models.points import PointsEntry, PointsReason, Redemption, Reward
+from models.progress import ProgressToken, ResidentUrge
 from models.projects import ProjectSpend, SupportProject, SupportProjectItem
 from models.ratings import (
     BAD_RATING_MAX,
@@ -125,4 +127,6 @@ __all__ = [
     "Certificate", "Skill", "VolunteerSkill",
     # 项目扶持 (issue 16)
     "ProjectSpend", "SupportProject", "SupportProjectItem",
+    # 办理进度 (issue 16)
+    "ProgressToken", "ResidentUrge",
 ]

@@ -55,6 +55,7 @@ class AuditAction(StrEnum):
     project_save = "projects.save"
     project_spend = "projects.spend"
     projects_export = "projects.export"
+    progress_link_issue = "progress_link.issue"
 
 
 class AuditLog(SQLModel, table=True):

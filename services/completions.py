@@ -127,7 +127,7 @@ def _write_report(session: Session, order: WorkOrder, groups: dict, hours: dict,
     conn.execute(insert(ServiceRecord), [
         {"order_id": order.id, "volunteer_id": volunteer_id, "hours": h, "served_at": served_at}
         for volunteer_id, h in hours.items()])
-    stars.refresh(session, {*hours, *replaced})
+    stars.refresh(session, {*hours, *replaced}, values=settings_service.current(session))
 
 
 def complete(session: Session, *, actor: Actor, order_id: int, done: Completion,

@@ -523,7 +523,8 @@ def _write_marks(session: Session, *, actor: Actor, slot: DutySlot, day: date, s
         written.append(row)
     session.flush()
     stars.refresh(session, [r.volunteer_id for r in written
-                            if r.status is AttendanceStatus.present])
+                            if r.status is AttendanceStatus.present],
+                  values=settings_service.current(session))
     return written
 
 

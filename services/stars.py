@@ -34,14 +34,6 @@ def thresholds(values: dict) -> dict[int, float]:
     return {n: float(values[f"star_{n}_hours"]) for n in LEVELS}
 
 
-def _values(session: Session, values: dict | None) -> dict:
-    if values is not None:
-        return values
-    from services import settings as settings_service  # settings imports this module
-
-    return settings_service.current(session)
-
-
 def _moments(values: dict, volunteer_ids: list[int] | None):
     """(volunteer_id, star_1_at … star_5_at) for every volunteer with a record (or the given
     ones): one window sum over their records, then the first moment past each threshold."""
@@ -69,28 +61,28 @@ def _write(session: Session, values: dict, volunteer_ids: list[int] | None) -> i
                                                   _moments(values, volunteer_ids))).rowcount
 
 
-def refresh(session: Session, volunteer_ids: Iterable[int], *, values: dict | None = None) -> None:
+def refresh(session: Session, volunteer_ids: Iterable[int], *, values: dict) -> None:
     """Recompute the moments of these volunteers from their records, in the caller's
-    transaction (call it after the records are written or changed)."""
+    transaction (call it after the records are written or changed). `values` are the
+    settings' (services/settings.current: this module does not read them itself, since the
+    settings service rebuilds through it)."""
     ids = sorted({int(v) for v in volunteer_ids})
     if not ids:
         return
     session.flush()
-    values = _values(session, values)
     for start in range(0, len(ids), 500):
         _write(session, values, ids[start:start + 500])
 
 
-def rebuild(session: Session, *, values: dict | None = None) -> int:
+def rebuild(session: Session, *, values: dict) -> int:
     """Replace every row by a fresh computation, in the caller's transaction (the caller
     commits). Returns the number of volunteers written."""
     session.flush()
-    return _write(session, _values(session, values), None)
+    return _write(session, values, None)
 
 
-def check(session: Session, *, values: dict | None = None) -> list[tuple[int, str, object, object]]:
+def check(session: Session, *, values: dict) -> list[tuple[int, str, object, object]]:
     """Every (volunteer_id, column, stored, raw) that differs, stored moments vs fresh ones."""
-    values = _values(session, values)
     conn = session.connection()
     table = VolunteerStars.__table__
     stored = {row[0]: row[1:] for row in conn.execute(

@@ -9,7 +9,7 @@ transaction since PostgreSQL 12 (the oldest the README supports), as long as the
 used in the same transaction — nothing here uses it.
 
 Revision ID: 0016
-Revises: 0019 (written on 0013; after main's 0018 → 0019 since merging main; needs neither)
+Revises: 0017 (written on 0013; after main's 0018 → 0019 → 0017 since merging main; needs none)
 Create Date: 2026-12-01 18:55:00
 """
 import importlib.util
@@ -22,7 +22,7 @@ import sqlmodel  # noqa: F401  (autogenerate writes sqlmodel.sql.sqltypes types)
 
 
 revision: str = '0016'
-down_revision: Union[str, None] = '0019'
+down_revision: Union[str, None] = '0017'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -418,3 +418,22 @@ def test_two_managers_deciding_one_report_at_once_have_exactly_one_winner(db_url
         assert count(s, PointsEntry) == (2 if how == "approve" else 0)
         assert count(s, ServiceRecord) == (2 if how == "approve" else 0)
         assert rollups.check(s, tz=settings_service.timezone(s)) == []
+
+
+def test_the_residents_progress_page_shows_done_and_the_rating_only_after_approval(session,
+                                                                                    town):
+    from services import progress_links
+
+    review_on(session, town)
+    order = accepted(session, town)
+    token = progress_links.issue(session, actor=town.officer, order_id=order.id,
+                                 now=SUBMITTED - H).token
+    completions.complete(session, actor=town.lead_a, order_id=order.id,
+                         done=good_completion(town), now=SUBMITTED)
+    waiting = progress_links.view(session, token=token, now=SUBMITTED + H)
+    assert waiting.status == "in_review" and not waiting.may_rate
+    assert [s.at for s in waiting.steps if s.name == "completed"] == [None]
+    review.approve(session, actor=town.manager, order_id=order.id, now=APPROVED)
+    done = progress_links.view(session, token=token, now=APPROVED + H)
+    assert done.status == "completed" and done.may_rate
+    assert [s.at is not None for s in done.steps if s.name == "completed"] == [True]

@@ -37,7 +37,7 @@ def test_a_star_is_reached_at_the_record_that_crosses_its_threshold(session, tow
     served(session, town, {vid: 1}, FEB)           # 5 h: 1★ in February
     served(session, town, {vid: 16}, MAR)          # 21 h: 2★ and 3★ by the same record
     assert _moments(session, vid) == (FEB, MAR, MAR, None, None)
-    assert stars.check(session) == []
+    assert stars.check(session, values=settings.current(session)) == []
 
 
 def test_a_sum_a_hair_short_counts_as_the_threshold(session, town):
@@ -61,7 +61,7 @@ def test_a_correction_moves_the_moment_and_a_later_record_moves_it_again(session
     assert _moments(session, vid) == (None,) * 5
     served(session, town, {vid: 2}, MAR)
     assert _moments(session, vid)[0] == MAR
-    assert stars.check(session) == []
+    assert stars.check(session, values=settings.current(session)) == []
 
 
 def test_a_correction_that_drops_a_volunteer_clears_their_stars(session, town):
@@ -74,7 +74,7 @@ def test_a_correction_that_drops_a_volunteer_clears_their_stars(session, town):
                                                     hours={first: 6}, note=""))
     assert _moments(session, first)[0] == FEB
     assert _moments(session, second) in (None, (None,) * 5)
-    assert stars.check(session) == []
+    assert stars.check(session, values=settings.current(session)) == []
 
 
 def test_duty_hours_count_toward_the_stars(session, town):
@@ -86,7 +86,7 @@ def test_duty_hours_count_toward_the_stars(session, town):
               marks={vid: "present"}, now=AFTER)
     (moment, *_rest) = _moments(session, vid)
     assert moment is not None and moment.date() == TUESDAY
-    assert stars.check(session) == []
+    assert stars.check(session, values=settings.current(session)) == []
 
 
 def test_changing_a_threshold_recounts_every_volunteer(session, town):
@@ -95,7 +95,7 @@ def test_changing_a_threshold_recounts_every_volunteer(session, town):
     assert _moments(session, vid) == (None,) * 5      # 6 h: no star at the default 100 h
     settings.update(session, actor=town.manager, values={"star_1_hours": 5})
     assert _moments(session, vid)[0] == FEB
-    assert stars.check(session) == []
+    assert stars.check(session, values=settings.current(session)) == []
     rows, total = volunteer_records.new_stars(session, actor=town.manager,
                                               date_from=date(2026, 2, 1),
                                               date_to=date(2026, 2, 28))
@@ -110,11 +110,11 @@ def test_the_check_finds_a_tampered_moment(session, town):
     row.star_1_at = MAR
     session.add(row)
     session.commit()
-    differences = stars.check(session)
+    differences = stars.check(session, values=settings.current(session))
     assert [(v, column) for v, column, _stored, _raw in differences] == [(vid, "star_1_at")]
-    stars.rebuild(session)
+    stars.rebuild(session, values=settings.current(session))
     session.commit()
-    assert stars.check(session) == []
+    assert stars.check(session, values=settings.current(session)) == []
     assert _moments(session, vid)[0] == FEB
 
 
