@@ -55,6 +55,8 @@ class AuditAction(StrEnum):
     project_save = "projects.save"
     project_spend = "projects.spend"
     projects_export = "projects.export"
+    campaign_create = "campaigns.create"
+    campaign_issue = "campaigns.issue"
 
 
 class AuditLog(SQLModel, table=True):

@@ -57,6 +57,9 @@ class Action(StrEnum):
     # 项目扶持
     VIEW_PROJECTS = "view_projects"      # the support list, its figures, next year's candidates
     MANAGE_PROJECTS = "manage_projects"  # enter and edit projects, record spending
+    # 中心制单
+    VIEW_CAMPAIGNS = "view_campaigns"      # the campaigns of one's sites and their progress
+    MANAGE_CAMPAIGNS = "manage_campaigns"  # make a campaign, 下发 it as orders
 
 
 MANAGER, OFFICER, LEAD, LEADER = Role.manager, Role.officer, Role.team_lead, Role.leader
@@ -101,6 +104,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.URGE: frozenset({MANAGER}),
     Action.VIEW_PROJECTS: frozenset({MANAGER, LEADER}),
     Action.MANAGE_PROJECTS: frozenset({MANAGER}),
+    Action.VIEW_CAMPAIGNS: frozenset({MANAGER, LEADER}),
+    Action.MANAGE_CAMPAIGNS: frozenset({MANAGER}),
 }
 
 
