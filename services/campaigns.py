@@ -147,7 +147,7 @@ def _target(session: Session, actor: Actor, check: Checks, given) -> tuple | Non
 
 
 def _targets(session: Session, actor: Actor, check: Checks, given) -> list[tuple]:
-    given = list(given or ())
+    given = list(given) if isinstance(given, (list, tuple)) else []
     if not given:
         check.fail("error.campaign.no_targets")
         return []
