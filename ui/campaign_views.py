@@ -105,11 +105,10 @@ def _progress(rows: list[dict], issued: bool) -> None:
                     + (f" ⚠ {label('overdue', r['overdue'])}" if r["overdue"] else "")
                     for r in rows]
     df["rating"] = [label("level", r["rating"]) if r["rating"] else "" for r in rows]
+    for c in ("beneficiaries", "hours"):  # not yet known: empty, never Streamlit's "None"
+        df[c] = ["" if r[c] is None else str(r[c]) for r in rows]
     shown = PROGRESS_SHOWN if issued else ("site", "team", "expected")
     config = {c: t(f"campaigns.col.{c}") for c in shown}
-    for c in ("beneficiaries", "hours"):
-        if c in shown:
-            config[c] = st.column_config.NumberColumn(t(f"campaigns.col.{c}"))
     st.dataframe(df[list(shown)], hide_index=True, width="stretch", column_config=config,
                  key="camp_progress")
     if issued:
@@ -138,7 +137,7 @@ def create_form(actor: Actor) -> None:
     own = {i: title for i, cat, title in items if cat == category_id}
     item_id = c[1].selectbox(t("orders.item"), [None, *own], key=f"{k}_item",
                              format_func=lambda v: own.get(v, t("orders.no_item")))
-    description = st.text_area(t("orders.description"), key=f"{k}_desc", max_chars=2000,
+    description = st.text_area(t("campaigns.field.description"), key=f"{k}_desc", max_chars=2000,
                                height=90)
     c = st.columns(2)
     starts_on = c[0].date_input(t("campaigns.field.starts_on"), value=None, key=f"{k}_start",
