@@ -140,3 +140,9 @@ def test_a_leader_reads_the_progress_without_any_form(world):
 def test_a_leader_with_no_campaign_is_told_what_happens_next(world):
     at = _page(world, "leader")
     assert values(at.info) == [zh("campaigns.none")]
+
+
+def test_the_order_form_does_not_offer_the_campaign_source(world):
+    at = goto(open_app(world.town.manager), "orders.py")
+    options = at.selectbox(key="place_source").options
+    assert zh("source.phone") in options and zh("source.campaign") not in options
