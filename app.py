@@ -4,15 +4,17 @@ import streamlit as st
 
 from core import db
 from services import getting_started, order_queries, sites, users
-from ui import chrome, freshness, navigation, rating_page, session, widgets
+from ui import chrome, freshness, navigation, progress_page, rating_page, session, widgets
 from ui.i18n import t
 from ui.setup import setup_view
 
-# A resident's rating link (/?rate=<token>) is served before any login or cookie logic, with
-# no menu: residents never log in, and nothing of the staff's app is theirs to see.
+# A resident's rating link (/?rate=<token>) and progress link (/?progress=<token>, 办理进度) are
+# served before any login or cookie logic, with no menu: residents never log in, and nothing of
+# the staff's app is theirs to see.
 rating_link = "rate" in st.query_params
+progress_link = "progress" in st.query_params and not rating_link
 st.set_page_config(page_title="点单 Diandan", page_icon="📋",
-                   layout="centered" if rating_link else "wide")
+                   layout="centered" if rating_link or progress_link else "wide")
 chrome.app_chrome()  # first: it also hides Streamlit's file-name menu until ours is drawn
 db.upgrade()
 freshness.note_rerun()  # what this process keeps in memory is keyed by it (ui/freshness.py)
@@ -22,6 +24,12 @@ if rating_link:
                                     url_path="rate", default=True)], position="hidden")
     with widgets.when_busy():
         rating.run()
+    st.stop()
+if progress_link:
+    progress = st.navigation([st.Page(progress_page.public_page, title=t("progress.title"),
+                                      url_path="progress", default=True)], position="hidden")
+    with widgets.when_busy():
+        progress.run()
     st.stop()
 
 with widgets.when_busy():

@@ -178,6 +178,9 @@ BUSINESS_SETTINGS: tuple[BusinessSetting, ...] = (
     BusinessSetting("public_base_url", "", str, None, None,
                     "address at which residents' phones reach the app, e.g. "
                     "https://diandan.example.gov.cn; rating links and QR codes start with it"),
+    BusinessSetting("progress_link_days", 60, int, 1, 365,
+                    "days a resident's progress link (the service card's QR code) stays valid "
+                    "after it is made"),
     BusinessSetting("reengage_months", 6, int, 1, 60,
                     "months without service after which an active volunteer is listed for a "
                     "re-engagement call"),

@@ -8,7 +8,8 @@
                                                  database is there (it is kept beside it)
     python -m diandan health [--url URL]         exit 0 when the database answers and is at the
                                                  newest migration (and the app answers at URL)
-    python -m diandan rollups check              compare the rollups with the raw rows; exit 1
+    python -m diandan rollups check              compare the rollups (and the star moments,
+                                                 services/stars.py) with the raw rows; exit 1
                                                  on any difference (--show N: how many printed)
     python -m diandan rollups rebuild            recompute them from the raw rows in one
                                                  transaction (safe while the app runs: readers
@@ -86,16 +87,20 @@ def _health(args) -> int:
 
 def _rollups(args) -> int:
     from core import db
-    from services import rollups
+    from services import rollups, stars
     from services import settings as settings_service
 
     url = config.database_url()
     db.upgrade(url)
     if args.action == "check":
         with db.session(url) as s:
-            differences = rollups.check(s, tz=settings_service.current(s)["timezone"])
-        for d in differences[:args.show]:
-            print(f"{d.table} {d.key} {d.column}: stored {d.stored}, raw rows {d.raw}")
+            differences = [f"{d.table} {d.key} {d.column}: stored {d.stored}, raw rows {d.raw}"
+                           for d in rollups.check(s, tz=settings_service.current(s)["timezone"])]
+            differences += [f"stars ({vid},) {column}: stored {a}, raw rows {b}"
+                            for vid, column, a, b in stars.check(
+                                s, values=settings_service.current(s))]
+        for line in differences[:args.show]:
+            print(line)
         if len(differences) > args.show:
             print(f"… and {len(differences) - args.show} more")
         print(f"{len(differences)} differences")
@@ -103,6 +108,7 @@ def _rollups(args) -> int:
     started = time.perf_counter()
     with db.write_session(url) as s:
         written = rollups.rebuild(s, tz=settings_service.current(s)["timezone"])
+        written["stars"] = stars.rebuild(s, values=settings_service.current(s))
         s.commit()
     rows = ", ".join(f"{name} {n:,}" for name, n in written.items())
     print(f"rebuilt in {time.perf_counter() - started:.1f} s: {rows} rows")

@@ -13,6 +13,7 @@ project. Every name is exported here, so `from models import WorkOrder` works wh
 - duty: 站点值班 — service stations, opening hours, the duty rota, attendance
 - certificates: the register of 志愿服务记录证明
 - campaigns: 中心制单 — centre-planned activities and the targets they are issued to
+- progress: 办理进度 — residents' progress links and the 催单 they send
 """
 
 from models.audit import AuditAction, AuditLog
@@ -76,6 +77,7 @@ from models.organisation import (
     VolunteerTeam,
 )
 from models.points import PointsEntry, PointsReason, Redemption, Reward
+from models.progress import ProgressToken, ResidentUrge
 from models.projects import ProjectSpend, SupportProject, SupportProjectItem
 from models.ratings import (
     BAD_RATING_MAX,
@@ -99,6 +101,7 @@ from models.rollups import (
     ItemRollup,
     OrderRollup,
     VolunteerRollup,
+    VolunteerStars,
 )
 from models.settings import Setting
 from models.surveys import Need, NeedPriority, NeedStatus, Survey
@@ -120,10 +123,12 @@ __all__ = [
     "ServiceSource", "Station", "StationHours", "VisitMethod",
     "DATA_VERSION_ID", "DataVersion",
     "ALL_TIME", "DAY", "MONTH", "NO_ITEM", "NO_TEAM", "ItemRollup", "OrderRollup",
-    "VolunteerRollup",
+    "VolunteerRollup", "VolunteerStars",
     "Certificate", "Skill", "VolunteerSkill",
     # 项目扶持 (issue 16)
     "ProjectSpend", "SupportProject", "SupportProjectItem",
     # 中心制单 (issue 16)
     "Campaign", "CampaignTarget",
+    # 办理进度 (issue 16)
+    "ProgressToken", "ResidentUrge",
 ]

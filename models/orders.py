@@ -154,6 +154,10 @@ class WorkOrder(SQLModel, table=True):
         Index("ix_workorder_status_completed", "status", "completed_at", "site_id",
               "actual_beneficiaries"),
         Index("ix_workorder_due_submitted", "due_on", "submitted_at"),
+        # 绩效评价 at a county's million orders (migration 0019): the orders accepted in a
+        # period, and the 重复诉求 check's window of a site's later orders of one category.
+        Index("ix_workorder_accepted_at", "accepted_at"),
+        Index("ix_workorder_site_category_submitted", "site_id", "category_id", "submitted_at"),
     )
 
 
@@ -182,6 +186,9 @@ class OrderEvent(SQLModel, table=True):
     # Figures of the change, as data: the UI words them (a correction's totals before and
     # after). NULL for most events.
     detail: dict | None = Field(default=None, sa_type=JSON)
+
+    # A period's dispatches and declines (绩效评价, 预警) from the index alone (migration 0019).
+    __table_args__ = (Index("ix_orderevent_action_at", "action", "at", "team_id", "order_id"),)
 
 
 class ServiceSource(StrEnum):

@@ -13,6 +13,8 @@ reads whole months and only its ragged ends by day. `team_id` and `item_id` are 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
@@ -98,3 +100,19 @@ class VolunteerRollup(SQLModel, table=True):
     orders: int = 0
 
     __table_args__ = (CLUSTERED,)
+
+
+class VolunteerStars(SQLModel, table=True):
+    """星级 moments: when a volunteer's cumulative service hours (all their service records,
+    duty included, in the order served) first reached each star's threshold (`star_N_hours`,
+    less services/stars.EPSILON); NULL while not reached. One row per volunteer with any
+    record. services/stars.py is its only writer: every write of a service record refreshes its
+    volunteers' rows in that transaction, and a change of a threshold rebuilds them all. The
+    new-stars list (星级公示) reads these five moments instead of every record's hours."""
+
+    volunteer_id: int = Field(primary_key=True, foreign_key="volunteer.id")
+    star_1_at: datetime | None = None
+    star_2_at: datetime | None = None
+    star_3_at: datetime | None = None
+    star_4_at: datetime | None = None
+    star_5_at: datetime | None = None

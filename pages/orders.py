@@ -4,7 +4,7 @@ import streamlit as st
 
 from models import CANCELLABLE
 from services.permissions import Action, allowed
-from ui import order_views
+from ui import order_views, progress_card
 from ui.i18n import t
 from ui.rating_card import rating_link_section
 from ui.session import require
@@ -13,6 +13,7 @@ actor = require(Action.VIEW_ORDERS)
 
 st.title(t("orders.title"))
 names = order_views.lookups(actor)
+progress_card.new_card()  # the 服务卡 just made with 点单: above the tabs, seen from either
 browse, place = st.tabs([t("orders.list_tab"), t("orders.place_tab")])
 
 with browse:
@@ -24,6 +25,7 @@ with browse:
     else:
         info = order_views.detail(actor, picked)
         rating_link_section(actor, info)
+        progress_card.section(actor, info)
         if allowed(actor.role, Action.CANCEL) and info["order"]["status"] in CANCELLABLE:
             order_views.cancel_form(actor, picked)
 

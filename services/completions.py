@@ -6,6 +6,7 @@ The points the hours earn are credited by services/points.py in the same transac
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -26,7 +27,8 @@ from models import (
     VolunteerTeam,
     WorkOrder,
 )
-from services import orders, points, rollups, scope, validate
+from services import orders, points, rollups, scope, stars, validate
+from services import settings as settings_service
 from services.errors import Checks, Invalid
 from services.figures import half_up
 from services.permissions import Action, Actor, allowed
@@ -113,7 +115,9 @@ def may_serve(session: Session, volunteer: Volunteer, team_id: int) -> bool:
 
 
 def _write_report(session: Session, order: WorkOrder, groups: dict, hours: dict,
-                  served_at: datetime) -> None:
+                  served_at: datetime, replaced: Iterable[int] = ()) -> None:
+    """The beneficiaries and service records of a completion; the star moments of its
+    volunteers (and of those whose records it `replaced`) follow in the same transaction."""
     # One INSERT per table for all the rows (executemany), not one ORM flush per row.
     conn = session.connection()
     if groups:
@@ -123,6 +127,7 @@ def _write_report(session: Session, order: WorkOrder, groups: dict, hours: dict,
     conn.execute(insert(ServiceRecord), [
         {"order_id": order.id, "volunteer_id": volunteer_id, "hours": h, "served_at": served_at}
         for volunteer_id, h in hours.items()])
+    stars.refresh(session, {*hours, *replaced}, values=settings_service.current(session))
 
 
 def complete(session: Session, *, actor: Actor, order_id: int, done: Completion,
@@ -187,6 +192,7 @@ def correct(session: Session, *, actor: Actor, order_id: int, done: Completion, 
         for row in session.exec(select(model).where(model.order_id == order.id)):
             session.delete(row)
     session.flush()
-    _write_report(session, order, groups, hours, served_at=order.completed_at)
+    _write_report(session, order, groups, hours, served_at=order.completed_at,
+                  replaced=old_hours)
     points.settle_correction(session, order=order, hours=hours, now=now)
     return orders.commit(session, order.id)

@@ -45,7 +45,7 @@ from models import (
     StationHours,
     Volunteer,
 )
-from services import points, scope, validate
+from services import points, scope, stars, validate
 from services import settings as settings_service
 from services.clock import local_today
 from services.errors import Duplicate, Invalid, NotFound
@@ -522,6 +522,9 @@ def _write_marks(session: Session, *, actor: Actor, slot: DutySlot, day: date, s
                                now=now)
         written.append(row)
     session.flush()
+    stars.refresh(session, [r.volunteer_id for r in written
+                            if r.status is AttendanceStatus.present],
+                  values=settings_service.current(session))
     return written
 
 

@@ -24,6 +24,7 @@ class Action(StrEnum):
     WORK_ORDERS = "work_orders"  # the team lead's inbox: accept, decline, mark done
     RATE = "rate"
     RATING_LINK = "rating_link"    # show an order's QR code / print its rating card
+    PROGRESS_LINK = "progress_link"  # 办理进度: a resident's service card with its QR code
     FOLLOW_UP = "follow_up"        # 回访: call residents, record the outcome
     VIEW_SATISFACTION = "view_satisfaction"
     RECORD_SURVEY = "record_survey"    # 需求调查: record visits, list surveys
@@ -73,6 +74,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.WORK_ORDERS: frozenset({LEAD}),
     Action.RATE: frozenset({MANAGER, OFFICER}),
     Action.RATING_LINK: frozenset({MANAGER, LEAD}),
+    Action.PROGRESS_LINK: frozenset({MANAGER, OFFICER}),  # whoever places orders (点单)
     Action.FOLLOW_UP: frozenset({MANAGER, OFFICER}),
     Action.VIEW_SATISFACTION: frozenset({MANAGER, LEADER}),
     Action.RECORD_SURVEY: frozenset({MANAGER, OFFICER}),

@@ -60,7 +60,8 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _well_formed(token: str | None) -> bool:
+def well_formed(token: str | None) -> bool:
+    """A token as token_urlsafe makes them, before anything is looked up (progress links too)."""
     return (isinstance(token, str) and 0 < len(token) <= _MAX_TOKEN_CHARS
             and set(token) <= _TOKEN_CHARS)
 
@@ -109,7 +110,7 @@ def link(base_url: str, token: str) -> str:
 
 
 def _live_token(session: Session, token: str | None, now: datetime) -> RatingToken | None:
-    if not _well_formed(token):
+    if not well_formed(token):
         return None
     row = session.exec(select(RatingToken)
                        .where(RatingToken.token_hash == token_hash(token))).first()

@@ -53,7 +53,8 @@ from services.figures import half_up, rate
 from services.periods import Period, utc_bounds
 from services.periods import year as year_period
 from services.permissions import Action, Actor, ensure_allowed
-from services.volunteer_records import EPSILON, star_progress
+from services.stars import EPSILON
+from services.volunteer_records import star_progress
 
 KINDS = ("volunteer", "team", "item", "site")
 LIMIT = 100  # candidates shown per list; the total is said beside them

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from core.config import BUSINESS_DEFAULTS, BUSINESS_SETTINGS
 from core.db import utcnow
 from models import AuditAction, Setting
-from services import audit, rollups, validate
+from services import audit, rollups, stars, validate
 from services.errors import Invalid
 from services.permissions import Action, Actor, ensure_allowed
 
@@ -129,8 +129,8 @@ def update(session: Session, *, actor: Actor, values: dict) -> dict:
     session.info.pop("settings", None)
     before = current(session)
     merged = {**before, **clean}
-    stars = [merged[f"star_{i}_hours"] for i in range(1, 6)]
-    if any(a >= b for a, b in zip(stars, stars[1:], strict=False)):
+    needs = [merged[f"star_{i}_hours"] for i in range(1, 6)]
+    if any(a >= b for a, b in zip(needs, needs[1:], strict=False)):
         raise Invalid("error.stars_not_increasing")
     if sum(merged[k] for k in merged if k.startswith("weight_")) <= 0:
         raise Invalid("error.weights_all_zero")
@@ -156,6 +156,10 @@ def update(session: Session, *, actor: Actor, values: dict) -> dict:
         # The rollups' days and months are local: recount them in the new zone, in this
         # transaction, so no figure is ever read in a mix of two zones.
         rollups.rebuild(session, tz=result["timezone"])
+    if stars.thresholds(result) != stars.thresholds(before):
+        # Who reached which star when depends on the thresholds: recount every volunteer's
+        # moments in this transaction (services/stars.py).
+        stars.rebuild(session, values=result)
     session.commit()
     return result
 

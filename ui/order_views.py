@@ -7,8 +7,9 @@ import streamlit as st
 
 from core import db
 from models import DONE, OPEN, STATUS_ORDER, OrderAction, OrderSource, OrderStatus
-from services import catalog, needs, order_queries, orders, sites, teams
+from services import catalog, needs, order_queries, orders, progress_links, sites, teams
 from services.permissions import Action, Actor, allowed, own_team_only
+from ui import progress_card
 from ui.expert_views import suggestions
 from ui.i18n import label, t
 from ui.widgets import (
@@ -200,8 +201,13 @@ def heading(info: dict) -> None:
         st.error(f"⚠ {t('overdue.label')}: {label('overdue', info['overdue'])}{stage}")
     if info.get("urges") and o["status"] not in DONE:
         last = info["urges"][-1]
-        st.warning(t("overdue.urged", n=len(info["urges"]), at=local_time(last["at"]),
-                     who=last["actor"], note=last["note"]), icon=":material/campaign:")
+        if _by_resident(last):  # 办理进度: a 催单 from the resident's progress link
+            st.warning(t("progress.resident_urged", n=len(info["urges"]), at=local_time(last["at"]),
+                         limit=label("overdue", last["detail"]["limit"])),
+                       icon=":material/campaign:")
+        else:
+            st.warning(t("overdue.urged", n=len(info["urges"]), at=local_time(last["at"]),
+                         who=last["actor"], note=last["note"]), icon=":material/campaign:")
     if o["last_decline_reason"] and o["status"] == "submitted":
         st.warning(t("orders.declined_before", reason=o["last_decline_reason"]))
 
@@ -283,8 +289,9 @@ def history(events: list[dict]) -> None:
     df = pd.DataFrame(events)
     df["at"] = df["at"].map(local_time)
     # A rating with no actor came from the resident, through a rating link.
-    df["actor"] = [name or (t("orders.resident") if a == "rate" else "")
-                   for name, a in zip(df["actor"], df["action"], strict=False)]
+    df["actor"] = [name or (t("orders.resident") if a == "rate" else
+                            t("progress.resident") if _by_resident(e) else "")
+                   for name, a, e in zip(df["actor"], df["action"], events, strict=False)]
     df["note"] = [_note(e) for e in events]
     df["action"] = df["action"].map(lambda a: label("action", a))
     df["change"] = [f"{label('status', f) if f else '—'} → {label('status', to)}"
@@ -310,10 +317,18 @@ def _note(event: dict) -> str:
         return t("history_words.rating", level=level, label=label("level", level))
     if event["action"] == OrderAction.accept and event["note"]:
         return t("history_words.planned", day=event["note"])
+    if _by_resident(event):
+        return t("progress.resident_urge", limit=label("overdue", figures["limit"]))
     if event["action"] == OrderAction.urge and figures.get("limit"):
         return t("history_words.urge", limit=label("overdue", figures["limit"]),
                  note=event["note"])
     return event["note"]
+
+
+def _by_resident(event: dict) -> bool:
+    """An urge the resident sent from the progress link (services/progress_links.py)."""
+    return (event["action"] == OrderAction.urge
+            and (event.get("detail") or {}).get("by") == progress_links.RESIDENT)
 
 
 def place_form(actor: Actor, names: dict) -> None:
@@ -355,6 +370,8 @@ def place_form(actor: Actor, names: dict) -> None:
         c = st.columns(2)
         requester = c[0].text_input(t("orders.requester_name"), key=f"{k}_req", max_chars=40)
         phone = c[1].text_input(t("orders.requester_phone"), key=f"{k}_phone", max_chars=20)
+        card = st.checkbox(t("progress.card.wanted"), key=f"{k}_card",
+                           help=t("progress.card.hint"))  # 办理进度: off unless ticked
         go = st.form_submit_button(t("orders.place"), type="primary")
     if go:
         with db.write_session() as s, reporting_errors(messages):
@@ -362,4 +379,6 @@ def place_form(actor: Actor, names: dict) -> None:
                                  item_id=item_id, title=title, description=description,
                                  source=source, expected_beneficiaries=expected, due_on=due,
                                  requester_name=requester, requester_phone=phone)
+        if card:
+            progress_card.after_place(actor, order)
         flash(t("orders.placed", code=order.code))

@@ -45,11 +45,22 @@ def qr_png(url: str, scale: int = 8) -> bytes:
 
 
 def card_html(*, title: str, team: str, day: str, url: str, until: str) -> str:
-    """A one-page printable card; every text is escaped, the QR code is inline SVG."""
+    """The 评单卡: a one-page printable card; every text is escaped, the QR code is inline SVG."""
+    return printable_card(heading=t("rating_link.card_title"), title=title,
+                          meta=((t("rate.team"), team), (t("rate.day"), day)), url=url,
+                          how=t("rating_link.card_how"),
+                          until=t("rating_link.card_until", until=until))
+
+
+def printable_card(*, heading: str, title: str, meta: tuple[tuple[str, str], ...], url: str,
+                   how: str, until: str) -> str:
+    """One A6 page with a heading, the order's title, a few 'label：value' lines, the QR code of
+    `url` and one line of instructions (the 评单卡, and the 服务卡 of ui/progress_card.py)."""
     svg = segno.make(url, error="m").svg_inline(scale=5, border=2)
     e = html.escape
+    lines = "\n".join(f'<div class="meta">{e(k)}：{e(v)}</div>' for k, v in meta)
     return f"""<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>{e(t("rating_link.card_title"))}</title>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>{e(heading)}</title>
 <style>
 /* A6 by its size: Chromium ignores the name "A6" and prints Letter. The card fills the page
    inside the margins (a wider card spilled onto a second page). */
@@ -68,13 +79,12 @@ svg {{ max-width: 62mm; height: auto; }}
 .how {{ font-size: 10pt; margin-top: 3mm; text-wrap: balance; }}
 .until {{ font-size: 9pt; color: #666; }}
 </style></head><body><div class="card">
-<h1>{e(t("rating_link.card_title"))}</h1>
+<h1>{e(heading)}</h1>
 <div class="title">{e(title)}</div>
-<div class="meta">{e(t("rate.team"))}：{e(team)}</div>
-<div class="meta">{e(t("rate.day"))}：{e(day)}</div>
+{lines}
 {svg}
-<div class="how">{e(t("rating_link.card_how"))}</div>
-<div class="until">{e(t("rating_link.card_until", until=until))}</div>
+<div class="how">{e(how)}</div>
+<div class="until">{e(until)}</div>
 </div></body></html>
 """
 

@@ -8,6 +8,7 @@ the same neutral message. Made for a phone: one column, five large choices.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -37,12 +38,14 @@ def delay_for(bad_tokens: int) -> float:
     return min(MAX_DELAY_S, FIRST_DELAY_S * 2 ** (bad_tokens - FREE_BAD_TOKENS - 1))
 
 
-def _neutral() -> None:
-    """Unknown, used, expired: the same words, after a wait that grows with each bad token."""
+def neutral(key: str = "error.rating_link") -> None:
+    """Unknown, used, expired: the same words, after a wait that grows with each bad token (of
+    any public link — the progress page shares the count)."""
     bad = st.session_state.get(_BAD, 0) + 1
     st.session_state[_BAD] = bad
     _sleep(delay_for(bad))
-    st.info(t("error.rating_link"), icon=":material/info:")
+    st.info(t(key), icon=":material/info:")
+
 
 
 def _choose(level: int) -> None:
@@ -64,7 +67,7 @@ def public_page() -> None:
     with db.session() as s:
         view = rating_links.public_view(s, token=token)
     if view is None:
-        _neutral()
+        neutral()
         return
     with st.container(border=True):
         st.caption(t("rate.service"))
@@ -73,6 +76,28 @@ def public_page() -> None:
         st.text(view.team)
         st.caption(t("rate.day"))
         st.text(view.service_day)
+    try:
+        sent = rating_form(lambda level, comment: _send(token, view.order_id, level, comment))
+    except LinkNotValid:
+        neutral()
+        return
+    except DomainError as err:
+        st.error(error_text(err))
+        return
+    if sent:
+        st.session_state[_THANKED] = _fingerprint(token)
+        st.rerun()
+
+
+def _send(token: str, order_id: int, level: int, comment: str) -> None:
+    with db.write_session() as s:
+        rating_links.rate(s, token=token, order_id=order_id, level=level, comment=comment)
+
+
+def rating_form(send: Callable[[int, str], None]) -> bool:
+    """Five large choices, an optional comment and 提交评价; `send(level, comment)` writes it
+    (and raises a DomainError when it may not). True once it was sent. The progress page draws
+    the same form."""
     st.markdown(f"**{t('rate.question')}**")
     chosen = st.session_state.get(_CHOICE)
     for level in (5, 4, 3, 2, 1):
@@ -84,19 +109,9 @@ def public_page() -> None:
                            placeholder=t("rate.comment_hint"))
     if not st.button(t("rate.submit"), key="rate_submit", type="primary", width="stretch",
                      icon=":material/send:"):
-        return
+        return False
     if chosen is None:
         st.warning(t("rate.choose_first"))
-        return
-    try:
-        with db.write_session() as s:
-            rating_links.rate(s, token=token, order_id=view.order_id, level=chosen,
-                              comment=comment)
-    except LinkNotValid:
-        _neutral()
-        return
-    except DomainError as err:
-        st.error(error_text(err))
-        return
-    st.session_state[_THANKED] = _fingerprint(token)
-    st.rerun()
+        return False
+    send(chosen, comment)
+    return True

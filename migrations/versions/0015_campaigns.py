@@ -4,7 +4,8 @@ Independent of the other helpers' migrations of issue 16: only new tables, and a
 of the PostgreSQL enum ordersource (SQLite stores the enum as text).
 
 Revision ID: 0015
-Revises: 0013 (re-chained at merge: 0015 → 0016 → 0017)
+Revises: 0017 (written on 0013; chained after main's head 0013 → 0018 → 0019 → 0017 when
+main was merged in; it uses none of their tables)
 Create Date: 2026-12-01 18:33:53.747492
 """
 from typing import Sequence, Union
@@ -15,7 +16,7 @@ import sqlmodel  # noqa: F401  (autogenerate writes sqlmodel.sql.sqltypes types)
 
 
 revision: str = '0015'
-down_revision: Union[str, None] = '0013'
+down_revision: Union[str, None] = '0017'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -24,6 +24,7 @@ from services import (
     follow_ups,
     needs,
     orders,
+    progress_links,
     rating_links,
     ratings,
     sites,
@@ -105,6 +106,21 @@ def _rating_link(s, town, d):
     rating_links.rate(s, token=d.draw(st.one_of(st.just(token), TEXT, st.none())),
                       order_id=d.draw(st.one_of(st.just(order.id), ID)), level=d.draw(NUMBER),
                       comment=d.draw(TEXT))
+
+
+def _progress_link(s, town, d):
+    order = order_in(s, town, d.draw(st.sampled_from([S.submitted, S.completed])))  # late now
+    token = progress_links.issue(s, actor=town.officer, order_id=order.id).token
+    token = d.draw(st.one_of(st.just(token), TEXT, st.none(), ANY))
+    order_id = d.draw(st.one_of(st.just(order.id), ID))
+    which = d.draw(st.sampled_from(["view", "urge", "rate"]))
+    if which == "view":
+        progress_links.view(s, token=token)
+    elif which == "urge":
+        progress_links.urge(s, token=token, order_id=order_id)
+    else:
+        progress_links.rate(s, token=token, order_id=order_id, level=d.draw(NUMBER),
+                            comment=d.draw(TEXT))
 
 
 def _follow_up(s, town, d):
@@ -227,7 +243,8 @@ def _campaign(s, town, d):
 ENTRY_POINTS: dict[str, Callable] = {
     "orders.place": _place, "orders.dispatch": _dispatch,
     "orders.accept/decline/cancel": _accept_decline_cancel, "completions.complete": _complete,
-    "ratings.rate": _rate, "rating_links.rate": _rating_link, "follow_ups.record": _follow_up,
+    "ratings.rate": _rate, "rating_links.rate": _rating_link,
+    "progress_links.view/urge/rate": _progress_link, "follow_ups.record": _follow_up,
     "surveys.record": _survey, "needs.to_order/close": _need_to_order_and_close,
     "catalog": _catalog, "teams.create": _team, "volunteers.create": _volunteer,
     "users.create": _account, "users.verify_login": _login,

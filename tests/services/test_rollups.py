@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from sqlmodel import select
 
 from core import db
-from models import OrderRollup, OrderStatus, RatingChannel, User
+from models import OrderRollup, OrderStatus, RatingChannel, User, VolunteerStars
 from services import (
     catalog,
     completions,
@@ -29,6 +29,7 @@ from services import (
     reports,
     rollups,
     satisfaction,
+    stars,
     teams,
     users,
 )
@@ -199,6 +200,7 @@ def _compare_all(w: World) -> None:
     with db.session(w.url) as s:
         tz = settings_service.current(s)["timezone"]
         assert rollups.check(s, tz=tz) == []
+        assert stars.check(s, values=settings_service.current(s)) == []  # the star moments
         for actor in (w.boss, w.town.manager, w.town.outsider):
             for start, end in _periods():
                 _compare_period(s, actor, start, end)
@@ -291,6 +293,17 @@ def test_the_operator_command_checks_and_rebuilds_the_rollups(tmp_path, monkeypa
     assert "1 differences" in capsys.readouterr().out
     assert main(["rollups", "rebuild"]) == 0
     assert "rebuilt in" in capsys.readouterr().out
+    assert main(["rollups", "check"]) == 0
+    with db.write_session(w.url) as s:  # a star moment that disagrees is found and rebuilt
+        settings_service.update(s, actor=w.town.manager, values={"star_1_hours": 1})
+        row = s.exec(select(VolunteerStars).where(VolunteerStars.star_1_at.is_not(None))).first()
+        row.star_1_at = None
+        s.add(row)
+        s.commit()
+    capsys.readouterr()
+    assert main(["rollups", "check"]) == 1
+    assert f"stars ({row.volunteer_id},) star_1_at" in capsys.readouterr().out
+    assert main(["rollups", "rebuild"]) == 0
     assert main(["rollups", "check"]) == 0
 
 
