@@ -57,6 +57,7 @@ class AuditAction(StrEnum):
     projects_export = "projects.export"
     campaign_create = "campaigns.create"
     campaign_issue = "campaigns.issue"
+    campaign_discard = "campaigns.discard"
     progress_link_issue = "progress_link.issue"
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import case, func, update
+from sqlalchemy import case, delete, func, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
@@ -263,6 +263,29 @@ def _fan_out(session: Session, actor: Actor, campaign: Campaign, now: datetime) 
         if team is not None:
             orders.dispatch_step(session, actor=actor, order_id=order.id, team=team, now=now)
     return len(rows)
+
+
+def discard(session: Session, *, actor: Actor, campaign_id: int) -> str:
+    """Delete a campaign that was never issued, with its targets; managers of its site. An
+    issued one (or one issued meanwhile) stays: its orders are real work. Returns its title."""
+    ensure_allowed(actor, Action.MANAGE_CAMPAIGNS)
+    campaign = _campaign_in_scope(session, actor, campaign_id)
+    title = campaign.title
+    # The same compare-and-set as 下发 (it also takes the row's lock): a 下发 that won first
+    # keeps the campaign, and a 下发 after this one finds nothing to issue.
+    held = session.exec(update(Campaign)
+                        .where(Campaign.id == campaign.id, Campaign.issued_at.is_(None))
+                        .values(title=Campaign.title))
+    if held.rowcount != 1:
+        by = _issued_by(session, campaign.id)
+        session.rollback()
+        raise CampaignIssued(title=title, by=by)
+    session.exec(delete(CampaignTarget).where(CampaignTarget.campaign_id == campaign.id))
+    session.exec(delete(Campaign).where(Campaign.id == campaign.id))
+    audit.record(session, AuditAction.campaign_discard, actor_id=actor.id, target=title[:100],
+                 detail=f"campaign={campaign.id}")
+    session.commit()
+    return title
 
 
 # --- the read side ------------------------------------------------------------------------------

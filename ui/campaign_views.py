@@ -65,6 +65,8 @@ def campaign_detail(actor: Actor, campaign_id: int) -> None:
         st.info(t("campaigns.not_issued", count=total["targets"]), icon=":material/info:")
         if allowed(actor.role, Action.MANAGE_CAMPAIGNS):
             _issue_form(actor, c, total["targets"])
+            with st.expander(t("campaigns.discard_title"), icon=":material/delete:"):
+                _discard_form(actor, c)
     _progress(rows, c["issued"])
 
 
@@ -95,6 +97,21 @@ def _issue_form(actor: Actor, c: dict, count: int) -> None:
         with db.write_session() as s, reporting_errors(messages):
             made = campaigns.issue(s, actor=actor, campaign_id=c["id"])
         flash(t("campaigns.issued", title=c["title"], count=made))
+
+
+def _discard_form(actor: Actor, c: dict) -> None:
+    messages = st.container()
+    with st.form(form_key(f"camp_discard_{c['id']}")):
+        st.caption(t("campaigns.discard_help"))
+        sure = st.checkbox(t("campaigns.discard_confirm"),
+                           key=form_key(f"camp_discard_sure_{c['id']}"))
+        go = st.form_submit_button(t("campaigns.discard"))
+    if go and not sure:
+        messages.warning(t("common.confirm_first"))
+    elif go:
+        with db.write_session() as s, reporting_errors(messages):
+            title = campaigns.discard(s, actor=actor, campaign_id=c["id"])
+        flash(t("campaigns.discarded", title=title))
 
 
 def _progress(rows: list[dict], issued: bool) -> None:

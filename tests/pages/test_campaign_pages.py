@@ -146,3 +146,16 @@ def test_the_order_form_does_not_offer_the_campaign_source(world):
     at = goto(open_app(world.town.manager), "orders.py")
     options = at.selectbox(key="place_source").options
     assert zh("source.phone") in options and zh("source.campaign") not in options
+
+
+def test_the_manager_deletes_a_draft_after_ticking_the_confirmation(world):
+    _campaign(world)
+    at = select_row(_page(world, "manager"), "camp_table", 0)
+    at = submit(at, zh("campaigns.discard"))
+    assert zh("common.confirm_first") in values(at.warning)
+    next(c for c in at.checkbox if c.key.startswith("camp_discard_sure_")).check()
+    at = submit(at, zh("campaigns.discard"))
+    assert values(at.success) == [zh("campaigns.discarded", title="重阳敬老")]
+    with db.session(world.url) as s:
+        assert s.exec(select(Campaign)).all() == []
+    assert values(at.info) == [zh("campaigns.none_manager")]

@@ -421,3 +421,27 @@ def test_progress_is_one_statement_whatever_the_number_of_targets(session, town)
     finally:
         event.remove(session.bind, "before_cursor_execute", remember)
     assert len(seen) == 2
+
+
+# --- deleting a draft ---------------------------------------------------------------------------
+
+
+def test_a_draft_is_deleted_with_its_targets_an_issued_campaign_is_not(session, town):
+    draft, issued = _make(session, town), _make(session, town, title="重阳敬老")
+    campaigns.issue(session, actor=town.manager, campaign_id=issued.id, now=T0)
+    assert campaigns.discard(session, actor=town.manager, campaign_id=draft.id) == \
+        "学雷锋日志愿服务"
+    assert session.get(Campaign, draft.id) is None and _targets(session, draft.id) == []
+    with pytest.raises(CampaignIssued):
+        campaigns.discard(session, actor=town.manager, campaign_id=issued.id)
+    assert len(_targets(session, issued.id)) == 3 and len(_orders(session)) == 3
+    with pytest.raises(NotFound):  # gone: a second press finds nothing
+        campaigns.discard(session, actor=town.manager, campaign_id=draft.id)
+
+
+@pytest.mark.parametrize("who, error", [("leader", Forbidden), ("outsider", NotFound)])
+def test_only_a_manager_of_its_site_deletes_a_draft(session, town, who, error):
+    c = _make(session, town)
+    with pytest.raises(error):
+        campaigns.discard(session, actor=getattr(town, who), campaign_id=c.id)
+    assert session.get(Campaign, c.id) is not None
