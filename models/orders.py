@@ -175,7 +175,7 @@ class OrderEvent(SQLModel, table=True):
     """The audit trail of an order: one row per event (OrderAction), never updated."""
 
     id: int | None = Field(default=None, primary_key=True)
-    order_id: int = Field(foreign_key="workorder.id", index=True)
+    order_id: int = Field(foreign_key="workorder.id")
     at: datetime = Field(default_factory=utc_now)
     actor_id: int | None = Field(default=None, foreign_key="user.id")
     action: str = Field(max_length=20)
@@ -187,8 +187,13 @@ class OrderEvent(SQLModel, table=True):
     # after). NULL for most events.
     detail: dict | None = Field(default=None, sa_type=JSON)
 
-    # A period's dispatches and declines (绩效评价, 预警) from the index alone (migration 0019).
-    __table_args__ = (Index("ix_orderevent_action_at", "action", "at", "team_id", "order_id"),)
+    __table_args__ = (
+        # An order's history, and whether it had an event of one kind (corrected, declined)
+        # from the index alone; a period's dispatches and declines (绩效评价, 预警) likewise
+        # (migration 0019).
+        Index("ix_orderevent_order_action", "order_id", "action"),
+        Index("ix_orderevent_action_at", "action", "at", "team_id", "order_id"),
+    )
 
 
 class ServiceSource(StrEnum):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint
+from sqlalchemy import CheckConstraint, Index
 from sqlmodel import Field, SQLModel
 
 from models.base import utc_now
@@ -38,7 +38,11 @@ class Survey(SQLModel, table=True):
     household_id: int | None = Field(default=None, foreign_key="household.id", index=True)
     created_at: datetime = Field(default_factory=utc_now)
 
-    __table_args__ = (CheckConstraint("people_covered >= 1", name="people_positive"),)
+    __table_args__ = (
+        CheckConstraint("people_covered >= 1", name="people_positive"),
+        # 重复诉求: the other surveys of the same household of a site (migration 0019).
+        Index("ix_survey_site_respondent", "site_id", "respondent"),
+    )
 
 
 class Need(SQLModel, table=True):
