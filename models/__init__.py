@@ -12,11 +12,13 @@ project. Every name is exported here, so `from models import WorkOrder` works wh
 - contacts: 户联系 — households, their tags, the party members paired with them, visits
 - duty: 站点值班 — service stations, opening hours, the duty rota, attendance
 - certificates: the register of 志愿服务记录证明
+- campaigns: 中心制单 — centre-planned activities and the targets they are issued to
 - progress: 办理进度 — residents' progress links and the 催单 they send
 """
 
 from models.audit import AuditAction, AuditLog
 from models.base import utc_now
+from models.campaigns import Campaign, CampaignTarget
 from models.certificates import Certificate
 from models.contacts import (
     ContactPair,
@@ -127,6 +129,8 @@ __all__ = [
     "Certificate", "Skill", "VolunteerSkill",
     # 项目扶持 (issue 16)
     "ProjectSpend", "SupportProject", "SupportProjectItem",
+    # 中心制单 (issue 16)
+    "Campaign", "CampaignTarget",
     # 办理进度 (issue 16)
     "ProgressToken", "ResidentUrge",
 ]

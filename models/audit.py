@@ -55,6 +55,9 @@ class AuditAction(StrEnum):
     project_save = "projects.save"
     project_spend = "projects.spend"
     projects_export = "projects.export"
+    campaign_create = "campaigns.create"
+    campaign_issue = "campaigns.issue"
+    campaign_discard = "campaigns.discard"
     progress_link_issue = "progress_link.issue"
 
 

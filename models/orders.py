@@ -112,6 +112,7 @@ class OrderSource(StrEnum):
     letter = "letter"
     online = "online"
     activity = "activity"
+    campaign = "campaign"  # 中心制单: made by issuing a campaign (models/campaigns.py)
 
 
 class BeneficiaryGroup(StrEnum):

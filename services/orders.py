@@ -167,7 +167,25 @@ def place(session: Session, *, actor: Actor, site_id: int, category_id: int, tit
           requester_name: str = "", requester_phone: str = "", due_on: date | None = None,
           expected_beneficiaries: int = 0, need_ids: tuple[int, ...] = (),
           now: datetime | None = None) -> WorkOrder:
-    """Record a resident's need as a new order; managers and officers, within their sites."""
+    """Record a resident's need as a new order; managers and officers, within their sites.
+    中心制单 orders are made only by issuing a campaign (services/campaigns.py)."""
+    if source == OrderSource.campaign:
+        raise Invalid("error.source")
+    order = place_step(session, actor=actor, site_id=site_id, category_id=category_id,
+                       title=title, source=source, description=description, item_id=item_id,
+                       requester_name=requester_name, requester_phone=requester_phone,
+                       due_on=due_on, expected_beneficiaries=expected_beneficiaries,
+                       need_ids=need_ids, now=now)
+    return commit(session, order.id)
+
+
+def place_step(session: Session, *, actor: Actor, site_id: int, category_id: int, title: str,
+               source: OrderSource, description: str = "", item_id: int | None = None,
+               requester_name: str = "", requester_phone: str = "", due_on: date | None = None,
+               expected_beneficiaries: int = 0, need_ids: tuple[int, ...] = (),
+               now: datetime | None = None) -> WorkOrder:
+    """The checks and the writes of one 点单, without the commit (a campaign's 下发 places one
+    order per target in one transaction)."""
     now = now or utcnow()
     ensure_allowed(actor, Action.PLACE_ORDER)
     site = session.get(Site, site_id) if site_id else None
@@ -207,7 +225,8 @@ def place(session: Session, *, actor: Actor, site_id: int, category_id: int, tit
                            from_status=None, to_status=OrderStatus.submitted))
     rollups.change(session, order, source=None, target=OrderStatus.submitted, action=A.place,
                    now=now, tz=values["timezone"])
-    return commit(session, order.id)
+    session.flush()
+    return order
 
 
 def clean_order_fields(session: Session, *, title: str, description: str, requester_name: str,

@@ -60,6 +60,9 @@ class Action(StrEnum):
     MANAGE_PROJECTS = "manage_projects"  # enter and edit projects, record spending
     # 中心审核
     REVIEW = "review"                    # approve a team's completion report or send it back
+    # 中心制单
+    VIEW_CAMPAIGNS = "view_campaigns"      # the campaigns of one's sites and their progress
+    MANAGE_CAMPAIGNS = "manage_campaigns"  # make a campaign, 下发 it as orders
 
 
 MANAGER, OFFICER, LEAD, LEADER = Role.manager, Role.officer, Role.team_lead, Role.leader
@@ -106,6 +109,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.VIEW_PROJECTS: frozenset({MANAGER, LEADER}),
     Action.MANAGE_PROJECTS: frozenset({MANAGER}),
     Action.REVIEW: frozenset({MANAGER}),
+    Action.VIEW_CAMPAIGNS: frozenset({MANAGER, LEADER}),
+    Action.MANAGE_CAMPAIGNS: frozenset({MANAGER}),
 }
 
 

@@ -41,6 +41,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("ratings.py", "nav.ratings", ":material/star:", Action.RATE, "nav.section_work"),
     PageSpec("escalation.py", "nav.escalation", ":material/campaign:", Action.VIEW_ESCALATION,
              "nav.section_work"),
+    PageSpec("campaigns.py", "nav.campaigns", ":material/flag:", Action.VIEW_CAMPAIGNS,
+             "nav.section_work"),
     PageSpec("follow_ups.py", "nav.follow_ups", ":material/phone_in_talk:", Action.FOLLOW_UP,
              "nav.section_work"),
     PageSpec("households.py", "nav.households", ":material/home:", Action.VIEW_HOUSEHOLDS,

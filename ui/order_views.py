@@ -358,7 +358,8 @@ def place_form(actor: Actor, names: dict) -> None:
         title = st.text_input(t("orders.col.title"), key=f"{k}_title", max_chars=80)
         description = st.text_area(t("orders.description"), key=f"{k}_desc", max_chars=2000)
         c = st.columns(3)
-        sources = [s.value for s in OrderSource if s != OrderSource.survey]
+        sources = [s.value for s in OrderSource  # both come with their links, from their pages
+                   if s not in (OrderSource.survey, OrderSource.campaign)]
         source = c[0].selectbox(t("orders.source"), sources, key=f"{k}_source", index=None,
                                 format_func=lambda v: label("source", v),
                                 placeholder=t("forms.choose"), help=t("forms.source_help"))

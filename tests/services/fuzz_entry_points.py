@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from core import db
 from models import Role, SiteLevel
 from services import (
+    campaigns,
     catalog,
     completions,
     follow_ups,
@@ -237,6 +238,19 @@ def _import(s, town, d):
     survey_import.preview(s, actor=town.manager, content=content)
 
 
+def _campaign(s, town, d):
+    target = st.builds(campaigns.TargetInput, site_id=st.one_of(st.just(town.village_a), ID),
+                       team_id=st.one_of(st.just(town.team_a), ID),
+                       expected_beneficiaries=NUMBER)
+    made = campaigns.create(
+        s, actor=town.manager, title=d.draw(TEXT),
+        category_id=d.draw(st.one_of(st.just(town.category), ID)), item_id=d.draw(ID),
+        description=d.draw(TEXT), starts_on=d.draw(st.one_of(DAY, ANY)),
+        ends_on=d.draw(st.one_of(DAY, ANY)),
+        targets=d.draw(st.one_of(st.lists(target, max_size=4), ANY)))
+    campaigns.issue(s, actor=town.manager, campaign_id=d.draw(st.one_of(st.just(made.id), ID)))
+
+
 ENTRY_POINTS: dict[str, Callable] = {
     "orders.place": _place, "orders.dispatch": _dispatch,
     "orders.accept/decline/cancel": _accept_decline_cancel, "completions.complete": _complete,
@@ -247,6 +261,7 @@ ENTRY_POINTS: dict[str, Callable] = {
     "users.create": _account, "users.verify_login": _login,
     "users.change_password": _password, "sites.create": _site, "settings.update": _settings,
     "survey_import.preview": _import, "review.approve/send_back": _review,
+    "campaigns.create/issue": _campaign,
 }
 
 
