@@ -15,10 +15,13 @@ st.title(t("campaigns.title"))
 st.caption(t("campaigns.intro"))
 view = "list"
 if allowed(actor.role, Action.MANAGE_CAMPAIGNS):
-    if "camp_view_next" in st.session_state:  # after a save: back to the list
+    # After a save: back to the list. The value is set through session state, so the widget
+    # takes no default (both at once makes Streamlit warn on every save).
+    st.session_state.setdefault("camp_view", "list")
+    if "camp_view_next" in st.session_state:
         st.session_state["camp_view"] = st.session_state.pop("camp_view_next")
-    view = st.segmented_control(t("campaigns.view"), ("list", "new"), default="list",
-                                key="camp_view", format_func=lambda v: t(f"campaigns.view_{v}"),
+    view = st.segmented_control(t("campaigns.view"), ("list", "new"), key="camp_view",
+                                format_func=lambda v: t(f"campaigns.view_{v}"),
                                 label_visibility="collapsed") or "list"
 if view == "list":
     picked = campaign_views.campaign_list(actor)

@@ -320,11 +320,12 @@ class UI:
             shutil.copy(target, REVIEW_SHOTS / target.name)
         return target
 
-    def choose(self, label: str, option: re.Pattern, page=None) -> None:
-        """Pick an option of a st.selectbox. A click on the box does not open its list, the down
-        arrow does; a key press during a rerun can be lost, hence the retries."""
+    def choose(self, label: str, option: re.Pattern, page=None, within=None) -> None:
+        """Pick an option of a st.selectbox (the one inside `within` when several share the
+        label). A click on the box does not open its list, the down arrow does; a key press
+        during a rerun can be lost, hence the retries."""
         page = page or self.page
-        box = page.get_by_role("combobox", name=label, exact=True)
+        box = (within or page).get_by_role("combobox", name=label, exact=True)
         wanted = page.get_by_role("option", name=option)
         for _attempt in range(5):
             box.click()
