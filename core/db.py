@@ -119,7 +119,11 @@ def engine_for(url: str) -> Engine:
         # another writes would otherwise get "database is locked" at once (seen, rarely, in
         # tests/services/test_concurrency.py).
         cur.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
-        cur.execute("PRAGMA journal_mode=WAL")
+        # Switch to WAL only when the file is not in it yet (once per database): asking again
+        # on every connection takes a lock that, under load, can still come back "database is
+        # locked" without waiting (seen once in tests/services/test_exports.py beside CI).
+        if cur.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()

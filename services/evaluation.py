@@ -18,8 +18,9 @@ one function each:
   managers dispatched — within the limit), 解决 (按时办结率) and 满意 (each rating credited
   `score_credit_good` for 满意/非常满意, `score_credit_basic` for 基本满意, 0 below, ÷ ratings),
   weights `score_weight_*` (10 / 50 / 40). A part with no data (nothing accepted, no rating) is
-  left out and the other weights share its place. 催办/督办 does not exist yet, so no order
-  counts double.
+  left out and the other weights share its place. In 解决 (`resolve_part`) an order due in the
+  period that was urged (催办) and not done on time counts twice: on time ÷ (due + urged and
+  late); the 按时办结率 shown stays on time ÷ due.
 - A unit with no order due in the period is **无考核数据**: listed apart, never scored or ranked.
 
 Whose orders: a team's are the orders dispatched to it now; an officer's are the orders they
@@ -88,6 +89,12 @@ def on_time_rate(on_time: int, due: int) -> float | None:
 def first_time_rate(first_time: int, done: int) -> float | None:
     """一次办结率: done never declined, corrected or repeated ÷ done."""
     return rate(first_time, done)
+
+
+def resolve_part(on_time: int, due: int, urged_late: int) -> float | None:
+    """解决 of 综合得分: 按时办结率 with each order that was urged (催办, by a manager or the
+    resident) and still not done on time counted twice in the denominator."""
+    return rate(on_time, due + urged_late)
 
 
 def satisfaction_part(good: int, basic: int, ratings: int, values: dict) -> float | None:
@@ -196,7 +203,7 @@ def _flag(condition):
 
 def resolution(ctx: Context, key) -> dict:
     """Per unit, of the orders due in the period (cancelled left out): due, done, on time,
-    first time, repeated."""
+    first time, repeated, and urged but not done on time (`urged_late`)."""
     done = WorkOrder.status.in_(DONE)
     # One state per order, so the 重复诉求 check (the costly part: a look at the site's later
     # orders) runs once per done order, not once for 'first time' and again for 'repeated':
@@ -204,15 +211,19 @@ def resolution(ctx: Context, key) -> dict:
     state = case((not_(done), 0),
                  (is_repeat(ctx.values["repeat_days"], ctx.dialect), 2),
                  (and_(WorkOrder.decline_count == 0, not_(_corrected())), 3), else_=1)
-    inner = (select(key.label("k"), state.label("state"),
-                    _flag(_on_time(ctx.values, ctx.dialect)).label("on_time"))
+    on_time = _on_time(ctx.values, ctx.dialect)
+    urged = exists().where(OrderEvent.order_id == WorkOrder.id,
+                           OrderEvent.action == OrderAction.urge.value)
+    inner = (select(key.label("k"), state.label("state"), _flag(on_time).label("on_time"),
+                    _flag(and_(not_(on_time), urged)).label("urged_late"))
              .select_from(WorkOrder)
              .where(*ctx.mine, WorkOrder.due_on >= ctx.period.start,
                     WorkOrder.due_on <= ctx.period.end, WorkOrder.status != S.cancelled))
     return _grouped(ctx.session, inner, {
         "due": func.count(), "done": lambda c: count_where(c.state > 0),
         "on_time": lambda c: func.sum(c.on_time), "first_time": lambda c: count_where(c.state == 3),
-        "repeats": lambda c: count_where(c.state == 2)})
+        "repeats": lambda c: count_where(c.state == 2),
+        "urged_late": lambda c: func.sum(c.urged_late)})
 
 
 def rating_counts(ctx: Context, key) -> dict:
@@ -296,7 +307,8 @@ def _merge(*parts: dict) -> dict:
 
 # --- rows ------------------------------------------------------------------------------------
 
-COUNTS = ("due", "done", "on_time", "first_time", "repeats", "ratings", "good", "satisfied",
+COUNTS = ("due", "done", "on_time", "first_time", "repeats", "urged_late", "ratings", "good",
+          "satisfied",
           "basic", "completed", "beneficiaries", "hours", "volunteers", "accepted",
           "accepted_in_limit")
 
@@ -315,7 +327,8 @@ def _finish(row: dict, values: dict, response: tuple[str, str]) -> dict:
     row["satisfaction_part"] = satisfaction_part(row["good"], row["basic"], row["ratings"],
                                                  values)
     row["response_part"] = rate(row.get(response[0], 0), row.get(response[1], 0))
-    row["score"] = (composite_score(row["response_part"], row["on_time_rate"],
+    row["resolve_part"] = resolve_part(row["on_time"], row["due"], row["urged_late"])
+    row["score"] = (composite_score(row["response_part"], row["resolve_part"],
                                     row["satisfaction_part"], values) if row["due"] else None)
     return row
 
