@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -91,11 +90,53 @@ _HELD = "diandan_write_turn"
 _IN_USE: dict[str, object] = {}
 
 
-@lru_cache(maxsize=8)
+_ENGINES: OrderedDict[str, Engine] = OrderedDict()
+_ENGINES_KEPT = 8
+_ENGINES_LOCK = threading.Lock()
+
+
 def engine_for(url: str) -> Engine:
-    """One engine per URL, so tests can point the app at a temporary database. Errors never
-    print their parameters (hide_parameters): a failed INSERT must not put a phone number or
-    a password hash into the log."""
+    """One engine per URL, so tests can point the app at a temporary database; the eight used
+    last are kept. One pushed out is disposed: its idle connections would otherwise stay open
+    until collected, and on SQLite an open WAL connection keeps the next connection to a
+    fresh copy of that file from switching it to WAL ("database is locked" after the busy
+    timeout, seen when a test suite went through more than eight files)."""
+    with _ENGINES_LOCK:
+        engine = _ENGINES.get(url)
+        if engine is not None:
+            _ENGINES.move_to_end(url)
+            return engine
+        engine = _ENGINES[url] = _make_engine(url)
+        pushed_out = _ENGINES.popitem(last=False)[1] if len(_ENGINES) > _ENGINES_KEPT else None
+    if pushed_out is not None:
+        pushed_out.dispose()
+    return engine
+
+
+def _prepare_sqlite(dbapi_conn, timeout: float) -> None:
+    """Every new SQLite connection: transactions begun by SQLAlchemy, the busy timeout, WAL,
+    foreign keys, and the order search's function."""
+    # Let SQLAlchemy, not the driver, decide when a transaction begins (SQLAlchemy's
+    # documented SQLite recipe), so that writes can start with BEGIN IMMEDIATE.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    # The busy timeout first: switching to WAL needs a lock, and a connection opened while
+    # another writes would otherwise get "database is locked" at once (seen, rarely, in
+    # tests/services/test_concurrency.py).
+    cur.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+    # Switch to WAL only when the file is not in it yet (once per database): asking again on
+    # every connection takes a lock for nothing.
+    if cur.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+    textsearch.register(dbapi_conn)  # the order search index's triggers call it
+
+
+def _make_engine(url: str) -> Engine:
+    """Errors never print their parameters (hide_parameters): a failed INSERT must not put a
+    phone number or a password hash into the log."""
     if not _is_sqlite(url):
         return create_engine(url, pool_pre_ping=True, hide_parameters=True, **_pool_args())
     timeout = config.db_timeout()
@@ -111,19 +152,7 @@ def engine_for(url: str) -> Engine:
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
-        # Let SQLAlchemy, not the driver, decide when a transaction begins (SQLAlchemy's
-        # documented SQLite recipe), so that writes can start with BEGIN IMMEDIATE.
-        dbapi_conn.isolation_level = None
-        cur = dbapi_conn.cursor()
-        # The busy timeout first: switching to WAL needs a lock, and a connection opened while
-        # another writes would otherwise get "database is locked" at once (seen, rarely, in
-        # tests/services/test_concurrency.py).
-        cur.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.close()
-        textsearch.register(dbapi_conn)  # the order search index's triggers call it
+        _prepare_sqlite(dbapi_conn, timeout)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):

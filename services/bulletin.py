@@ -51,19 +51,20 @@ ONE_DECIMAL = ("score", "hours", "accept_median_hours", "dispatch_median_hours")
 COLUMNS: dict[str, tuple[str, ...]] = {
     "team": ("rank", "name", "site", "score", "dispatched", "accepted", "declined", "accept_rate",
              "accept_median_hours", "accept_in_limit_rate", "due", "done", "completion_rate",
-             "on_time_rate", "first_time_rate", "repeats", "good_rate", "satisfied_rate",
-             "ratings", "beneficiaries", "hours", "volunteers"),
+             "on_time_rate", "first_time_rate", "repeats", "urged_late", "good_rate",
+             "satisfied_rate", "ratings", "beneficiaries", "hours", "volunteers"),
     "officer": ("rank", "name", "site", "score", "surveys", "households", "people", "needs",
                 "needs_ordered_rate", "placed", "follow_ups_due", "follow_ups_done",
                 "follow_ups_on_time", "follow_up_rate", "follow_up_on_time_rate", "due",
-                "completion_rate", "on_time_rate", "satisfied_rate", "contact_paired",
+                "completion_rate", "on_time_rate", "urged_late", "satisfied_rate",
+                "contact_paired",
                 "contact_visited", "contact_coverage", "contact_visits"),
     "manager": ("rank", "name", "site", "score", "dispatched", "dispatch_median_hours",
                 "dispatch_in_limit_rate", "redispatched", "cancelled", "cancel_reasons", "due",
-                "completion_rate", "on_time_rate", "satisfied_rate"),
+                "completion_rate", "on_time_rate", "urged_late", "satisfied_rate"),
     "site": ("rank", "name", "score", "placed", "completed", "beneficiaries", "hours", "due",
-             "done", "completion_rate", "on_time_rate", "first_time_rate", "satisfied_rate",
-             "ratings", "idle_months"),
+             "done", "completion_rate", "on_time_rate", "urged_late", "first_time_rate",
+             "satisfied_rate", "ratings", "idle_months"),
 }
 # The columns of the printed bulletin (A4 portrait): the hotline bulletin's figures per unit.
 PRINT_COLUMNS: dict[str, tuple[str, ...]] = {

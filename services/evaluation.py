@@ -18,8 +18,9 @@ one function each:
   managers dispatched — within the limit), 解决 (按时办结率) and 满意 (each rating credited
   `score_credit_good` for 满意/非常满意, `score_credit_basic` for 基本满意, 0 below, ÷ ratings),
   weights `score_weight_*` (10 / 50 / 40). A part with no data (nothing accepted, no rating) is
-  left out and the other weights share its place. 催办/督办 does not exist yet, so no order
-  counts double.
+  left out and the other weights share its place. In 解决 (`resolve_part`) an order due in the
+  period that was urged (催办) and not done on time counts twice: on time ÷ (due + urged and
+  late); the 按时办结率 shown stays on time ÷ due.
 - A unit with no order due in the period is **无考核数据**: listed apart, never scored or ranked.
 
 Whose orders: a team's are the orders dispatched to it now; an officer's are the orders they
@@ -88,6 +89,12 @@ def on_time_rate(on_time: int, due: int) -> float | None:
 def first_time_rate(first_time: int, done: int) -> float | None:
     """一次办结率: done never declined, corrected or repeated ÷ done."""
     return rate(first_time, done)
+
+
+def resolve_part(on_time: int, due: int, urged_late: int) -> float | None:
+    """解决 of 综合得分: 按时办结率 with each order that was urged (催办, by a manager or the
+    resident) and still not done on time counted twice in the denominator."""
+    return rate(on_time, due + urged_late)
 
 
 def satisfaction_part(good: int, basic: int, ratings: int, values: dict) -> float | None:
@@ -169,6 +176,9 @@ class Context:
     values: dict
     now: datetime
     dialect: str
+    # Only the figures the line reads (按时办结率, 满意率) are needed: the previous period of
+    # 红榜/黑榜's 连续. The costly 重复诉求 and correction checks behind 一次办结率 are skipped.
+    line_only: bool = False
     lo: datetime = field(init=False)
     hi: datetime = field(init=False)
     mine: list = field(init=False)
@@ -196,23 +206,28 @@ def _flag(condition):
 
 def resolution(ctx: Context, key) -> dict:
     """Per unit, of the orders due in the period (cancelled left out): due, done, on time,
-    first time, repeated."""
+    first time, repeated, and urged but not done on time (`urged_late`)."""
     done = WorkOrder.status.in_(DONE)
     # One state per order, so the 重复诉求 check (the costly part: a look at the site's later
     # orders) runs once per done order, not once for 'first time' and again for 'repeated':
     # 0 not done, 1 done but declined or corrected, 2 repeated, 3 first time.
-    state = case((not_(done), 0),
-                 (is_repeat(ctx.values["repeat_days"], ctx.dialect), 2),
-                 (and_(WorkOrder.decline_count == 0, not_(_corrected())), 3), else_=1)
-    inner = (select(key.label("k"), state.label("state"),
-                    _flag(_on_time(ctx.values, ctx.dialect)).label("on_time"))
+    state = (case((not_(done), 0), else_=1) if ctx.line_only else
+             case((not_(done), 0),
+                  (is_repeat(ctx.values["repeat_days"], ctx.dialect), 2),
+                  (and_(WorkOrder.decline_count == 0, not_(_corrected())), 3), else_=1))
+    on_time = _on_time(ctx.values, ctx.dialect)
+    urged = exists().where(OrderEvent.order_id == WorkOrder.id,
+                           OrderEvent.action == OrderAction.urge.value)
+    inner = (select(key.label("k"), state.label("state"), _flag(on_time).label("on_time"),
+                    _flag(and_(not_(on_time), urged)).label("urged_late"))
              .select_from(WorkOrder)
              .where(*ctx.mine, WorkOrder.due_on >= ctx.period.start,
                     WorkOrder.due_on <= ctx.period.end, WorkOrder.status != S.cancelled))
     return _grouped(ctx.session, inner, {
         "due": func.count(), "done": lambda c: count_where(c.state > 0),
         "on_time": lambda c: func.sum(c.on_time), "first_time": lambda c: count_where(c.state == 3),
-        "repeats": lambda c: count_where(c.state == 2)})
+        "repeats": lambda c: count_where(c.state == 2),
+        "urged_late": lambda c: func.sum(c.urged_late)})
 
 
 def rating_counts(ctx: Context, key) -> dict:
@@ -296,7 +311,8 @@ def _merge(*parts: dict) -> dict:
 
 # --- rows ------------------------------------------------------------------------------------
 
-COUNTS = ("due", "done", "on_time", "first_time", "repeats", "ratings", "good", "satisfied",
+COUNTS = ("due", "done", "on_time", "first_time", "repeats", "urged_late", "ratings", "good",
+          "satisfied",
           "basic", "completed", "beneficiaries", "hours", "volunteers", "accepted",
           "accepted_in_limit")
 
@@ -315,7 +331,8 @@ def _finish(row: dict, values: dict, response: tuple[str, str]) -> dict:
     row["satisfaction_part"] = satisfaction_part(row["good"], row["basic"], row["ratings"],
                                                  values)
     row["response_part"] = rate(row.get(response[0], 0), row.get(response[1], 0))
-    row["score"] = (composite_score(row["response_part"], row["on_time_rate"],
+    row["resolve_part"] = resolve_part(row["on_time"], row["due"], row["urged_late"])
+    row["score"] = (composite_score(row["response_part"], row["resolve_part"],
                                     row["satisfaction_part"], values) if row["due"] else None)
     return row
 
@@ -346,18 +363,19 @@ def _rank(kind: str, period: Period, rows: list[dict]) -> Table:
     return Table(kind, period, scored, rest)
 
 
-def _context(session: Session, actor: Actor, period: Period, now: datetime | None) -> Context:
+def _context(session: Session, actor: Actor, period: Period, now: datetime | None,
+             line_only: bool = False) -> Context:
     ensure_allowed(actor, Action.VIEW_EVALUATION)
     return Context(session, actor, period, settings_service.current(session), now or utcnow(),
-                   dialect_of(session))
+                   dialect_of(session), line_only)
 
 
 def teams(session: Session, *, actor: Actor, period: Period,
-          now: datetime | None = None) -> Table:
+          now: datetime | None = None, line_only: bool = False) -> Table:
     """志愿服务队: dispatched, accepted, declined, 接单率, median hours to accept, share accepted
     within the limit, 办结率, 按时办结率, 一次办结率, 好评率, 满意率, beneficiaries, hours,
     volunteers who served, 综合得分 (响应 = accepted within the limit)."""
-    ctx = _context(session, actor, period, now)
+    ctx = _context(session, actor, period, now, line_only)
     key = WorkOrder.team_id
     data = _merge(team_events(ctx), acceptance(ctx, key), resolution(ctx, key),
                   rating_counts(ctx, key), service(ctx, key))
@@ -458,12 +476,12 @@ def _people(session: Session, actor: Actor, role: Role, data: dict) -> list[tupl
 
 
 def officers(session: Session, *, actor: Actor, period: Period,
-             now: datetime | None = None) -> Table:
+             now: datetime | None = None, line_only: bool = False) -> Table:
     """文明实践员: visits (surveys) recorded, households and people covered, needs recorded and
     the share turned into orders, orders placed, 回访 due / done / on time (of the orders they
     placed), and 办结率 / 按时办结率 / 满意率 of those orders; 响应 = 按时回访率; and the 户联系
     coverage of their sites (`contact_coverage`) with the visits they recorded."""
-    ctx = _context(session, actor, period, now)
+    ctx = _context(session, actor, period, now, line_only)
     key = WorkOrder.created_by_id
     placed = _grouped(session, select(key.label("k")).select_from(WorkOrder)
                       .where(*ctx.mine, ctx.within(WorkOrder.submitted_at)),
@@ -529,12 +547,12 @@ def _dispatcher():
 
 
 def managers(session: Session, *, actor: Actor, period: Period,
-             now: datetime | None = None) -> Table:
+             now: datetime | None = None, line_only: bool = False) -> Table:
     """中心管理员: orders dispatched, median hours from 点单 to 派单 (first dispatches), share
     dispatched within `dispatch_days`, re-dispatches after a decline, cancellations with their
     reasons, and 办结率 / 按时办结率 / 满意率 of the orders they dispatched last; 响应 = share
     dispatched within the limit."""
-    ctx = _context(session, actor, period, now)
+    ctx = _context(session, actor, period, now, line_only)
     key = _dispatcher()
     data = _merge(_dispatches(ctx), resolution(ctx, key), rating_counts(ctx, key))
     rows = []
@@ -567,12 +585,12 @@ def _idle_months(ctx: Context) -> tuple[dict, int]:
 
 
 def sites(session: Session, *, actor: Actor, period: Period, level: SiteLevel | None = None,
-          now: datetime | None = None) -> Table:
+          now: datetime | None = None, line_only: bool = False) -> Table:
     """站点 (所 or 站, one level at a time; default the level below the actor's site): each with
     its own and its sub-sites' orders — placed, done (completed in the period), beneficiaries,
     hours, 满意率, 办结率, and the months of the period with no completed service at all;
     响应 = accepted within the limit."""
-    ctx = _context(session, actor, period, now)
+    ctx = _context(session, actor, period, now, line_only)
     key = WorkOrder.site_id
     placed = _grouped(session, select(key.label("k")).select_from(WorkOrder)
                       .where(*ctx.mine, ctx.within(WorkOrder.submitted_at)),
@@ -616,15 +634,19 @@ def site_levels(session: Session, *, actor: Actor) -> list[str]:
 
 
 def table(session: Session, *, actor: Actor, kind: str, period: Period,
-          level: SiteLevel | None = None, now: datetime | None = None) -> Table:
+          level: SiteLevel | None = None, now: datetime | None = None,
+          line_only: bool = False) -> Table:
+    """One evaluation table. `line_only`: only 按时办结率 and 满意率 (what the line reads) are
+    right in it — for the period before a 红榜/黑榜's, where only 连续 is asked."""
+    common = {"actor": actor, "period": period, "now": now, "line_only": line_only}
     if kind == "team":
-        return teams(session, actor=actor, period=period, now=now)
+        return teams(session, **common)
     if kind == "officer":
-        return officers(session, actor=actor, period=period, now=now)
+        return officers(session, **common)
     if kind == "manager":
-        return managers(session, actor=actor, period=period, now=now)
+        return managers(session, **common)
     if kind == "site":
-        return sites(session, actor=actor, period=period, level=level, now=now)
+        return sites(session, level=level, **common)
     raise ValueError(kind)
 
 
@@ -659,7 +681,7 @@ def standing(session: Session, *, actor: Actor, result: Table, level: SiteLevel 
     # included) on the 红榜, the rest on the 黑榜, so that no unit is on both.
     red = ranked[:min(n, (len(ranked) + 1) // 2)]
     black = ranked[len(red):][::-1][:n]
-    before = table(session, actor=actor, kind=result.kind, level=level, now=now,
+    before = table(session, actor=actor, kind=result.kind, level=level, now=now, line_only=True,
                    period=previous(result.period, values["eval_period_start_day"]))
     was_below = {r["key"] for r in before.ranked if below_line(r, values)}
     below = [{"row": r, "reasons": reasons, "running": r["key"] in was_below}

@@ -13,7 +13,17 @@ import pytest
 from sqlmodel import select
 
 from models import Need, NeedPriority, OrderSource, SiteLevel
-from services import completions, evaluation, follow_ups, needs, orders, periods, ratings, surveys
+from services import (
+    completions,
+    escalation,
+    evaluation,
+    follow_ups,
+    needs,
+    orders,
+    periods,
+    ratings,
+    surveys,
+)
 from services import settings as settings_service
 from services.errors import Forbidden
 from tests.factories import place
@@ -471,3 +481,22 @@ def test_the_rolls_never_share_a_unit(session, town, ranked, n, red, black, monk
     assert not {r["key"] for r in st.red} & {r["key"] for r in st.black}
     assert [r["key"] for r in st.red] == list(range(red))
     assert [r["key"] for r in st.black] == list(range(ranked - 1, ranked - 1 - black, -1))
+
+
+@pytest.mark.parametrize("urged, resolve", [(True, 1 / 3), (False, 1 / 2)])
+def test_an_urged_order_still_late_counts_twice_in_the_resolve_part(session, town, urged,
+                                                                    resolve):
+    """催办后仍超时: the 按时办结率 shown is on time ÷ due (1 of 2), but 解决 in 综合得分
+    counts the urged late order twice in its denominator (1 of 3)."""
+    flow(session, town, due_on=date(2026, 3, 10), done_at=utc(2026, 3, 9, 2))
+    late = flow(session, town, due_on=date(2026, 3, 20), accept_at=utc(2026, 3, 1, 2))
+    if urged:
+        escalation.urge(session, actor=town.manager, order_id=late.id, note="请尽快办理",
+                        now=utc(2026, 3, 25, 2))
+    row = team_a(session, town)
+    assert (row["due"], row["on_time"], row["urged_late"]) == (2, 1, int(urged))
+    assert row["on_time_rate"] == 0.5
+    assert row["resolve_part"] == pytest.approx(resolve)
+    values = settings_service.current(session)
+    assert row["score"] == evaluation.composite_score(row["response_part"], resolve,
+                                                      row["satisfaction_part"], values)
