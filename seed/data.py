@@ -194,3 +194,7 @@ SKILL_TAGS = {
 }
 # 积分超市 goods of the demo 所: (name, points, stock).
 REWARDS = (("雨伞", 100, 20), ("洗衣液", 60, 40), ("保温杯", 150, 10), ("理发券", 30, 50))
+
+# 中心制单: the demo's campaign (seed/town.py:_campaign)
+CAMPAIGN_TITLE = "学雷锋日志愿服务"
+CAMPAIGN_TEXT = "3月5日学雷锋纪念日，各站组织志愿者开展义诊、理发、家电维修、政策宣讲等便民服务。"

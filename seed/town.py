@@ -41,6 +41,7 @@ from models import (
 )
 from seed import contacts_duty, data
 from services import (
+    campaigns,
     catalog,
     completions,
     experts,
@@ -273,6 +274,7 @@ def _build(url: str, rng: random.Random, report: Progress, today: date | None, s
         _retire_unwanted_item(session, town)
         _open_needs(session, town, planner, asking, max(12, round(OPEN_SURVEYS * scale)))
         _points_store(session, town, anchor)
+        _campaign(session, town, anchor)
         report(_ORDERS_TO, "登记户、户联系和值班表")
         contacts_duty.build(session, town=town, planner=planner, rng=random.Random(rng.random()),
                             anchor=anchor, scale=scale)
@@ -404,6 +406,22 @@ def _volunteers(session: Session, planner: _Planner, town: _Town, count: int) ->
             town.keenness.setdefault(v.id, min(12.0, rng.paretovariate(1.6)))
         town.rosters[key] = roster
         town.keep += roster
+
+
+def _campaign(session: Session, town: _Town, anchor: datetime) -> None:
+    """A 中心制单 of the coming 学雷锋日 (5 March) for two 站, 下发 today: one order each, the
+    second sent straight to a team of the 所."""
+    day = anchor.astimezone(ZoneInfo(settings_service.current(session)["timezone"])).date()
+    lei_feng = date(day.year + (day >= date(day.year, 3, 5)), 3, 5)
+    category = town.categories[0]
+    team = town.teams[town.team_keys_by_category[category.id][0]]
+    made = campaigns.create(
+        session, actor=town.manager, title=data.CAMPAIGN_TITLE, category_id=category.id,
+        starts_on=lei_feng, description=data.CAMPAIGN_TEXT,
+        targets=[campaigns.TargetInput(site_id=town.villages[0].id, expected_beneficiaries=40),
+                 campaigns.TargetInput(site_id=town.villages[1].id, team_id=team.id,
+                                       expected_beneficiaries=40)], now=anchor)
+    campaigns.issue(session, actor=town.manager, campaign_id=made.id, now=anchor)
 
 
 def _points_store(session: Session, town: _Town, anchor: datetime) -> None:

@@ -140,7 +140,8 @@ def test_about_2500_orders_in_every_status_from_every_source(s, built):
     result = built[1]
     statuses = Counter(s.exec(select(WorkOrder.status)).all())
     assert 2300 <= sum(statuses.values()) <= 2600
-    assert set(statuses) == set(OrderStatus)
+    # 待审核 needs 中心审核 switched on, which the demo leaves off (its default)
+    assert set(statuses) == set(OrderStatus) - {S.in_review}
     assert statuses[S.rated] > sum(statuses.values()) * 0.8
     sources = Counter(s.exec(select(WorkOrder.source)).all())
     assert set(sources) == set(OrderSource)
