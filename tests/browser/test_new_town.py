@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 from sqlmodel import select
 
@@ -56,8 +57,19 @@ def choose_many(ui: UI, label: str, option: str) -> None:
     """Pick an option of a st.multiselect (the last one with this label: a filter above a
     form may carry the same word)."""
     box = ui.page.get_by_role("combobox", name=label, exact=True).last
-    box.click()
-    ui.page.get_by_role("option", name=option, exact=True).click()
+    wanted = ui.page.get_by_role("option", name=option, exact=True)
+    # A click that lands while the script reruns can leave the list closed (seen once in CI on
+    # a loaded machine): wait for the run to end and open it again, three times at most.
+    for attempt in range(3):
+        ui.settled()
+        box.click()
+        try:
+            wanted.click(timeout=WAIT_MS // 3)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+            ui.page.keyboard.press("Escape")
     ui.page.keyboard.press("Escape")
 
 
