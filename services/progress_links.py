@@ -76,13 +76,6 @@ class NotRatable(DomainError):
 
 
 @dataclass(frozen=True)
-class Issued:
-    token: str            # shown once; never stored
-    order_id: int
-    expires_at: datetime
-
-
-@dataclass(frozen=True)
 class Step:
     name: str                 # one of STEPS, or "cancelled"
     at: datetime | None       # local time (setting `timezone`); None: not reached yet
@@ -112,7 +105,7 @@ def link(base_url: str, token: str) -> str:
 
 
 def issue(session: Session, *, actor: Actor, order_id: int,
-          now: datetime | None = None) -> Issued:
+          now: datetime | None = None) -> rating_links.Issued:
     """A new progress link for an order that is not cancelled, revoking the order's earlier live
     ones; whoever may place orders, for the orders of their sites."""
     now = now or utcnow()
@@ -131,7 +124,7 @@ def issue(session: Session, *, actor: Actor, order_id: int,
     audit.record(session, AuditAction.progress_link_issue, actor_id=actor.id,
                  target=order.code or str(order.id), at=now)
     session.commit()
-    return Issued(token=token, order_id=order.id, expires_at=expires)
+    return rating_links.Issued(token=token, order_id=order.id, expires_at=expires)
 
 
 def live_until(session: Session, *, actor: Actor, order_id: int,

@@ -16,8 +16,8 @@ from services import progress_links
 from services.errors import DomainError
 from services.permissions import Action, Actor, allowed
 from ui.i18n import error_text, t
-from ui.rating_card import base_address, printable_card, qr_png
-from ui.widgets import local_time, reporting_errors
+from ui.rating_card import base_address, offer_link, printable_card, qr_png
+from ui.widgets import local_time
 
 NEW = "progress_card_new"   # the card made with the last 点单 of this session
 
@@ -98,19 +98,5 @@ def section(actor: Actor, info: dict) -> None:
         if kept is not None:
             _show(kept, key)
             return
-        with db.session() as s, reporting_errors():
-            live = progress_links.live_until(s, actor=actor, order_id=order["id"])
-        st.caption(t("progress.card.hint"))
-        sure = True
-        if live is not None:
-            st.info(t("progress.card.live", until=local_time(live)), icon=":material/info:")
-            sure = st.checkbox(t("progress.card.replace_confirm"), key=f"{key}_sure")
-        if not st.button(t("progress.card.make"), key=f"{key}_make", icon=":material/qr_code_2:"):
-            return
-        if not sure:
-            st.warning(t("common.confirm_first"))
-            return
-        with db.write_session() as s, reporting_errors():
-            issued = progress_links.issue(s, actor=actor, order_id=order["id"])
-        st.session_state[key] = _kept(issued, order)
-        st.rerun()
+        offer_link(progress_links, actor=actor, order_id=order["id"], key=key,
+                   words="progress.card", keep=lambda made: _kept(made, order))

@@ -101,7 +101,8 @@ def rating_link_section(actor: Actor, info: dict) -> None:
         st.warning(t("rating_link.no_base", base=base), icon=":material/warning:")
     issued = st.session_state.get(key)
     if issued is None:
-        _offer(actor, order["id"], key)
+        offer_link(rating_links, actor=actor, order_id=order["id"], key=key, words="rating_link",
+                   keep=lambda made: {"token": made.token, "expires_at": made.expires_at})
         return
     url = rating_links.link(base, issued["token"])
     until = local_time(issued["expires_at"])
@@ -124,20 +125,24 @@ def rating_link_section(actor: Actor, info: dict) -> None:
             st.rerun()
 
 
-def _offer(actor: Actor, order_id: int, key: str) -> None:
+def offer_link(links, *, actor: Actor, order_id: int, key: str, words: str, keep) -> None:
+    """Make an order's link (评单码, or 服务卡 with `links` = services.progress_links): the
+    hint, the live link's expiry with a tick to replace it, the button. The new link, as
+    `keep(issued)` makes it, is put in session state under `key`; `words` is the locale
+    section of the texts (hint, live, replace_confirm, make)."""
     with db.session() as s, reporting_errors():
-        live = rating_links.live_until(s, actor=actor, order_id=order_id)
-    st.caption(t("rating_link.hint"))
+        live = links.live_until(s, actor=actor, order_id=order_id)
+    st.caption(t(f"{words}.hint"))
     sure = True
     if live is not None:
-        st.info(t("rating_link.live", until=local_time(live)), icon=":material/info:")
-        sure = st.checkbox(t("rating_link.replace_confirm"), key=f"{key}_sure")
-    if not st.button(t("rating_link.make"), key=f"{key}_make", icon=":material/qr_code_2:"):
+        st.info(t(f"{words}.live", until=local_time(live)), icon=":material/info:")
+        sure = st.checkbox(t(f"{words}.replace_confirm"), key=f"{key}_sure")
+    if not st.button(t(f"{words}.make"), key=f"{key}_make", icon=":material/qr_code_2:"):
         return
     if not sure:
         st.warning(t("common.confirm_first"))
         return
     with db.write_session() as s, reporting_errors():
-        issued = rating_links.issue(s, actor=actor, order_id=order_id)
-    st.session_state[key] = {"token": issued.token, "expires_at": issued.expires_at}
+        issued = links.issue(s, actor=actor, order_id=order_id)
+    st.session_state[key] = keep(issued)
     st.rerun()
