@@ -241,12 +241,21 @@ def _executed(state):
         state.session.info[_WROTE] = True
 
 
+# A Core statement built once: through the ORM (session.execute of an ORM update) the bump cost
+# about as much Python time as a transition's own UPDATE.
+_version_table = DataVersion.__table__
+_BUMP = (update(_version_table).where(_version_table.c.id == DATA_VERSION_ID)
+         .values(n=_version_table.c.n + 1))
+
+
 @event.listens_for(Session, "before_commit")
 def _bump_data_version(session):
+    # SQLAlchemy flushes what is pending only after before_commit: flush it first, so that a
+    # commit whose only writes were still pending (add, then commit) moves the version too.
+    session.flush()
     if session.info.pop(_WROTE, False):
-        session.execute(update(DataVersion).where(DataVersion.id == DATA_VERSION_ID)
-                        .values(n=DataVersion.n + 1))
-        session.info.pop(_WROTE, None)  # the bump itself is not news
+        session.connection().execute(_BUMP)
+        session.info.pop(_WROTE, None)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -152,29 +152,33 @@ class Delta:
                 _upsert(session, name, rows, self.last_order if name == "item" else {})
 
 
-def _insert_for(session: Session, model):
-    dialect = session.get_bind().dialect.name
-    return (sqlite.insert if dialect == "sqlite" else postgresql.insert)(model)
+@lru_cache(maxsize=8)
+def _upsert_statement(dialect: str, name: str):
+    """The upsert of one table, built once per dialect: building it (the excluded columns, the
+    SET clause) cost more Python time than running it, on every transition."""
+    model, keys, metrics = TABLES[name]
+    stmt = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(model)
+    table = model.__table__
+    sets = {m: table.c[m] + stmt.excluded[m] for m in metrics}
+    if name == "item":
+        mine, theirs = table.c.last_order_on, stmt.excluded.last_order_on
+        sets["last_order_on"] = case((theirs.is_(None), mine), (mine.is_(None), theirs),
+                                     (theirs > mine, theirs), else_=mine)
+    return stmt.on_conflict_do_update(index_elements=list(keys), set_=sets)
 
 
 def _upsert(session: Session, name: str, rows: dict[tuple, dict[str, int]],
             last_order: dict[tuple, str]) -> None:
     """INSERT … ON CONFLICT DO UPDATE SET column = column + excluded.column: the same text on
     SQLite (≥ 3.24) and PostgreSQL, one statement for all the rows of a change."""
-    model, keys, metrics = TABLES[name]
-    stmt = _insert_for(session, model)
-    table = model.__table__
-    sets = {m: table.c[m] + stmt.excluded[m] for m in metrics}
+    _model, keys, metrics = TABLES[name]
     params = [{**dict(zip(keys, key, strict=True)), **{m: inc.get(m, 0) for m in metrics}}
               for key, inc in rows.items()]
     if name == "item":
-        mine, theirs = table.c.last_order_on, stmt.excluded.last_order_on
-        sets["last_order_on"] = case((theirs.is_(None), mine), (mine.is_(None), theirs),
-                                     (theirs > mine, theirs), else_=mine)
         for p, key in zip(params, rows, strict=True):
             p["last_order_on"] = last_order.get(key)
-    session.connection().execute(stmt.on_conflict_do_update(index_elements=list(keys),
-                                                            set_=sets), params)
+    session.connection().execute(_upsert_statement(session.get_bind().dialect.name, name),
+                                 params)
 
 
 def change(session: Session, order: WorkOrder, *, source: OrderStatus | None,

@@ -18,8 +18,9 @@ a float sum may fall a hair short). Computed in SQL with one window sum per volu
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
-from sqlalchemy import case, delete, func, insert, select
+from sqlalchemy import bindparam, case, delete, func, insert, select
 from sqlmodel import Session
 
 from models import ServiceRecord, VolunteerStars
@@ -37,17 +38,32 @@ def thresholds(values: dict) -> dict[int, float]:
 def _moments(values: dict, volunteer_ids: list[int] | None):
     """(volunteer_id, star_1_at … star_5_at) for every volunteer with a record (or the given
     ones): one window sum over their records, then the first moment past each threshold."""
+    return _moments_of(tuple(sorted(thresholds(values).items())), volunteer_ids is not None)
+
+
+@lru_cache(maxsize=16)
+def _moments_of(need: tuple[tuple[int, float], ...], some: bool):
+    """`_moments`, built once per set of thresholds; `some`: for the volunteers of an expanding
+    parameter `ids` (building it each time cost more than running it, session 5)."""
     r = ServiceRecord.__table__.c
     running = func.sum(r.hours).over(partition_by=r.volunteer_id, order_by=(r.served_at, r.id),
                                      rows=(None, 0))
     base = select(r.volunteer_id.label("vid"), r.served_at.label("at"), running.label("total"))
-    if volunteer_ids is not None:
-        base = base.where(r.volunteer_id.in_(volunteer_ids))
+    if some:
+        base = base.where(r.volunteer_id.in_(bindparam("ids", expanding=True)))
     cum = base.subquery()
-    need = thresholds(values)
-    return (select(cum.c.vid, *(func.min(case((cum.c.total >= need[n] - EPSILON, cum.c.at)))
+    hours = dict(need)
+    return (select(cum.c.vid, *(func.min(case((cum.c.total >= hours[n] - EPSILON, cum.c.at)))
                                 .label(f"star_{n}_at") for n in LEVELS))
             .group_by(cum.c.vid))
+
+
+@lru_cache(maxsize=16)
+def _replace_some(need: tuple[tuple[int, float], ...]):
+    """The DELETE and INSERT … SELECT that rewrite the rows of the volunteers `ids`."""
+    table = VolunteerStars.__table__
+    return (delete(table).where(table.c.volunteer_id.in_(bindparam("ids", expanding=True))),
+            insert(table).from_select(("volunteer_id", *COLUMNS), _moments_of(need, True)))
 
 
 def _write(session: Session, values: dict, volunteer_ids: list[int] | None) -> int:
@@ -55,10 +71,11 @@ def _write(session: Session, values: dict, volunteer_ids: list[int] | None) -> i
     conn = session.connection()
     if volunteer_ids is None:
         conn.execute(delete(table))
-    else:
-        conn.execute(delete(table).where(table.c.volunteer_id.in_(volunteer_ids)))
-    return conn.execute(insert(table).from_select(("volunteer_id", *COLUMNS),
-                                                  _moments(values, volunteer_ids))).rowcount
+        return conn.execute(insert(table).from_select(("volunteer_id", *COLUMNS),
+                                                      _moments(values, None))).rowcount
+    remove, add = _replace_some(tuple(sorted(thresholds(values).items())))
+    conn.execute(remove, {"ids": volunteer_ids})
+    return conn.execute(add, {"ids": volunteer_ids}).rowcount
 
 
 def refresh(session: Session, volunteer_ids: Iterable[int], *, values: dict) -> None:
