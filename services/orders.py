@@ -226,8 +226,10 @@ def place_step(session: Session, *, actor: Actor, site_id: int, category_id: int
         if result.rowcount != 1:
             session.rollback()
             raise Invalid("error.need_not_open")
-    session.add(OrderEvent(order_id=order.id, at=now, actor_id=actor.id, action=A.place.value,
-                           from_status=None, to_status=OrderStatus.submitted))
+    session.connection().execute(insert(OrderEvent), {  # as _change writes its events
+        "order_id": order.id, "at": now, "actor_id": actor.id, "action": A.place.value,
+        "from_status": None, "to_status": OrderStatus.submitted, "team_id": None, "note": "",
+        "detail": None})
     rollups.change(session, order, source=None, target=OrderStatus.submitted, action=A.place,
                    now=now, tz=values["timezone"])
     repeats.refresh(session, order, repeat_days=values["repeat_days"])  # after its needs

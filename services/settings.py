@@ -16,6 +16,7 @@ from services.errors import Invalid
 from services.permissions import Action, Actor, ensure_allowed
 
 _SPECS = {s.key: s for s in BUSINESS_SETTINGS}
+_READ = select(Setting.key, Setting.value)
 
 
 def current(session: Session) -> dict:
@@ -35,11 +36,13 @@ def timezone(session: Session) -> str:
 
 def _read(session: Session) -> dict:
     values = dict(BUSINESS_DEFAULTS)
-    for row in session.exec(select(Setting)):
-        spec = _SPECS.get(row.key)
+    # Key and value only, as plain rows: every transaction reads them, objects are not needed.
+    session.flush()  # as the ORM read did (update reads back the rows it has just added)
+    for key, value in session.connection().execute(_READ):
+        spec = _SPECS.get(key)
         if spec is not None:
             try:
-                values[row.key] = spec.kind(row.value)
+                values[key] = spec.kind(value)
             except ValueError:
                 pass  # a hand-edited bad value falls back to the default
     return values
