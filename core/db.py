@@ -230,6 +230,12 @@ def write_session(url: str | None = None) -> Iterator[Session]:
 _WROTE = "diandan_wrote"
 
 
+def mark_written(session: Session) -> None:
+    """A write made on the session's connection (Core), which neither hook below sees: the
+    commit moves the data version."""
+    session.info[_WROTE] = True
+
+
 @event.listens_for(Session, "after_flush")
 def _flushed(session, _context):
     session.info[_WROTE] = True
