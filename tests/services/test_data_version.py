@@ -58,6 +58,30 @@ def test_an_update_statement_through_a_session_moves_the_version_on(db_url, sess
     assert session.exec(select(DataVersion.n)).one() == before + 1
 
 
+def test_every_transition_moves_the_version_on_by_one(db_url, session, town):
+    """The compare-and-set is a Core UPDATE on the session's connection (services/orders.py),
+    which the session's hooks do not see: it marks the write itself."""
+    order = place(session, town)
+    for step in (lambda: orders.dispatch(session, actor=town.manager, order_id=order.id,
+                                         team_id=town.team_a),
+                 lambda: orders.accept(session, actor=town.lead_a, order_id=order.id),
+                 lambda: orders.cancel(session, actor=town.manager, order_id=order.id,
+                                       reason="居民已自行解决")):
+        before = db.data_version(db_url)
+        step()
+        assert db.data_version(db_url) == before + 1
+
+
+def test_an_object_added_and_committed_unflushed_moves_the_version_on(db_url, session, town):
+    """SQLAlchemy runs before_commit before its last flush: the hook flushes first."""
+    order = place(session, town)
+    before = db.data_version(db_url)
+    order.title = "未冲刷的修改"
+    session.add(order)
+    session.commit()
+    assert db.data_version(db_url) == before + 1
+
+
 def test_two_processes_started_together_migrate_one_at_a_time(tmp_path):
     """Each process migrates on start; on one empty database they must not both create the
     tables (on PostgreSQL an advisory lock makes the second wait and find the schema at head)."""

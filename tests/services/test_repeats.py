@@ -98,3 +98,17 @@ def test_a_rolled_back_placement_leaves_no_mark(session, town):
     assert kept(session) == {first.id}       # inside the transaction
     session.rollback()
     assert kept(session) == set()
+
+
+def test_the_same_name_marks_whatever_the_phones_and_no_phone_nor_name_marks_nothing(session,
+                                                                                   town):
+    """The rule's two requester tests, each behind the earlier order's own field (an empty
+    phone or name matches nobody)."""
+    named = flow(session, town, due_on=date(2026, 3, 10), done_at=DONE, requester_name="李阿姨",
+                 requester_phone=PHONE)
+    place(session, town, now=DONE + DAY, requester_name="李阿姨", requester_phone="13900000002")
+    assert kept(session) == {named.id}
+    nobody = flow(session, town, due_on=date(2026, 3, 20), done_at=DONE + 2 * DAY)
+    place(session, town, now=DONE + 3 * DAY)
+    assert nobody.id not in kept(session)
+    assert agrees(session)
