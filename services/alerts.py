@@ -14,11 +14,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import func, literal_column, union
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
-from core.db import count_where, utcnow
+from core.db import utcnow
 from models import (
+    ANSWERS,
     DONE,
     Need,
     OrderAction,
@@ -85,24 +87,42 @@ def _rises(session: Session, actor: Actor, period: Period, values: dict) -> list
     return out
 
 
+def _answered(event):
+    """The event is a team's answer to a dispatch, with the values as literals: SQLite uses the
+    partial index ix_orderevent_team_answers (models.ANSWERED_SQL) only then, not for bound
+    parameters."""
+    return event.action.in_([literal_column(f"'{a.value}'") for a in ANSWERS])
+
+
 def _declining_teams(session: Session, actor: Actor) -> list[dict]:
-    team = func.coalesce(OrderEvent.team_id, WorkOrder.team_id)
-    answers = (select(team.label("team_id"), OrderEvent.action.label("action"),
-                      func.row_number().over(partition_by=team,
-                                             order_by=(OrderEvent.at.desc(),
-                                                       OrderEvent.id.desc())).label("rn"))
-               .select_from(OrderEvent).join(WorkOrder, WorkOrder.id == OrderEvent.order_id)
-               .where(*scope.orders_of(session, actor),
-                      OrderEvent.action.in_((OrderAction.accept.value,
-                                             OrderAction.decline.value))).subquery())
-    declined = count_where(answers.c.action == OrderAction.decline.value)
-    rows = session.exec(
-        select(Team.name, func.count(), declined).select_from(answers)
-        .join(Team, Team.id == answers.c.team_id)
-        .where(answers.c.rn <= DECLINES_IN_A_ROW).group_by(Team.id, Team.name)).all()
+    """The teams whose last DECLINES_IN_A_ROW answers (接单 or 退单, newest by time, then by id)
+    to orders in the actor's area were all 退单 — every team in one statement, each reading its
+    newest answers from ix_orderevent_team_answers and stopping at the third in the area.
+
+    Only teams that answered an order of the area can qualify, and over part of a county the
+    walk of a team that never did would read all its history: so there the teams are first
+    narrowed to those of the area's orders (an accepted order keeps the team that accepted it)
+    and those that declined one of them."""
+    mine = scope.orders_of(session, actor)
+    last = aliased(OrderEvent, name="answer")
+    walk = select(last.action).where(last.team_id == Team.id, _answered(last))
+    if mine:
+        walk = walk.join(WorkOrder, WorkOrder.id == last.order_id).where(*mine)
+    walk = (walk.order_by(last.at.desc(), last.id.desc()).limit(DECLINES_IN_A_ROW)
+            .correlate(Team).subquery("last_answers"))
+    declines = (select(func.count()).select_from(walk)
+                .where(walk.c.action == OrderAction.decline.value).scalar_subquery())
+    query = select(Team.name).order_by(Team.id)
+    if mine:
+        declined = aliased(OrderEvent, name="declined")
+        teams = union(
+            select(WorkOrder.team_id).where(*mine, WorkOrder.team_id.is_not(None)),
+            select(declined.team_id).join(WorkOrder, WorkOrder.id == declined.order_id)
+            .where(declined.action == OrderAction.decline.value, *mine))
+        query = query.where(Team.id.in_(select(teams.subquery().c.team_id)))
+    query = query.where(declines == DECLINES_IN_A_ROW)  # after the narrowing: the costly part
     return [{"kind": "declines", "name": name, "now": DECLINES_IN_A_ROW}
-            for name, n, n_declined in rows if n == DECLINES_IN_A_ROW
-            and n_declined == DECLINES_IN_A_ROW]
+            for name in session.exec(query).all()]
 
 
 def _idle_sites(session: Session, actor: Actor, period: Period, now: datetime,

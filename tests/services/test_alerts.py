@@ -114,3 +114,37 @@ def test_villages_without_a_completed_service_for_thirty_days(session, town):
 def test_officers_and_team_leads_get_no_alerts(session, town, who):
     with pytest.raises(Forbidden):
         alerts.alerts(session, actor=getattr(town, who), period=MARCH)
+
+
+# --- the oracle: the rule as it was written before migration 0021 -----------------------------
+
+
+def old_declining_teams(session, actor) -> list[dict]:
+    """The declining-teams rule as first written (every answer in the area ranked by a window,
+    an accept's team taken from its order): slow at a county, obviously right, kept here only to
+    check the fast one against."""
+    from sqlalchemy import func
+
+    from core.db import count_where
+    from models import OrderAction, OrderEvent, Team, WorkOrder
+    from services import scope
+    from sqlmodel import select
+
+    team = func.coalesce(OrderEvent.team_id, WorkOrder.team_id)
+    answers = (select(team.label("team_id"), OrderEvent.action.label("action"),
+                      func.row_number().over(partition_by=team,
+                                             order_by=(OrderEvent.at.desc(),
+                                                       OrderEvent.id.desc())).label("rn"))
+               .select_from(OrderEvent).join(WorkOrder, WorkOrder.id == OrderEvent.order_id)
+               .where(*scope.orders_of(session, actor),
+                      OrderEvent.action.in_((OrderAction.accept.value,
+                                             OrderAction.decline.value))).subquery())
+    declined = count_where(answers.c.action == OrderAction.decline.value)
+    rows = session.exec(
+        select(Team.name, func.count(), declined).select_from(answers)
+        .join(Team, Team.id == answers.c.team_id)
+        .where(answers.c.rn <= alerts.DECLINES_IN_A_ROW).group_by(Team.id, Team.name)
+        .order_by(Team.id)).all()
+    return [{"kind": "declines", "name": name, "now": alerts.DECLINES_IN_A_ROW}
+            for name, n, n_declined in rows if n == alerts.DECLINES_IN_A_ROW
+            and n_declined == alerts.DECLINES_IN_A_ROW]
