@@ -7,14 +7,13 @@ import random
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func
 from sqlmodel import select
 
-from core.db import count_where
-from models import NeedPriority, OrderAction, OrderEvent, Role, Team, TeamTier, WorkOrder
-from services import alerts, completions, orders, periods, ratings, scope, surveys, teams, users
+from models import NeedPriority, OrderEvent, Role, TeamTier, WorkOrder
+from services import alerts, completions, orders, periods, ratings, surveys, teams, users
 from services.errors import Forbidden
 from tests.factories import PASSWORD, place
+from tests.services import raw_figures
 
 H = timedelta(hours=1)
 MARCH = periods.month(2026, 3)
@@ -124,34 +123,10 @@ def test_officers_and_team_leads_get_no_alerts(session, town, who):
 # --- 退单 three in a row: which answers count, in which order ------------------------------------
 
 
-def old_declining_teams(session, actor) -> list[dict]:
-    """The oracle: the rule as first written (before migration 0021) — every answer to an order
-    of the area ranked by a window, an accept's team taken from its order. Obviously right and
-    slow at a county; kept only to check the fast rule against."""
-    team = func.coalesce(OrderEvent.team_id, WorkOrder.team_id)
-    answers = (select(team.label("team_id"), OrderEvent.action.label("action"),
-                      func.row_number().over(partition_by=team,
-                                             order_by=(OrderEvent.at.desc(),
-                                                       OrderEvent.id.desc())).label("rn"))
-               .select_from(OrderEvent).join(WorkOrder, WorkOrder.id == OrderEvent.order_id)
-               .where(*scope.orders_of(session, actor),
-                      OrderEvent.action.in_((OrderAction.accept.value,
-                                             OrderAction.decline.value))).subquery())
-    declined = count_where(answers.c.action == OrderAction.decline.value)
-    rows = session.exec(
-        select(Team.name, func.count(), declined).select_from(answers)
-        .join(Team, Team.id == answers.c.team_id)
-        .where(answers.c.rn <= alerts.DECLINES_IN_A_ROW).group_by(Team.id, Team.name)
-        .order_by(Team.id)).all()
-    return [{"kind": "declines", "name": name, "now": alerts.DECLINES_IN_A_ROW}
-            for name, n, n_declined in rows if n == alerts.DECLINES_IN_A_ROW
-            and n_declined == alerts.DECLINES_IN_A_ROW]
-
-
 def _declining(session, actor) -> list[str]:
     names = [a["name"] for a in alerts.alerts(session, actor=actor, period=MARCH, now=NOW)
              if a["kind"] == "declines"]
-    assert [a["name"] for a in old_declining_teams(session, actor)] == names
+    assert [a["name"] for a in raw_figures.declining_teams(session, actor)] == names
     return names
 
 
