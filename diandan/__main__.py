@@ -9,7 +9,8 @@
     python -m diandan health [--url URL]         exit 0 when the database answers and is at the
                                                  newest migration (and the app answers at URL)
     python -m diandan rollups check              compare the rollups (and the star moments,
-                                                 services/stars.py) with the raw rows; exit 1
+                                                 services/stars.py, and the 重复诉求 marks,
+                                                 services/repeats.py) with the raw rows; exit 1
                                                  on any difference (--show N: how many printed)
     python -m diandan rollups rebuild            recompute them from the raw rows in one
                                                  transaction (safe while the app runs: readers
@@ -87,7 +88,7 @@ def _health(args) -> int:
 
 def _rollups(args) -> int:
     from core import db
-    from services import rollups, stars
+    from services import repeats, rollups, stars
     from services import settings as settings_service
 
     url = config.database_url()
@@ -99,6 +100,9 @@ def _rollups(args) -> int:
             differences += [f"stars ({vid},) {column}: stored {a}, raw rows {b}"
                             for vid, column, a, b in stars.check(
                                 s, values=settings_service.current(s))]
+            differences += [f"repeatedorder ({oid},): kept {a}, rule {b}"
+                            for oid, a, b in repeats.check(
+                                s, repeat_days=settings_service.current(s)["repeat_days"])]
         for line in differences[:args.show]:
             print(line)
         if len(differences) > args.show:
@@ -109,6 +113,8 @@ def _rollups(args) -> int:
     with db.write_session(url) as s:
         written = rollups.rebuild(s, tz=settings_service.current(s)["timezone"])
         written["stars"] = stars.rebuild(s, values=settings_service.current(s))
+        written["repeatedorder"] = repeats.rebuild(
+            s, repeat_days=settings_service.current(s)["repeat_days"])
         s.commit()
     rows = ", ".join(f"{name} {n:,}" for name, n in written.items())
     print(f"rebuilt in {time.perf_counter() - started:.1f} s: {rows} rows")

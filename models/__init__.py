@@ -104,6 +104,7 @@ from models.rollups import (
     NO_TEAM,
     ItemRollup,
     OrderRollup,
+    RepeatedOrder,
     VolunteerRollup,
     VolunteerStars,
 )
@@ -127,7 +128,7 @@ __all__ = [
     "ServiceSource", "Station", "StationHours", "VisitMethod",
     "DATA_VERSION_ID", "DataVersion",
     "ALL_TIME", "DAY", "MONTH", "NO_ITEM", "NO_TEAM", "ItemRollup", "OrderRollup",
-    "VolunteerRollup", "VolunteerStars",
+    "RepeatedOrder", "VolunteerRollup", "VolunteerStars",
     "Certificate", "Skill", "VolunteerSkill",
     # 项目扶持 (issue 16)
     "ProjectSpend", "SupportProject", "SupportProjectItem",

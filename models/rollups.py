@@ -117,3 +117,14 @@ class VolunteerStars(SQLModel, table=True):
     star_3_at: datetime | None = None
     star_4_at: datetime | None = None
     star_5_at: datetime | None = None
+
+
+class RepeatedOrder(SQLModel, table=True):
+    """重复诉求 kept: one row per done order that a later order repeats (services/repeats.py
+    says when; the definition is its `is_repeat`). The rule looks at every later order of the
+    site and category, so computing it for a period's orders was most of a 绩效评价 table's
+    time; the tables read this row instead. services/repeats.py is its only writer: every
+    placement, completion, cancellation and 来访 refreshes the orders it can change, in that
+    transaction; a change of `repeat_days` rebuilds them all."""
+
+    order_id: int = Field(primary_key=True, foreign_key="workorder.id")

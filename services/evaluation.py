@@ -10,7 +10,8 @@ one function each:
   ever follows a decline, so none was re-dispatched), never corrected, and not followed within
   `repeat_days` of their completion by another, not cancelled order of the same site and
   category from the same requester (same phone, or same name) or the same household (a survey
-  respondent of the same site) — a **重复诉求** (`is_repeat`) — ÷ done orders.
+  respondent of the same site) — a **重复诉求** (services/repeats.is_repeat, kept per order
+  in `repeatedorder`) — ÷ done orders.
 - **接单率** = acceptances ÷ (acceptances + declines) answered in the period; **accepted within
   the limit** = accepted within `accept_days` of dispatch ÷ accepted in the period.
 - **好评率** / **满意率**: ratings given in the period (as on 满意度).
@@ -35,7 +36,7 @@ denominator of each rate so a leader can check it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import String, and_, case, cast, distinct, exists, func, not_, or_
 from sqlalchemy.orm import aliased
@@ -62,6 +63,7 @@ from models import (
     WorkOrder,
 )
 from services import contacts, follow_ups, scope, sla
+from services import repeats as repeats_kept
 from services import settings as settings_service
 from services.figures import half_up, rate
 from services.periods import Period, months_of, previous, utc_bounds
@@ -117,41 +119,6 @@ def composite_score(response: float | None, resolve: float | None, satisfaction:
     return half_up(100 * sum(weights[p] * v for p, v in known.items()) / total, 1)
 
 
-def is_repeat(repeat_days: int, dialect: str):
-    """SQL on WorkOrder: a later order repeats this one (重复诉求) — same site and category, not
-    cancelled, placed after it and at most `repeat_days` after its completion, from the same
-    requester (phone or name) or the same surveyed household."""
-    later = aliased(WorkOrder)
-    n1, n2 = aliased(Need), aliased(Need)
-    s1, s2 = aliased(Survey), aliased(Survey)
-    # A plain upper bound on later.submitted_at, a day wider than the exact rule below (which
-    # still decides): with it the (site_id, category_id, submitted_at) index reads only the
-    # window after each order instead of all the site's later orders.
-    if dialect == "sqlite":
-        window_end = func.datetime(WorkOrder.completed_at, f"+{repeat_days + 1} days")
-    else:
-        window_end = WorkOrder.completed_at + timedelta(days=repeat_days + 1)
-    later_one = (
-        later.site_id == WorkOrder.site_id, later.category_id == WorkOrder.category_id,
-        later.id != WorkOrder.id, later.status != S.cancelled,
-        later.submitted_at > WorkOrder.submitted_at, later.submitted_at <= window_end,
-        hours_between(WorkOrder.completed_at, later.submitted_at, dialect) <= repeat_days * 24)
-    same_requester = or_(
-        and_(WorkOrder.requester_phone != "", later.requester_phone == WorkOrder.requester_phone),
-        and_(WorkOrder.requester_name != "", later.requester_name == WorkOrder.requester_name))
-    by_requester = select(later.id).where(*later_one, same_requester).correlate(WorkOrder)
-    # The same household is looked for from this order's needs (none: one index probe), then
-    # that household's other surveys' needs' orders — not once per later order of the window.
-    household_orders = (select(later.id).select_from(s1)
-                        .join(s2, and_(s2.site_id == s1.site_id,
-                                       s2.respondent == s1.respondent))
-                        .join(n2, n2.survey_id == s2.id).join(later, later.id == n2.order_id)
-                        .where(s1.id == n1.survey_id, *later_one).correlate(WorkOrder, n1))
-    by_household = select(n1.id).where(n1.order_id == WorkOrder.id,
-                                       household_orders.exists()).correlate(WorkOrder)
-    return or_(by_requester.exists(), by_household.exists())
-
-
 def _corrected():
     # A report sent back by 中心审核 was not right the first time either.
     return exists().where(OrderEvent.order_id == WorkOrder.id,
@@ -185,7 +152,8 @@ class Context:
 
     def __post_init__(self):
         self.lo, self.hi = utc_bounds(self.period, self.values["timezone"])
-        self.mine = scope.orders_of(self.session, self.actor)
+        self.mine = scope.orders_of_in_period(self.session, self.actor, self.period.start,
+                                              self.period.end)
 
     def within(self, column):
         return and_(column >= self.lo, column < self.hi)
@@ -213,7 +181,7 @@ def resolution(ctx: Context, key) -> dict:
     # 0 not done, 1 done but declined or corrected, 2 repeated, 3 first time.
     state = (case((not_(done), 0), else_=1) if ctx.line_only else
              case((not_(done), 0),
-                  (is_repeat(ctx.values["repeat_days"], ctx.dialect), 2),
+                  (repeats_kept.repeated(), 2),
                   (and_(WorkOrder.decline_count == 0, not_(_corrected())), 3), else_=1))
     on_time = _on_time(ctx.values, ctx.dialect)
     urged = exists().where(OrderEvent.order_id == WorkOrder.id,
@@ -425,7 +393,10 @@ def _follow_ups(ctx: Context, key) -> dict:
     rows = (select(key.label("k"), FollowUp.done_at.label("d"),
                    _flag(FollowUp.done_at <= FollowUp.due_at).label("ok"))
             .select_from(FollowUp).join(WorkOrder, WorkOrder.id == FollowUp.order_id)
-            .where(*ctx.mine, counted >= ctx.lo, counted < ctx.hi, judged))
+            # due_at >= lo follows from counted >= lo (counted is never after due_at): a bound
+            # the due_at index can serve, where the CASE alone made SQLite read every order.
+            .where(*ctx.mine, FollowUp.due_at >= ctx.lo, counted >= ctx.lo, counted < ctx.hi,
+                   judged))
     out = _grouped(ctx.session, rows, {"follow_ups_due": func.count(),
                                        "follow_ups_done": lambda c: func.count(c.d),
                                        "follow_ups_on_time": lambda c: func.sum(c.ok)})
@@ -693,7 +664,6 @@ def repeats(session: Session, *, actor: Actor, period: Period, limit: int = 200)
     """The 重复诉求 behind 一次办结率: each done order due in the period that another order
     repeated, with the first repeating order (up to `limit`, earliest due first)."""
     ctx = _context(session, actor, period, None)
-    repeat = is_repeat(ctx.values["repeat_days"], ctx.dialect)
     rows = session.exec(
         select(WorkOrder.code, WorkOrder.title, WorkOrder.due_on, Team.name, Site.name,
                ServiceCategory.name)
@@ -701,7 +671,7 @@ def repeats(session: Session, *, actor: Actor, period: Period, limit: int = 200)
         .join(ServiceCategory, ServiceCategory.id == WorkOrder.category_id)
         .join(Team, Team.id == WorkOrder.team_id, isouter=True)
         .where(*ctx.mine, WorkOrder.due_on >= period.start, WorkOrder.due_on <= period.end,
-               WorkOrder.status.in_(DONE), repeat)
+               WorkOrder.status.in_(DONE), repeats_kept.repeated())
         .order_by(WorkOrder.due_on, WorkOrder.id).limit(limit)).all()
     return [{"code": code, "title": title, "due_on": due, "team": team or "", "site": site,
              "category": category} for code, title, due, team, site, category in rows]

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from core.db import utcnow
 from models import (
+    DONE,
     Need,
     NeedStatus,
     OrderAction,
@@ -29,7 +30,7 @@ from models import (
     WorkOrder,
     next_status,
 )
-from services import rollups, scope, sites, validate
+from services import repeats, rollups, scope, sites, validate
 from services import settings as settings_service
 from services.clock import local_today
 from services.errors import Checks, Forbidden, Invalid, NotFound, OrderNotInState
@@ -133,6 +134,10 @@ def _change(session: Session, order: WorkOrder, *, target: OrderStatus, actor: A
     rollups.change(session, before, source=source, target=target, action=action, now=now,
                    tz=settings_service.timezone(session), report=report, replaces=replaces,
                    level=level, done_at=values.get("completed_at"))
+    if (source in DONE) != (target in DONE) or OrderStatus.cancelled in (source, target):
+        # 重复诉求 marks read done and cancelled orders (services/repeats.py).
+        repeats.refresh(session, written,
+                        repeat_days=settings_service.current(session)["repeat_days"])
     return written
 
 
@@ -225,7 +230,7 @@ def place_step(session: Session, *, actor: Actor, site_id: int, category_id: int
                            from_status=None, to_status=OrderStatus.submitted))
     rollups.change(session, order, source=None, target=OrderStatus.submitted, action=A.place,
                    now=now, tz=values["timezone"])
-    session.flush()
+    repeats.refresh(session, order, repeat_days=values["repeat_days"])  # after its needs
     return order
 
 

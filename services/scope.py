@@ -9,7 +9,9 @@ the root of the only site tree sees every order, so no condition is added at all
 
 from __future__ import annotations
 
-from sqlalchemy import false
+from datetime import date
+
+from sqlalchemy import false, func
 from sqlmodel import Session, select
 
 from models import Site, WorkOrder
@@ -42,6 +44,27 @@ def orders_of(session: Session, actor: Actor) -> list:
     if whole_tree(session, actor):
         return []
     return [WorkOrder.site_id.in_(sites_under(actor.site_path))]
+
+
+def orders_of_in_period(session: Session, actor: Actor, start: date, end: date) -> list:
+    """The same conditions as `orders_of`, for a query over the period [start, end] that can
+    find its rows by a time index (rating.at, due_on, completed_at …) or by the site index.
+    Which one reads fewer rows depends on the share of history the period covers against the
+    share of sites the actor's area holds; SQLite, without statistics, always starts from the
+    site index, which for a 所's month means all of its orders of every year (0.5 s for its
+    ratings alone at a million orders). So when the period is the smaller share, the site
+    condition is kept off its index (`site_id + 0`). The rows are the same either way."""
+    if own_team_only(actor) or whole_tree(session, actor):
+        return orders_of(session, actor)
+    first = session.exec(select(func.min(WorkOrder.submitted_at))).one()
+    if first is not None:
+        sites = session.exec(select(func.count(Site.id))).one()
+        mine = session.exec(select(func.count(Site.id))
+                            .where(Site.path.startswith(actor.site_path))).one()
+        history = max((end - first.date()).days + 1, 1)
+        if ((end - start).days + 1) / history < mine / max(sites, 1):
+            return [(WorkOrder.site_id + 0).in_(sites_under(actor.site_path))]
+    return orders_of(session, actor)
 
 
 def sees(session: Session, actor: Actor, order: WorkOrder) -> bool:

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from core.config import BUSINESS_DEFAULTS, BUSINESS_SETTINGS
 from core.db import utcnow
 from models import AuditAction, Setting
-from services import audit, rollups, stars, validate
+from services import audit, repeats, rollups, stars, validate
 from services.errors import Invalid
 from services.permissions import Action, Actor, ensure_allowed
 
@@ -152,16 +152,25 @@ def update(session: Session, *, actor: Actor, values: dict) -> dict:
                      detail="; ".join(changed))
     session.info.pop("settings", None)
     result = current(session)
+    _recount(session, before, result)
+    session.commit()
+    return result
+
+
+def _recount(session: Session, before: dict, result: dict) -> None:
+    """What a changed setting makes stale, recomputed in the update's transaction."""
     if result["timezone"] != before["timezone"]:
         # The rollups' days and months are local: recount them in the new zone, in this
         # transaction, so no figure is ever read in a mix of two zones.
         rollups.rebuild(session, tz=result["timezone"])
+    if result["repeat_days"] != before["repeat_days"]:
+        # Which orders were repeated depends on the window: mark them again in this
+        # transaction (services/repeats.py).
+        repeats.rebuild(session, repeat_days=result["repeat_days"])
     if stars.thresholds(result) != stars.thresholds(before):
         # Who reached which star when depends on the thresholds: recount every volunteer's
         # moments in this transaction (services/stars.py).
         stars.rebuild(session, values=result)
-    session.commit()
-    return result
 
 
 def star_level(hours: float, values: dict) -> int:

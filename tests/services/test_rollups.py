@@ -26,6 +26,7 @@ from services import (
     menu,
     orders,
     ratings,
+    repeats,
     reports,
     rollups,
     satisfaction,
@@ -106,6 +107,8 @@ def _live(s, w: World, start_minutes: int, kind: int, plan) -> None:
     order = orders.place(s, actor=t.officer, site_id=t.village_a if kind % 2 else t.village_b,
                          category_id=category, item_id=item, title="进村服务",
                          source="survey", now=now,
+                         # the same resident asks again: 重复诉求 marks to keep (repeats.py)
+                         requester_phone="13900000001" if kind != 3 else "",
                          due_on=local_today(now, settings_service.timezone(s))
                          + timedelta(days=kind - 1) if kind else None)
     lead, corrected, done_at = None, False, None
@@ -201,6 +204,7 @@ def _compare_all(w: World) -> None:
         tz = settings_service.current(s)["timezone"]
         assert rollups.check(s, tz=tz) == []
         assert stars.check(s, values=settings_service.current(s)) == []  # the star moments
+        assert repeats.check(s, repeat_days=settings_service.current(s)["repeat_days"]) == []
         for actor in (w.boss, w.town.manager, w.town.outsider):
             for start, end in _periods():
                 _compare_period(s, actor, start, end)
