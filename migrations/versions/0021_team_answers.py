@@ -13,7 +13,7 @@ answers instead of all of them. No table rebuild (a plain UPDATE and CREATE INDE
 goes through orderevent by ranges of ids so that no one statement holds millions of rows.
 
 Revision ID: 0021
-Revises: 0015 (independent of 0020; the coordinator re-chains at merge)
+Revises: 0020 (written on 0015, independent of 0020: chained after it when main was merged)
 Create Date: 2026-12-01 22:10:00
 """
 from typing import Sequence, Union
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 
 revision: str = '0021'
-down_revision: Union[str, None] = '0015'
+down_revision: Union[str, None] = '0020'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
