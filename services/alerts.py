@@ -7,7 +7,9 @@
 - **idle**: a 站 with no completed service in the `IDLE_DAYS` (30) days up to the end of the
   period (or up to now, for a period that has not ended).
 
-All GROUP BY queries; nothing here runs a query per unit.
+A few statements in all: GROUP BYs, and for the declines one statement whose correlated
+subquery reads each team's newest answers by index; nothing here runs a query per unit from
+Python.
 """
 
 from __future__ import annotations
