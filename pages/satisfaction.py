@@ -35,7 +35,7 @@ st.subheader(t("satisfaction.trend"))
 if trend.empty:
     empty("satisfaction.none")
 else:
-    st.altair_chart(charts.satisfaction_trend(trend), width="stretch")
+    charts.draw(charts.satisfaction_trend(trend))
 
 st.subheader(t("satisfaction.by"))
 by = st.segmented_control(t("satisfaction.dimension"), satisfaction.DIMENSIONS, default="team",

@@ -125,8 +125,10 @@ def rebuild(session: Session, *, repeat_days: int) -> int:
     conn = session.connection()
     table = RepeatedOrder.__table__
     conn.execute(delete(table))
-    return conn.execute(insert(table).from_select(
-        ("order_id",), _marked(repeat_days, dialect_of(session)))).rowcount
+    conn.execute(insert(table).from_select(("order_id",),
+                                           _marked(repeat_days, dialect_of(session))))
+    # counted, not the INSERT's rowcount: psycopg reports -1 for an INSERT … SELECT
+    return conn.execute(select(func.count()).select_from(table)).scalar_one()
 
 
 def check(session: Session, *, repeat_days: int) -> list[tuple[int, bool, bool]]:

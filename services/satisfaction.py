@@ -57,7 +57,8 @@ def _period(session: Session, actor: Actor, start: date, end: date) -> tuple[lis
     ensure_allowed(actor, Action.VIEW_SATISFACTION)
     values = settings_service.current(session)
     lo, hi = day_range_utc(start, end, values["timezone"])
-    return [*scope.orders_of(session, actor), Rating.at >= lo, Rating.at < hi], values
+    return [*scope.orders_of_in_period(session, actor, start, end), Rating.at >= lo,
+            Rating.at < hi], values
 
 
 def _average(level_sum: int, n: int) -> float:
@@ -134,19 +135,27 @@ def comment_page(session: Session, *, actor: Actor, start: date, end: date,
     if item_ids or team_ids:
         conds.append(or_(WorkOrder.item_id.in_(item_ids), WorkOrder.team_id.in_(team_ids)))
     conds += [Rating.level <= max_level, Rating.comment != ""]
-    total = session.exec(select(func.count()).select_from(Rating)
-                         .join(WorkOrder, WorkOrder.id == Rating.order_id).where(*conds)).one()
+    # The page and the count of all in one statement (count(*) OVER (): the period's ratings
+    # are read once, not once for the count and again for the page).
     rows = session.exec(
         select(Rating.at, Rating.level, Rating.comment, Rating.channel, WorkOrder.code,
-               WorkOrder.title, ServiceItem.title, Team.name)
+               WorkOrder.title, ServiceItem.title, Team.name, func.count().over())
         .select_from(Rating).join(WorkOrder, WorkOrder.id == Rating.order_id)
         .join(ServiceItem, ServiceItem.id == WorkOrder.item_id, isouter=True)
         .join(Team, Team.id == WorkOrder.team_id, isouter=True)
         .where(*conds).order_by(Rating.level, Rating.at.desc(), Rating.id.desc())
         .offset(offset).limit(limit)).all()
+    if rows:
+        total = rows[0][-1]
+    elif offset:  # past the last page: count them on their own
+        total = session.exec(select(func.count()).select_from(Rating)
+                             .join(WorkOrder, WorkOrder.id == Rating.order_id)
+                             .where(*conds)).one()
+    else:
+        total = 0
     return [{"at": at, "level": level, "comment": comment, "channel": channel.value,
              "code": code, "title": title, "item": item or "", "team": team or ""}
-            for at, level, comment, channel, code, title, item, team in rows], total
+            for at, level, comment, channel, code, title, item, team, _n in rows], total
 
 
 def comments(session: Session, *, actor: Actor, start: date, end: date,

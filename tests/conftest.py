@@ -10,8 +10,10 @@ from core import db
 from models import OrderEvent
 from services import users
 from tests import engines
+from ui import charts
 
 users.BCRYPT_ROUNDS = 4  # hashing cost is not what these tests measure
+charts.CHECK_SPECS = True  # every chart a page test draws is checked against Vega-Lite's schema
 
 
 def pytest_configure(config):

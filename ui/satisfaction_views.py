@@ -8,7 +8,6 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from core import db
 from services import satisfaction
 from services.figures import percent_value
 from services.permissions import Actor
@@ -71,16 +70,17 @@ def comment_table(actor: Actor, start: date, end: date, *, item_ids: tuple[int, 
     """Residents' comments, 50 a page, with "shown / all" said above the table."""
     st.caption(t("satisfaction_comments.which_ranked" if item_ids or team_ids
                  else "satisfaction_comments.which_all"))
-    with db.session() as s:
-        found = {}
+    found = {}
 
-        def fetch(offset: int, limit: int):
-            found["rows"], found["total"] = satisfaction.comment_page(
-                s, actor=actor, start=start, end=end, item_ids=item_ids, team_ids=team_ids,
-                offset=offset, limit=limit)
-            return found["rows"], found["total"]
+    def fetch(offset: int, limit: int):
+        # kept per data version like the figures above: a rerun without a write (a click on a
+        # chart, the next page and back) does not read the period's ratings again
+        found["rows"], found["total"] = kept(
+            satisfaction.comment_page, actor=actor, start=start, end=end, item_ids=item_ids,
+            team_ids=team_ids, offset=offset, limit=limit)
+        return found["rows"], found["total"]
 
-        rows = paged(fetch, key="satisfaction_comments_page", per_page=COMMENTS_PER_PAGE)
+    rows = paged(fetch, key="satisfaction_comments_page", per_page=COMMENTS_PER_PAGE)
     if not rows:
         empty("satisfaction.no_comments")
         return

@@ -13,7 +13,7 @@ from services import settings as settings_service
 from services import sites, users
 from services.errors import DomainError
 from services.figures import percent_value
-from ui import freshness
+from ui import charts, freshness
 from ui.i18n import LANGUAGES, error_text, label, language, t
 
 
@@ -175,7 +175,7 @@ def chart_or_empty(df: pd.DataFrame, build, message_key: str) -> None:
     if df.empty:
         empty(message_key)
     else:
-        st.altair_chart(build(df), width="stretch")
+        charts.draw(build(df))
 
 
 def empty(message_key: str, link: tuple[str, str] | None = None) -> None:

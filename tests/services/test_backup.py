@@ -21,7 +21,8 @@ from tests.services.steps import count
 from tests.soak.invariants import problems
 from tests.soak.load import lost, run_writers
 
-# The backup command's SQLite path (backup API, integrity_check); pg_dump is not tested yet.
+# The backup command's SQLite path (backup API, integrity_check); pg_dump and pg_restore are in
+# tests/services/test_backup_postgres.py.
 pytestmark = skip_on_postgres
 
 

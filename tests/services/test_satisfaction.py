@@ -90,6 +90,24 @@ def test_comments_of_poor_ratings_come_back_as_typed_lowest_first(session, rated
     assert notes[0]["team"] == "宣讲支队"
 
 
+@pytest.mark.parametrize("offset, limit, levels", [
+    (0, 2, [1, 2]), (2, 2, [3]), (5, 2, []), (0, 50, [1, 2, 3])])
+def test_a_page_of_comments_says_how_many_there_are_in_all(session, rated, offset, limit,
+                                                           levels):
+    """The count comes with the page (count(*) OVER ()); past the last page it is counted
+    on its own."""
+    rows, total = satisfaction.comment_page(session, actor=rated.manager, start=MARCH[0],
+                                            end=MARCH[1], offset=offset, limit=limit)
+    assert [r["level"] for r in rows] == levels
+    assert total == 3
+
+
+def test_no_comment_in_the_period_is_a_count_of_nought(session, rated):
+    april = (date(2026, 4, 1), date(2026, 4, 30))
+    assert satisfaction.comment_page(session, actor=rated.manager, start=april[0],
+                                     end=april[1]) == ([], 0)
+
+
 def test_the_outsider_sees_no_ratings_of_the_town(session, rated):
     s = satisfaction.summary(session, actor=rated.outsider, start=MARCH[0], end=MARCH[1])
     assert s["ratings"] == 0
