@@ -478,7 +478,7 @@ SELECT order_id, at, actor_id, action, from_status, to_status, team_id, note FRO
     JOIN bench_team_lead l ON l.team_id = w.team_id
    WHERE w.id BETWEEN :lo AND :hi AND w.submitted_at >= :since AND w.dispatched_at IS NOT NULL
   UNION ALL
-  SELECT w.id, w.accepted_at, l.user_id, 'accept', 'dispatched', 'accepted', NULL,
+  SELECT w.id, w.accepted_at, l.user_id, 'accept', 'dispatched', 'accepted', w.team_id,
          coalesce(w.planned_on, ''), 4
     FROM workorder w JOIN bench_team_lead l ON l.team_id = w.team_id
    WHERE w.id BETWEEN :lo AND :hi AND w.submitted_at >= :since AND w.accepted_at IS NOT NULL

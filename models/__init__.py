@@ -42,6 +42,8 @@ from models.duty import (
 from models.menu import ServiceCategory, ServiceItem, ServiceItemTeam
 from models.orders import (
     ALLOWED_TRANSITIONS,
+    ANSWERED_SQL,
+    ANSWERS,
     CAN_BE_OVERDUE,
     CANCELLABLE,
     DONE,
@@ -112,7 +114,7 @@ from models.surveys import Need, NeedPriority, NeedStatus, Survey
 __all__ = [
     "ALLOWED_TRANSITIONS", "BAD_RATING_MAX", "CANCELLABLE", "DONE", "GOOD_RATING_MIN",
     "CAN_BE_OVERDUE", "ENTRY_ACTIONS", "OPEN", "RATABLE", "SATISFIED_MIN", "STATUS_ORDER",
-    "WITH_TEAM", "IN_REVIEW", "UNFINISHED",
+    "WITH_TEAM", "IN_REVIEW", "UNFINISHED", "ANSWERS", "ANSWERED_SQL",
     "AuditAction", "AuditLog", "BeneficiaryGroup", "FollowUp", "FollowUpReason", "Gender",
     "LoginLockout", "Need", "NeedPriority", "NeedStatus", "OrderAction", "OrderBeneficiary",
     "OrderEvent", "OrderSource", "OrderStatus", "PointsEntry", "PointsReason", "Rating",

@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, CheckConstraint, Index, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from models.base import utc_now
@@ -61,6 +61,13 @@ class OrderAction(StrEnum):
 
 
 S, A = OrderStatus, OrderAction
+
+# A team's answer to a dispatch: 接单 or 退单. Both events carry the team that answered (accept
+# events before migration 0021 did not; it filled them from the order). As literal SQL, the
+# condition of the partial index ix_orderevent_team_answers: a query must say exactly this for
+# SQLite to use it (a bound parameter would not match).
+ANSWERS: tuple[OrderAction, ...] = (A.accept, A.decline)
+ANSWERED_SQL = "action IN ('accept', 'decline')"
 
 # The state machine: action → (the states it may start from, the state it leads to).
 ALLOWED_TRANSITIONS: dict[OrderAction, tuple[tuple[OrderStatus, ...], OrderStatus]] = {
@@ -217,6 +224,10 @@ class OrderEvent(SQLModel, table=True):
         # (migration 0019).
         Index("ix_orderevent_order_action", "order_id", "action"),
         Index("ix_orderevent_action_at", "action", "at", "team_id", "order_id"),
+        # A team's answers to a dispatch (接单 and 退单, both carry the team), newest first:
+        # 预警's "declined its last three" reads three entries per team (migration 0021).
+        Index("ix_orderevent_team_answers", "team_id", "at", "id", "order_id", "action",
+              sqlite_where=text(ANSWERED_SQL), postgresql_where=text(ANSWERED_SQL)),
     )
 
 

@@ -371,7 +371,9 @@ def accept(session: Session, *, actor: Actor, order_id: int, planned_on: date | 
         today = local_today(now, settings_service.current(session)["timezone"])
         if planned_on < today:
             raise Invalid("error.planned_in_past")
-    transition(session, order, actor=actor, action=A.accept, now=now,
+    # The event names the team that accepted, as a decline's does (预警 reads a team's answers
+    # by the event's team alone: services/alerts.py).
+    transition(session, order, actor=actor, action=A.accept, now=now, team_id=order.team_id,
                note=planned_on.isoformat() if planned_on else "",
                values={"accepted_at": now, "planned_on": planned_on})
     return commit(session, order.id)

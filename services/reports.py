@@ -32,13 +32,17 @@ from services.rollups import total
 def overview(session: Session, *, actor: Actor, start: date, end: date,
              now: datetime | None = None) -> dict:
     """The tiles of 概览 for a local-date period: placed, done, overdue now, 好评率, 满意率,
-    beneficiaries, volunteer hours, active volunteers. Period figures come from the rollups
-    (services/rollups.py), with the same definitions as the raw rows: placed = submitted in the
-    period; done, beneficiaries, hours = orders done (已完成/已评价) in the period; ratings =
-    given in the period; active volunteers = distinct volunteers on the period's done orders."""
+    beneficiaries, volunteer hours, active volunteers (`period_tiles` and `overdue_now`)."""
+    return {**period_tiles(session, actor=actor, start=start, end=end),
+            "overdue": overdue_now(session, actor=actor, now=now)}
+
+
+def period_tiles(session: Session, *, actor: Actor, start: date, end: date) -> dict:
+    """The period's tiles, from the rollups (services/rollups.py), with the same definitions
+    as the raw rows: placed = submitted in the period; done, beneficiaries, hours = orders done
+    (已完成/已评价) in the period; ratings = given in the period; active volunteers = distinct
+    volunteers on the period's done orders. No clock: the page keeps them per data version."""
     ensure_allowed(actor, Action.VIEW_OVERVIEW)
-    now = now or utcnow()
-    values = settings_service.current(session)
     R, V = OrderRollup, VolunteerRollup
     placed, done, beneficiaries, hours, rated, good, n_satisfied = session.exec(
         select(total(rollups.placed(R)), total(R.done), total(R.beneficiaries),
@@ -49,11 +53,8 @@ def overview(session: Session, *, actor: Actor, start: date, end: date,
     volunteers = session.exec(
         select(func.count(distinct(V.volunteer_id)))
         .where(*_rows(session, actor, V, start, end), V.orders > 0)).one()
-    overdue = session.exec(select(func.count()).select_from(WorkOrder)
-                           .where(*scope.orders_of(session, actor),
-                                  sla.is_overdue(now, values))).one()
     return {
-        "placed": placed, "done": done, "overdue": overdue,
+        "placed": placed, "done": done,
         "completion_rate": (done / placed) if placed else None,
         "ratings": rated,
         "good_rate": (good / rated) if rated else None,
@@ -61,6 +62,15 @@ def overview(session: Session, *, actor: Actor, start: date, end: date,
         "beneficiaries": int(beneficiaries), "hours": half_up(Decimal(hours) / 100, 1),
         "active_volunteers": volunteers,
     }
+
+
+def overdue_now(session: Session, *, actor: Actor, now: datetime | None = None) -> int:
+    """超时 now: the actor's orders past a deadline of their current step (services/sla.py)."""
+    ensure_allowed(actor, Action.VIEW_OVERVIEW)
+    values = settings_service.current(session)
+    return session.exec(select(func.count()).select_from(WorkOrder)
+                        .where(*scope.orders_of(session, actor),
+                               sla.is_overdue(now or utcnow(), values))).one()
 
 
 def _rows(session: Session, actor: Actor, model, start: date, end: date | None) -> list:

@@ -95,7 +95,10 @@ def rebuild(session: Session, *, values: dict) -> int:
     """Replace every row by a fresh computation, in the caller's transaction (the caller
     commits). Returns the number of volunteers written."""
     session.flush()
-    return _write(session, values, None)
+    _write(session, values, None)
+    # counted, not the INSERT's rowcount: psycopg reports -1 for an INSERT … SELECT
+    return session.connection().execute(
+        select(func.count()).select_from(VolunteerStars.__table__)).scalar_one()
 
 
 def check(session: Session, *, values: dict) -> list[tuple[int, str, object, object]]:

@@ -237,3 +237,54 @@ def test_0016_down_and_up_keeps_the_order_search_triggers_and_waiting_orders_col
         columns = {c["name"] for c in inspect(conn).get_columns("workorder")}
     assert {"reviewed_at", "return_reason", "return_count"} <= columns
     db.engine(url).dispose()
+
+
+def test_0021_fills_the_team_of_accept_events_written_before_it(tmp_path):
+    """Accept events written before 0021 carry no team; the migration takes it from the order,
+    which is the team the old rule read through coalesce: after it no accept event lacks one,
+    and 预警's fast rule names the teams the old window query named. On PostgreSQL too when
+    the tests run there."""
+    from datetime import UTC, date, datetime, timedelta
+
+    from alembic import command
+
+    from services import alerts, orders
+    from tests import engines
+    from tests.factories import build_town, place
+    from tests.services import raw_figures
+
+    url = (engines.fresh_database("mig_0021") if engines.on_postgres()
+           else f"sqlite:///{tmp_path / 'answers.db'}")
+    db.upgrade(url)
+    at = datetime(2026, 3, 2, 2, tzinfo=UTC)
+    with db.write_session(url) as s:
+        town = build_town(s)
+        for i, (team, lead, accept) in enumerate([
+                (town.team_a, town.lead_a, True), (town.team_a, town.lead_a, False),
+                (town.team_b, town.lead_b, True), (town.team_a, town.lead_a, False),
+                (town.team_a, town.lead_a, False), (town.team_b, town.lead_b, False)]):
+            order = place(s, town, now=at, due_on=date(2026, 3, 28))
+            orders.dispatch(s, actor=town.manager, order_id=order.id, team_id=team,
+                            now=at + i * timedelta(hours=1))
+            answer = orders.accept if accept else orders.decline
+            answer(s, actor=lead, order_id=order.id, now=at + i * timedelta(hours=1),
+                   **({} if accept else {"reason": "人手不足"}))
+    cfg = db.alembic_config(url)
+    command.downgrade(cfg, ScriptDirectory.from_config(cfg).get_revision("0021").down_revision)
+    with db.engine(url).begin() as conn:  # as the code before 0021 wrote them
+        conn.execute(text("UPDATE orderevent SET team_id = NULL WHERE action = 'accept'"))
+    with db.session(url) as s:
+        before = raw_figures.declining_teams(s, town.leader)
+    command.upgrade(cfg, "head")
+    with db.engine(url).connect() as conn:
+        rows = conn.execute(text(
+            "SELECT e.team_id, w.team_id FROM orderevent e JOIN workorder w"
+            " ON w.id = e.order_id WHERE e.action = 'accept'")).all()
+        indexes = {i["name"] for i in inspect(conn).get_indexes("orderevent")}
+    assert len(rows) == 2 and all(event == order is not None for event, order in rows)
+    assert "ix_orderevent_team_answers" in indexes
+    with db.session(url) as s:
+        assert [a["name"] for a in before] == ["宣讲支队"]
+        assert alerts._declining_teams(s, town.leader) == before
+        assert raw_figures.declining_teams(s, town.leader) == before
+    db.engine(url).dispose()

@@ -406,7 +406,7 @@ def test_households_contacts_stations_and_the_rota_fill_the_new_pages(s, built):
         ServiceSource,
         Station,
     )
-    from services import contacts, duty, rollups
+    from services import contacts, duty, repeats, rollups
 
     result = built[1]
     manager = users.to_actor(s, s.exec(select(User).where(User.username == "manager")).one())
@@ -434,3 +434,4 @@ def test_households_contacts_stations_and_the_rota_fill_the_new_pages(s, built):
     assert s.exec(select(func.count()).select_from(Station)).one() == 2
     assert s.exec(select(func.count()).select_from(DutySlot)).one() == 5
     assert rollups.check(s, tz="Asia/Shanghai") == []
+    assert repeats.check(s, repeat_days=settings_service.current(s)["repeat_days"]) == []

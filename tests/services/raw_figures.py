@@ -1,6 +1,7 @@
 """The figures the rollups serve, computed the long way: straight from the orders, ratings and
 service records, by the definitions of the README's glossary (these are the queries the services
-ran before the rollups). test_rollups.py compares the two on random histories."""
+ran before the rollups). test_rollups.py compares the two on random histories; test_alerts.py
+and test_migrations.py do the same for 预警's declining teams."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from core import db
 from core.db import count_where
 from models import (
     DONE,
+    OrderAction,
+    OrderEvent,
     Rating,
     ServiceCategory,
     ServiceItem,
@@ -24,7 +27,7 @@ from models import (
     good_rating,
     satisfied,
 )
-from services import scope
+from services import alerts, scope
 from services import settings as settings_service
 from services.clock import day_range_utc, local_today
 from services.figures import half_up
@@ -188,3 +191,28 @@ def team_record(session: Session, team_id: int, since: datetime) -> dict:
     return {"done": done, "on_time_rate": on_time / done if done else None,
             "beneficiaries": int(people), "hours": _hours(hours), "ratings": rated,
             "average_rating": half_up(avg, 2) if rated else None}
+
+
+def declining_teams(session: Session, actor: Actor) -> list[dict]:
+    """预警's teams whose last three answers were 退单, as first written (before migration 0021):
+    every answer to an order of the area ranked by a window, an accept's team taken from its
+    order. Obviously right and slow at a county (5 s); kept only to check the fast rule of
+    services/alerts.py against."""
+    team = func.coalesce(OrderEvent.team_id, WorkOrder.team_id)
+    answers = (select(team.label("team_id"), OrderEvent.action.label("action"),
+                      func.row_number().over(partition_by=team,
+                                             order_by=(OrderEvent.at.desc(),
+                                                       OrderEvent.id.desc())).label("rn"))
+               .select_from(OrderEvent).join(WorkOrder, WorkOrder.id == OrderEvent.order_id)
+               .where(*scope.orders_of(session, actor),
+                      OrderEvent.action.in_((OrderAction.accept.value,
+                                             OrderAction.decline.value))).subquery())
+    declined = count_where(answers.c.action == OrderAction.decline.value)
+    rows = session.exec(
+        select(Team.name, func.count(), declined).select_from(answers)
+        .join(Team, Team.id == answers.c.team_id)
+        .where(answers.c.rn <= alerts.DECLINES_IN_A_ROW).group_by(Team.id, Team.name)
+        .order_by(Team.id)).all()
+    return [{"kind": "declines", "name": name, "now": alerts.DECLINES_IN_A_ROW}
+            for name, n, n_declined in rows if n == alerts.DECLINES_IN_A_ROW
+            and n_declined == alerts.DECLINES_IN_A_ROW]

@@ -191,7 +191,7 @@ def test_the_history_keeps_every_step_of_a_declined_then_finished_order(session,
         ("dispatch", "submitted", "dispatched", "MGR", "宣讲支队"),
         ("decline", "dispatched", "submitted", "LEAD_A", "宣讲支队"),
         ("dispatch", "submitted", "dispatched", "MGR", "健康支队"),
-        ("accept", "dispatched", "accepted", "LEAD_B", ""),
+        ("accept", "dispatched", "accepted", "LEAD_B", "健康支队"),  # the team that took it
         ("complete", "accepted", "completed", "LEAD_B", ""),
         ("rate", "completed", "rated", "MGR", ""),
     ]

@@ -112,7 +112,7 @@ def test_the_check_finds_a_tampered_moment(session, town):
     session.commit()
     differences = stars.check(session, values=settings.current(session))
     assert [(v, column) for v, column, _stored, _raw in differences] == [(vid, "star_1_at")]
-    stars.rebuild(session, values=settings.current(session))
+    assert stars.rebuild(session, values=settings.current(session)) == 1  # volunteers written
     session.commit()
     assert stars.check(session, values=settings.current(session)) == []
     assert _moments(session, vid)[0] == FEB
