@@ -97,6 +97,9 @@ def test_the_leader_downloads_last_months_bulletin_and_prints_it(open_ui, fresh_
     leader.login("boss2", cookie=False)
     page.get_by_test_id("stSidebarNav").get_by_text("绩效评价", exact=True).click()
     expect(page.get_by_role("heading", name="绩效评价", exact=True)).to_be_visible()
+    # the first visit of this page on a new server imports its modules (the workbook writers
+    # among them): once, in CI, that took longer than one wait
+    page.get_by_role("combobox", name="期间", exact=True).wait_for(timeout=WAIT_MS * 3)
     label = f"{period.year}年{period.number}月（{period.start} 至 {period.end}）"
     leader.choose("期间", re.compile(re.escape(label)))
     leader.settled()
