@@ -893,7 +893,7 @@ def build_rollups(url: str, progress=print) -> float:
     rollups rebuild` runs it); the rows were written without the services, so nothing kept
     them on the way. Returns the seconds it took."""
     from core import db
-    from services import repeats, rollups, stars
+    from services import order_facts, repeats, rollups, stars
     from services import settings as settings_service
 
     t0 = time.perf_counter()
@@ -902,6 +902,7 @@ def build_rollups(url: str, progress=print) -> float:
         written["stars"] = stars.rebuild(s, values=settings_service.current(s))
         written["repeatedorder"] = repeats.rebuild(
             s, repeat_days=settings_service.current(s)["repeat_days"])
+        written["orderfact"] = order_facts.rebuild(s, tz="Asia/Shanghai")
         s.commit()
     seconds = round(time.perf_counter() - t0, 1)
     progress(f"  rollups rebuilt ({seconds:.0f} s: "

@@ -9,8 +9,9 @@
     python -m diandan health [--url URL]         exit 0 when the database answers and is at the
                                                  newest migration (and the app answers at URL)
     python -m diandan rollups check              compare the rollups (and the star moments,
-                                                 services/stars.py, and the 重复诉求 marks,
-                                                 services/repeats.py) with the raw rows; exit 1
+                                                 services/stars.py, the 重复诉求 marks,
+                                                 services/repeats.py, and the per-order facts,
+                                                 services/order_facts.py) with the raw rows; exit 1
                                                  on any difference (--show N: how many printed)
     python -m diandan rollups rebuild            recompute them from the raw rows in one
                                                  transaction (safe while the app runs: readers
@@ -88,7 +89,7 @@ def _health(args) -> int:
 
 def _rollups(args) -> int:
     from core import db
-    from services import repeats, rollups, stars
+    from services import order_facts, repeats, rollups, stars
     from services import settings as settings_service
 
     url = config.database_url()
@@ -103,6 +104,9 @@ def _rollups(args) -> int:
             differences += [f"repeatedorder ({oid},): kept {a}, rule {b}"
                             for oid, a, b in repeats.check(
                                 s, repeat_days=settings_service.current(s)["repeat_days"])]
+            differences += [f"orderfact ({oid},) {column}: kept {a}, definition {b}"
+                            for oid, column, a, b in order_facts.check(
+                                s, tz=settings_service.current(s)["timezone"])]
         for line in differences[:args.show]:
             print(line)
         if len(differences) > args.show:
@@ -115,6 +119,7 @@ def _rollups(args) -> int:
         written["stars"] = stars.rebuild(s, values=settings_service.current(s))
         written["repeatedorder"] = repeats.rebuild(
             s, repeat_days=settings_service.current(s)["repeat_days"])
+        written["orderfact"] = order_facts.rebuild(s, tz=settings_service.current(s)["timezone"])
         s.commit()
     rows = ", ".join(f"{name} {n:,}" for name, n in written.items())
     print(f"rebuilt in {time.perf_counter() - started:.1f} s: {rows} rows")

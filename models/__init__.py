@@ -103,6 +103,7 @@ from models.rollups import (
     NO_ITEM,
     NO_TEAM,
     ItemRollup,
+    OrderFact,
     OrderRollup,
     RepeatedOrder,
     VolunteerRollup,
@@ -128,7 +129,7 @@ __all__ = [
     "ServiceSource", "Station", "StationHours", "VisitMethod",
     "DATA_VERSION_ID", "DataVersion",
     "ALL_TIME", "DAY", "MONTH", "NO_ITEM", "NO_TEAM", "ItemRollup", "OrderRollup",
-    "RepeatedOrder", "VolunteerRollup", "VolunteerStars",
+    "OrderFact", "RepeatedOrder", "VolunteerRollup", "VolunteerStars",
     "Certificate", "Skill", "VolunteerSkill",
     # 项目扶持 (issue 16)
     "ProjectSpend", "SupportProject", "SupportProjectItem",

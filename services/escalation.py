@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from core.db import utcnow
 from models import OrderAction, OrderEvent, WorkOrder
-from services import orders, scope, sla, validate
+from services import order_facts, orders, scope, sla, validate
 from services import settings as settings_service
 from services.errors import Invalid
 from services.permissions import Action, Actor, ensure_allowed
@@ -43,6 +43,7 @@ def urge(session: Session, *, actor: Actor, order_id: int, note: str,
                        to_status=order.status, team_id=order.team_id, note=note,
                        detail={"limit": kind})
     session.add(event)
+    order_facts.refresh(session, order.id, tz=values["timezone"])
     session.commit()
     return event
 

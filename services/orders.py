@@ -33,7 +33,7 @@ from models import (
     WorkOrder,
     next_status,
 )
-from services import repeats, rollups, scope, sites, validate
+from services import order_facts, repeats, rollups, scope, sites, validate
 from services import settings as settings_service
 from services.clock import local_today
 from services.errors import Checks, Forbidden, Invalid, NotFound, OrderNotInState
@@ -135,6 +135,7 @@ def _change(session: Session, order: WorkOrder, *, target: OrderStatus, actor: A
         # 重复诉求 marks read done and cancelled orders (services/repeats.py).
         repeats.refresh(session, written,
                         repeat_days=settings_service.current(session)["repeat_days"])
+    order_facts.refresh(session, before.id, tz=settings_service.timezone(session))
     return written
 
 
@@ -273,6 +274,7 @@ def place_step(session: Session, *, actor: Actor, site_id: int, category_id: int
     rollups.change(session, order, source=None, target=OrderStatus.submitted, action=A.place,
                    now=now, tz=values["timezone"])
     repeats.refresh(session, order, repeat_days=values["repeat_days"])  # after its needs
+    order_facts.refresh(session, order.id, tz=values["timezone"])
     return order
 
 

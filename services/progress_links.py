@@ -49,7 +49,7 @@ from models import (
     WorkOrder,
     next_status,
 )
-from services import audit, orders, rating_links, ratings, sla
+from services import audit, order_facts, orders, rating_links, ratings, sla
 from services import settings as settings_service
 from services.clock import local_today, to_local
 from services.errors import DomainError, Invalid, OrderNotInState
@@ -251,6 +251,7 @@ def urge(session: Session, *, token: str | None, order_id: int,
     except IntegrityError:  # the other press of the same day committed first
         session.rollback()
         raise AlreadyUrged() from None
+    order_facts.refresh(session, order.id, tz=values["timezone"])
     session.commit()
     return event
 

@@ -30,13 +30,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, func
+from sqlalchemy import case, func
 from sqlmodel import Session, select
 
 from core.db import utcnow
 from models import (
-    DONE,
     AuditAction,
+    OrderFact,
     Rating,
     ServiceCategory,
     ServiceItem,
@@ -44,7 +44,6 @@ from models import (
     Site,
     SiteLevel,
     Volunteer,
-    WorkOrder,
 )
 from services import audit, evaluation, scope, xlsx
 from services import settings as settings_service
@@ -180,7 +179,8 @@ def teams(session: Session, *, actor: Actor, number: int, limit: int = LIMIT,
           now: datetime | None = None) -> Candidates:
     """最佳志愿服务队: the year's 志愿服务队 table by 综合得分, then beneficiaries."""
     period = the_year(session, number)
-    rows = _by_score(evaluation.teams(session, actor=actor, period=period, now=now))
+    rows = _by_score(evaluation.teams(session, actor=actor, period=period, now=now,
+                                      brief=True))
     return _ranked("team", period, rows[:limit], len(rows))
 
 
@@ -200,19 +200,19 @@ def items(session: Session, *, actor: Actor, number: int, limit: int = LIMIT) ->
     values = settings_service.current(session)
     period = the_year(session, number)
     lo, hi = utc_bounds(period, values["timezone"])
-    mine = scope.orders_of(session, actor)
-    given = (select(WorkOrder.item_id.label("iid"), func.count().label("ratings"),
+    # Each order's facts (services/order_facts.py): its item, and its completion while done.
+    mine = scope.rows_of(session, actor, OrderFact.site_id, OrderFact.team_id)
+    given = (select(OrderFact.item_id.label("iid"), func.count().label("ratings"),
                     func.sum(case((Rating.level >= 4, 1), else_=0)).label("good"))
-             .select_from(Rating).join(WorkOrder, WorkOrder.id == Rating.order_id)
-             .where(*mine, WorkOrder.item_id.is_not(None), Rating.at >= lo, Rating.at < hi)
-             .group_by(WorkOrder.item_id)
+             .select_from(Rating).join(OrderFact, OrderFact.order_id == Rating.order_id)
+             .where(*mine, OrderFact.item_id.is_not(None), Rating.at >= lo, Rating.at < hi)
+             .group_by(OrderFact.item_id)
              .having(func.count() >= values["recognition_min_ratings"]).subquery())
-    done = (select(WorkOrder.item_id.label("iid"), func.count().label("completed"),
-                   func.coalesce(func.sum(WorkOrder.actual_beneficiaries), 0).label("b"))
-            .where(*mine, WorkOrder.item_id.in_(select(given.c.iid)),
-                   WorkOrder.status.in_(DONE),
-                   and_(WorkOrder.completed_at >= lo, WorkOrder.completed_at < hi))
-            .group_by(WorkOrder.item_id).subquery())
+    done = (select(OrderFact.item_id.label("iid"), func.count().label("completed"),
+                   func.coalesce(func.sum(OrderFact.beneficiaries), 0).label("b"))
+            .where(*mine, OrderFact.item_id.in_(select(given.c.iid)),
+                   OrderFact.completed_at >= lo, OrderFact.completed_at < hi)
+            .group_by(OrderFact.item_id).subquery())
     total = session.exec(select(func.count()).select_from(given)).one()
     beneficiaries = func.coalesce(done.c.b, 0)
     q = (select(ServiceItem.id, ServiceItem.title, ServiceCategory.name, beneficiaries,

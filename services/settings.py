@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from core.config import BUSINESS_DEFAULTS, BUSINESS_SETTINGS
 from core.db import utcnow
 from models import AuditAction, Setting
-from services import audit, repeats, rollups, stars, validate
+from services import audit, order_facts, repeats, rollups, stars, validate
 from services.errors import Invalid
 from services.permissions import Action, Actor, ensure_allowed
 
@@ -166,6 +166,7 @@ def _recount(session: Session, before: dict, result: dict) -> None:
         # The rollups' days and months are local: recount them in the new zone, in this
         # transaction, so no figure is ever read in a mix of two zones.
         rollups.rebuild(session, tz=result["timezone"])
+        order_facts.rebuild(session, tz=result["timezone"])  # on time is by the local day
     if result["repeat_days"] != before["repeat_days"]:
         # Which orders were repeated depends on the window: mark them again in this
         # transaction (services/repeats.py).

@@ -28,7 +28,7 @@ from models import (
     User,
     WorkOrder,
 )
-from services import completions, orders, repeats, rollups, sites, validate
+from services import completions, order_facts, orders, repeats, rollups, sites, validate
 from services import settings as settings_service
 from services.clock import local_today
 from services.errors import Checks, NotFound
@@ -89,6 +89,7 @@ def record(session: Session, *, actor: Actor, station_id: int | None, category_i
     rollups.change(session, order, source=None, target=order.status, action=A.walk_in,
                    now=served_at, tz=tz, report=rollups.Report(beneficiaries=total, hours={}))
     repeats.refresh(session, order, repeat_days=values["repeat_days"])
+    order_facts.refresh(session, order.id, tz=tz)
     return orders.commit(session, order.id)
 
 

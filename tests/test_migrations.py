@@ -12,7 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event, inspect, text
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 
 import models  # noqa: F401  (registers every table on SQLModel.metadata)
 from core import db, textsearch
@@ -287,4 +287,52 @@ def test_0021_fills_the_team_of_accept_events_written_before_it(tmp_path):
         assert [a["name"] for a in before] == ["宣讲支队"]
         assert alerts._declining_teams(s, town.leader) == before
         assert raw_figures.declining_teams(s, town.leader) == before
+    db.engine(url).dispose()
+
+
+def test_0022_fills_each_orders_facts_as_the_services_would_have_kept_them(tmp_path):
+    """Orders written before 0022 have no facts; the migration computes every row by the
+    definition (services/order_facts.py), so after it `check` finds nothing and the 绩效评价
+    table is the one the services' own rows give. On PostgreSQL too when the tests run there."""
+    from datetime import UTC, date, datetime, timedelta
+
+    from alembic import command
+
+    from models import OrderFact
+    from services import completions, evaluation, order_facts, orders, periods
+    from tests import engines
+    from tests.factories import build_town, place
+
+    url = (engines.fresh_database("mig_0022") if engines.on_postgres()
+           else f"sqlite:///{tmp_path / 'facts.db'}")
+    db.upgrade(url)
+    at = datetime(2026, 3, 2, 2, tzinfo=UTC)
+    with db.write_session(url) as s:
+        town = build_town(s)
+        for i in range(4):
+            order = place(s, town, now=at, due_on=date(2026, 3, 10 + i))
+            orders.dispatch(s, actor=town.manager, order_id=order.id, team_id=town.team_a,
+                            now=at + timedelta(hours=1))
+            orders.accept(s, actor=town.lead_a, order_id=order.id, now=at + timedelta(hours=3))
+            if i % 2:
+                completions.complete(s, actor=town.lead_a, order_id=order.id,
+                                     done=completions.Completion(
+                                         beneficiaries={"general": 3 + i},
+                                         hours={town.volunteers_a[0]: 2}),
+                                     now=at + timedelta(days=2 * i))
+        march = periods.month(2026, 3)
+        kept = evaluation.teams(s, actor=town.leader, period=march, now=at).rows
+        facts = [r.model_dump() for r in s.exec(select(OrderFact)
+                                                 .order_by(OrderFact.order_id)).all()]
+    cfg = db.alembic_config(url)
+    command.downgrade(cfg, "0021")
+    with db.engine(url).connect() as conn:
+        assert "orderfact" not in inspect(conn).get_table_names()
+    command.upgrade(cfg, "head")
+    with db.session(url) as s:
+        assert order_facts.check(s, tz="Asia/Shanghai") == []
+        assert [r.model_dump() for r in s.exec(select(OrderFact)
+                                               .order_by(OrderFact.order_id)).all()] == facts
+        assert evaluation.teams(s, actor=town.leader, period=march, now=at).rows == kept
+    assert len(facts) == 4 and sum(f["done"] for f in facts) == 2
     db.engine(url).dispose()

@@ -216,3 +216,118 @@ def declining_teams(session: Session, actor: Actor) -> list[dict]:
     return [{"kind": "declines", "name": name, "now": alerts.DECLINES_IN_A_ROW}
             for name, n, n_declined in rows if n == alerts.DECLINES_IN_A_ROW
             and n_declined == alerts.DECLINES_IN_A_ROW]
+
+
+# --- 绩效评价's order figures (services/evaluation.py reads them from order_facts) ------------
+
+EVALUATION_KEYS = ("team_id", "created_by_id", "dispatcher_id", "site_id")
+
+
+def _utc(moment):
+    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def evaluation_orders(session: Session, actor: Actor, period, key: str) -> dict:
+    """Per unit (`key`: the order's team, officer, last dispatcher or site), in Python from each
+    order's row and events, by the glossary: of the orders due in the period and not cancelled,
+    due / done / on time (local day of completion ≤ due date) / first time (done, never
+    declined, corrected or sent back, not kept as 重复诉求) / repeats / urged and not on time;
+    accepted in the period (after a dispatch) and within `accept_days`, with the median hours;
+    completed in the period with their beneficiaries and service hours; ratings given in the
+    period (all, ≥ 4, ≥ 3, = 3); placed in the period."""
+    from statistics import median
+
+    from models import RepeatedOrder
+    from services.periods import utc_bounds
+
+    values = settings_service.current(session)
+    lo, hi = utc_bounds(period, values["timezone"])
+    repeated = set(session.exec(select(RepeatedOrder.order_id)).all())
+    events: dict[int, list] = {}
+    for order_id, action, actor_id in session.exec(
+            select(OrderEvent.order_id, OrderEvent.action, OrderEvent.actor_id)
+            .order_by(OrderEvent.id)).all():
+        events.setdefault(order_id, []).append((action, actor_id))
+    served: dict[int, float] = {}
+    for order_id, h in session.exec(select(ServiceRecord.order_id, ServiceRecord.hours)).all():
+        served[order_id] = served.get(order_id, 0) + h
+    rated: dict[int, list[int]] = {}
+    for order_id, level, at in session.exec(select(Rating.order_id, Rating.level, Rating.at)):
+        if lo <= _utc(at) < hi:
+            rated.setdefault(order_id, []).append(level)
+    out: dict = {}
+    hours: dict = {}
+    for order in session.exec(select(WorkOrder).where(*scope.orders_of(session, actor))).all():
+        mine = events.get(order.id, [])
+        dispatchers = [who for a, who in mine if a == OrderAction.dispatch.value]
+        k = {"team_id": order.team_id, "created_by_id": order.created_by_id,
+             "site_id": order.site_id,
+             "dispatcher_id": dispatchers[-1] if dispatchers else None}[key]
+        if k is None:
+            continue
+        row = out.setdefault(k, {})
+        for name, n in _one_order(order, [a for a, _ in mine], order.id in repeated, period,
+                                  values, lo, hi, served.get(order.id, 0),
+                                  rated.get(order.id, [])).items():
+            if name == "h":
+                hours.setdefault(k, []).append(n)
+            else:
+                row[name] = row.get(name, 0) + n
+    for k, hs in hours.items():
+        out[k]["accept_median_hours"] = median(hs)
+    return out
+
+
+def _one_order(order, actions: list[str], kept_repeat: bool, period, values: dict, lo, hi,
+               served: float, levels: list[int]) -> dict:
+    """What one order adds to its unit's figures (`h`: its hours to accept, if counted), with
+    its service hours and the levels of its ratings given in the period."""
+    from zoneinfo import ZoneInfo
+
+    from models import OrderStatus
+
+    out: dict = {}
+    done = order.status in DONE
+    completed = _utc(order.completed_at)
+    if period.start <= order.due_on <= period.end and order.status != OrderStatus.cancelled:
+        out.update(_due_order(order, actions, done and kept_repeat, done and completed.astimezone(
+            ZoneInfo(values["timezone"])).date() <= order.due_on))
+    accepted = _utc(order.accepted_at)
+    if accepted is not None and order.dispatched_at is not None and lo <= accepted < hi:
+        h = (accepted - _utc(order.dispatched_at)).total_seconds() / 3600
+        out.update(accepted=1, accepted_in_limit=int(h <= values["accept_days"] * 24), h=h)
+    if done and lo <= completed < hi:
+        out.update(completed=1, beneficiaries=order.actual_beneficiaries or 0, hours=served)
+    out.update(ratings=len(levels), good=sum(1 for v in levels if v >= 4),
+               satisfied=sum(1 for v in levels if v >= 3), basic=levels.count(3))
+    if lo <= _utc(order.submitted_at) < hi:
+        out["placed"] = 1
+    return out
+
+
+def _due_order(order, actions: list[str], is_repeat: bool, on_time: bool) -> dict:
+    """What one order due in the period adds to its unit's resolution figures."""
+    done = order.status in DONE
+    clean = (order.decline_count == 0 and OrderAction.correct.value not in actions
+             and OrderAction.send_back.value not in actions)
+    return {"due": 1, "done": int(done), "on_time": int(on_time), "repeats": int(is_repeat),
+            "first_time": int(done and not is_repeat and clean),
+            "urged_late": int(OrderAction.urge.value in actions and not on_time)}
+
+
+def active_months(session: Session, actor: Actor, period) -> dict[int, set[int]]:
+    """Per site, the months of the period (by index, services/periods.months_of) in which one
+    of its orders was completed."""
+    from services.periods import months_of, utc_bounds
+
+    values = settings_service.current(session)
+    bounds = [utc_bounds(m, values["timezone"])
+              for m in months_of(period, values["eval_period_start_day"])]
+    out: dict = {}
+    for site_id, at in session.exec(select(WorkOrder.site_id, WorkOrder.completed_at)
+                                    .where(*scope.orders_of(session, actor),
+                                           WorkOrder.status.in_(DONE))).all():
+        for i, (lo, hi) in enumerate(bounds):
+            if lo <= _utc(at) < hi:
+                out.setdefault(site_id, set()).add(i)
+    return out

@@ -372,6 +372,27 @@ def test_sites_add_up_their_villages_and_name_idle_months(session, town):
     assert evaluation.site_levels(session, actor=town.leader) == ["point"]
 
 
+def test_idle_months_follow_a_period_from_the_19th(session, town):
+    """考核周期 from the 19th: the quarter is 19 Dec–18 Jan, 19 Jan–18 Feb, 19 Feb–18 Mar. 东村
+    completes on 25 January and on 18 February at 23:30 Beijing, both in the second month: the
+    first and the third are idle, although calendar January and February both had a service.
+    A completion at 00:30 on 19 February falls in the third."""
+    settings_service.update(session, actor=town.manager, values={"eval_period_start_day": 19})
+    q1 = periods.quarter(2026, 1, start_day=19)
+    flow(session, town, due_on=date(2026, 1, 28), placed=utc(2026, 1, 5, 2),
+         done_at=utc(2026, 1, 25, 2))
+    flow(session, town, due_on=date(2026, 2, 25), placed=utc(2026, 2, 5, 2),
+         done_at=utc(2026, 2, 18, 15, 30))
+    east = row_of(evaluation.sites(session, actor=town.leader, period=q1, now=NOW),
+                  town.village_a)
+    assert (east["months"], east["idle_months"], east["completed"]) == (3, 2, 2)
+    flow(session, town, due_on=date(2026, 2, 25), placed=utc(2026, 2, 5, 2),
+         done_at=utc(2026, 2, 18, 16, 30))
+    east = row_of(evaluation.sites(session, actor=town.leader, period=q1, now=NOW),
+                  town.village_a)
+    assert (east["idle_months"], east["completed"]) == (1, 3)
+
+
 # --- 红榜 / 黑榜 and the line ------------------------------------------------------------------
 
 
@@ -481,6 +502,23 @@ def test_the_rolls_never_share_a_unit(session, town, ranked, n, red, black, monk
     assert not {r["key"] for r in st.red} & {r["key"] for r in st.black}
     assert [r["key"] for r in st.red] == list(range(red))
     assert [r["key"] for r in st.black] == list(range(ranked - 1, ranked - 1 - black, -1))
+
+
+def test_an_order_urged_for_its_dispatch_and_then_done_on_time_is_not_urged_late(session,
+                                                                                town):
+    """A 催办 that worked: urged when its dispatch was late, done before its due date — on time,
+    so not counted twice in 解决."""
+    order = place(session, town, now=utc(2026, 3, 1, 2), due_on=date(2026, 3, 20))
+    escalation.urge(session, actor=town.manager, order_id=order.id, note="请尽快派单",
+                    now=utc(2026, 3, 4, 2))
+    orders.dispatch(session, actor=town.manager, order_id=order.id, team_id=town.team_a,
+                    now=utc(2026, 3, 4, 3))
+    orders.accept(session, actor=town.lead_a, order_id=order.id, now=utc(2026, 3, 4, 4))
+    completions.complete(session, actor=town.lead_a, order_id=order.id, done=report(town),
+                         now=utc(2026, 3, 6, 2))
+    row = team_a(session, town)
+    assert (row["due"], row["on_time"], row["urged_late"]) == (1, 1, 0)
+    assert row["resolve_part"] == 1.0
 
 
 @pytest.mark.parametrize("urged, resolve", [(True, 1 / 3), (False, 1 / 2)])

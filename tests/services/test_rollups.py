@@ -1,11 +1,13 @@
 """The rollups against the raw rows: random histories built through the services with an
-injected clock — orders placed, dispatched, declined, accepted, done, corrected, rated and
-cancelled at moments around local midnight and month ends — and then every figure the rollups
-serve is computed both ways (services vs tests/services/raw_figures.py) and must agree, as must
-`rollups.check`. A disagreement fails."""
+injected clock — orders placed, dispatched, declined, accepted, done, corrected, rated, urged
+and cancelled at moments around local midnight and month ends — and then every figure the
+rollups and the order facts serve (绩效评价's included) is computed both ways (services vs
+tests/services/raw_figures.py) and must agree, as must `rollups.check` and
+`order_facts.check`. A disagreement fails."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from dataclasses import dataclass
@@ -19,12 +21,24 @@ from hypothesis import strategies as st
 from sqlmodel import select
 
 from core import db
-from models import OrderRollup, OrderStatus, RatingChannel, User, VolunteerStars
+from models import (
+    OrderFact,
+    OrderRollup,
+    OrderStatus,
+    RatingChannel,
+    Role,
+    User,
+    VolunteerStars,
+)
 from services import (
     catalog,
     completions,
+    escalation,
+    evaluation,
     menu,
+    order_facts,
     orders,
+    periods,
     ratings,
     repeats,
     reports,
@@ -36,6 +50,7 @@ from services import (
 )
 from services import settings as settings_service
 from services.clock import local_today
+from services.errors import Invalid
 from tests.factories import build_town
 from tests.services import raw_figures as raw
 
@@ -84,9 +99,9 @@ lives = st.lists(st.tuples(st.integers(-60 * 24 * 3, 60 * 24 * 3), st.integers(0
 
 
 def _actions(status: OrderStatus, corrected: bool) -> list[str]:
-    return {S.submitted: ["dispatch_a", "dispatch_b", "cancel"],
-            S.dispatched: ["accept", "decline", "cancel"],
-            S.accepted: ["complete", "cancel"],
+    return {S.submitted: ["dispatch_a", "dispatch_b", "cancel", "urge"],
+            S.dispatched: ["accept", "decline", "cancel", "urge"],
+            S.accepted: ["complete", "cancel", "urge"],
             S.completed: ["rate", "correct"] if not corrected else ["rate"],
             S.rated: ["correct"] if not corrected else [], S.cancelled: []}[status]
 
@@ -125,6 +140,9 @@ def _live(s, w: World, start_minutes: int, kind: int, plan) -> None:
             order = orders.accept(s, actor=lead, order_id=order.id, now=now)
         elif action == "decline":
             order = orders.decline(s, actor=lead, order_id=order.id, reason="人手不够", now=now)
+        elif action == "urge":  # refused (and nothing written) while the order is not late
+            with contextlib.suppress(Invalid):
+                escalation.urge(s, actor=t.manager, order_id=order.id, note="请尽快办理", now=now)
         elif action == "cancel":
             order = orders.cancel(s, actor=t.manager, order_id=order.id, reason="居民搬走",
                                   now=now)
@@ -205,11 +223,41 @@ def _compare_all(w: World) -> None:
         assert rollups.check(s, tz=tz) == []
         assert stars.check(s, values=settings_service.current(s)) == []  # the star moments
         assert repeats.check(s, repeat_days=settings_service.current(s)["repeat_days"]) == []
+        assert order_facts.check(s, tz=tz) == []  # what 绩效评价 reads of each order
         for actor in (w.boss, w.town.manager, w.town.outsider):
             for start, end in _periods():
                 _compare_period(s, actor, start, end)
+                _compare_evaluation(s, actor, periods.custom(start, end))
             _compare_menu(s, actor)
         _compare_teams(s, w)
+
+
+EVALUATED = ("due", "done", "on_time", "first_time", "repeats", "urged_late", "accepted",
+             "accepted_in_limit", "completed", "beneficiaries", "placed", "ratings", "good",
+             "satisfied", "basic")
+
+
+def _compare_evaluation(s, actor, period) -> None:
+    """绩效评价's order figures — read from the order facts and the rollups — against the
+    Python oracle, for every kind of unit."""
+    if actor.role not in (Role.leader, Role.manager):
+        return
+    ctx = evaluation._context(s, actor, period, MIDNIGHT)
+    assert evaluation._idle_months(ctx)[0] == raw.active_months(s, actor, period), period
+    for name in raw.EVALUATION_KEYS:
+        key = getattr(OrderFact, name)
+        got = evaluation._merge(evaluation.resolution(ctx, key), evaluation.acceptance(ctx, key),
+                                evaluation.service(ctx, key), evaluation._placed(ctx, key),
+                                evaluation.rating_counts(ctx, key))
+        want = raw.evaluation_orders(s, actor, period, name)
+        for k in set(got) | set(want):
+            g, r = got.get(k, {}), want.get(k, {})
+            assert {c: g.get(c, 0) for c in EVALUATED} == {c: r.get(c, 0) for c in EVALUATED}, (
+                period, name, k)
+            assert abs(g.get("hours", 0) - r.get("hours", 0)) < 1e-6, (period, name, k)
+            gm, rm = g.get("accept_median_hours"), r.get("accept_median_hours")
+            assert (gm is None) == (rm is None) and (gm is None or abs(gm - rm) < 1e-6), (
+                period, name, k)
 
 
 @settings(max_examples=EXAMPLES, deadline=None,
@@ -308,6 +356,17 @@ def test_the_operator_command_checks_and_rebuilds_the_rollups(tmp_path, monkeypa
     assert main(["rollups", "check"]) == 1
     assert f"stars ({row.volunteer_id},) star_1_at" in capsys.readouterr().out
     assert main(["rollups", "rebuild"]) == 0
+    assert main(["rollups", "check"]) == 0
+    with db.write_session(w.url) as s:  # so is an order's fact for 绩效评价
+        fact = s.exec(select(OrderFact).where(OrderFact.done == 1)).first()
+        fact.done = 0
+        s.add(fact)
+        s.commit()
+    capsys.readouterr()
+    assert main(["rollups", "check"]) == 1
+    assert f"orderfact ({fact.order_id},) done: kept 0, definition 1" in capsys.readouterr().out
+    assert main(["rollups", "rebuild"]) == 0
+    assert "orderfact" in capsys.readouterr().out
     assert main(["rollups", "check"]) == 0
 
 
