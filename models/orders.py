@@ -223,7 +223,8 @@ class OrderEvent(SQLModel, table=True):
         # from the index alone; a period's dispatches and declines (绩效评价, 预警) likewise
         # (migration 0019).
         Index("ix_orderevent_order_action", "order_id", "action"),
-        Index("ix_orderevent_action_at", "action", "at", "team_id", "order_id"),
+        # … and who (actor_id, migration 0022): 中心管理员's dispatches of a year from the index
+        Index("ix_orderevent_action_at", "action", "at", "team_id", "order_id", "actor_id"),
         # A team's answers to a dispatch (接单 and 退单, both carry the team), newest first:
         # 预警's "declined its last three" reads three entries per team (migration 0021).
         Index("ix_orderevent_team_answers", "team_id", "at", "id", "order_id", "action",

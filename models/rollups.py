@@ -135,7 +135,8 @@ class OrderFact(SQLModel, table=True):
     writes it; its `FACTS` are the definitions). A year's tables at a county's million orders
     took 4–6 s reading 144,000 due orders out of a 3 GB table with three event probes each
     (corrected, urged, last dispatcher); here each of the period's axes — due date, acceptance,
-    completion, submission — is one covering index, read without touching a table row.
+    completion, submission, first dispatch — is one covering index, read without touching a
+    table row.
 
     A row is a function of its order's row and events only (重复诉求 stays in `repeatedorder`):
     every change of an order (placement, transition, correction, 催办, 来访) rewrites its row in
@@ -147,6 +148,9 @@ class OrderFact(SQLModel, table=True):
     team_id: int | None = None
     created_by_id: int | None = None
     dispatcher_id: int | None = None  # who dispatched it last
+    first_dispatched_at: datetime | None = None  # its first 派单 (each later one follows a 退单)
+    first_dispatcher_id: int | None = None  # who made it
+    dispatch_hours: float | None = None  # 点单 → first 派单
     item_id: int | None = None
     submitted_at: datetime
     due_on: date
@@ -167,4 +171,6 @@ class OrderFact(SQLModel, table=True):
         Index("ix_orderfact_completed", "completed_at", "site_id", "team_id", "created_by_id",
               "item_id", "beneficiaries"),
         Index("ix_orderfact_submitted", "submitted_at", "site_id", "created_by_id"),
+        Index("ix_orderfact_dispatched", "first_dispatched_at", "site_id", "first_dispatcher_id",
+              "dispatch_hours"),
     )

@@ -42,11 +42,10 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import String, and_, case, cast, distinct, func, not_, or_
-from sqlalchemy.orm import aliased
+from sqlalchemy import String, and_, case, cast, distinct, func, or_
 from sqlmodel import Session, select
 
-from core.db import count_where, dialect_of, hours_between, utcnow
+from core.db import count_where, dialect_of, utcnow
 from models import (
     DONE,
     NO_TEAM,
@@ -330,6 +329,11 @@ COUNTS = ("due", "done", "on_time", "first_time", "repeats", "urged_late", "rati
           "accepted_in_limit")
 
 
+# The service figures (services.service) an officer's or a manager's table does not count: no
+# figure rather than a 0 that looks like one.
+NOT_COUNTED = {"completed": None, "beneficiaries": None, "hours": None, "volunteers": None}
+
+
 def _finish(row: dict, values: dict, response: tuple[str, str]) -> dict:
     """Rates from counts (numerator and denominator stay in the row) and the score."""
     for name in COUNTS:
@@ -514,8 +518,7 @@ def officers(session: Session, *, actor: Actor, period: Period,
     ctx = _context(session, actor, period, now, line_only)
     key = F.created_by_id
     data = _merge(_surveys(ctx), _placed(ctx, key), _follow_ups(ctx, WorkOrder.created_by_id),
-                  resolution(ctx, key),
-                  rating_counts(ctx, key), service(ctx, key))
+                  resolution(ctx, key), rating_counts(ctx, key))
     contact = _contact_coverage(ctx)
     rows = []
     for uid, name, site in _people(session, actor, Role.officer, data):
@@ -525,6 +528,7 @@ def officers(session: Session, *, actor: Actor, period: Period,
                **data.get(uid, {}), **contact.get(uid, {})}
         row["people"] = int(row["people"])
         _finish(row, ctx.values, ("follow_ups_on_time", "follow_ups_due"))
+        row.update(NOT_COUNTED)
         row["needs_ordered_rate"] = rate(row["needs_ordered"], row["needs"])
         row["follow_up_rate"] = rate(row["follow_ups_done"], row["follow_ups_due"])
         row["follow_up_on_time_rate"] = row["response_part"]
@@ -533,30 +537,31 @@ def officers(session: Session, *, actor: Actor, period: Period,
 
 
 def _dispatches(ctx: Context) -> dict:
-    """Per manager, dispatch events in the period: first dispatches with the hours from 点单,
-    re-dispatches after a decline; and cancellations."""
-    earlier = aliased(OrderEvent)
-    again = (select(earlier.id).where(earlier.order_id == OrderEvent.order_id,
-                                      earlier.action == OrderAction.decline.value,
-                                      earlier.id < OrderEvent.id)
-             .correlate(OrderEvent).exists())
-    hours = hours_between(WorkOrder.submitted_at, OrderEvent.at, ctx.dialect)
-    base = (select(OrderEvent.actor_id.label("k"), hours.label("h"), _flag(again).label("re"))
-            .select_from(OrderEvent).join(WorkOrder, WorkOrder.id == OrderEvent.order_id)
-            .where(*ctx.mine, ctx.within(OrderEvent.at),
-                   OrderEvent.action == OrderAction.dispatch.value))
+    """Per manager, dispatch events in the period: all of them; first dispatches (from each
+    order's facts: when, by whom, hours from 点单) and within `dispatch_days`; re-dispatches —
+    only a 退单 sends an order back to be dispatched again, so every dispatch after an order's
+    first is one — the difference; and cancellations."""
+    events = select(OrderEvent.actor_id.label("k"))
+    if ctx.facts:  # the reach needs the order's site; the whole county does not
+        events = events.join(F, F.order_id == OrderEvent.order_id)
+    out = _grouped(ctx.session, events.where(*ctx.facts, ctx.within(OrderEvent.at),
+                                             OrderEvent.action == OrderAction.dispatch.value),
+                   {"dispatched": func.count()})
     limit = ctx.values["dispatch_days"] * 24
-    out = _grouped(ctx.session, base, {
-        "dispatched": func.count(), "redispatched": lambda c: func.sum(c.re),
-        "first_dispatched": lambda c: func.count() - func.sum(c.re),
-        "dispatched_in_limit": lambda c: count_where(and_(c.re == 0, c.h <= limit))})
-    first_only = base.where(not_(again))
-    for k, mid in _median(ctx, first_only).items():
-        out.setdefault(k, {})["dispatch_median_hours"] = mid
-    cancels = (select(OrderEvent.actor_id, OrderEvent.note, func.count())
-               .join(WorkOrder, WorkOrder.id == OrderEvent.order_id)
-               .where(*ctx.mine, ctx.within(OrderEvent.at),
-                      OrderEvent.action == OrderAction.cancel.value)
+    first = (select(F.first_dispatcher_id.label("k"), F.dispatch_hours.label("h"))
+             .where(*ctx.facts, ctx.within(F.first_dispatched_at)))
+    for k, hours in _hours_of(ctx, first).items():
+        row = out.setdefault(k, {"dispatched": 0})
+        row.update(first_dispatched=len(hours), dispatched_in_limit=bisect_right(hours, limit),
+                   dispatch_median_hours=_middle(hours))
+    for row in out.values():
+        row.setdefault("first_dispatched", 0)
+        row["redispatched"] = row["dispatched"] - row["first_dispatched"]
+    cancels = select(OrderEvent.actor_id, OrderEvent.note, func.count())
+    if ctx.facts:  # the reach needs the order's site; the whole county does not
+        cancels = cancels.join(F, F.order_id == OrderEvent.order_id)
+    cancels = (cancels.where(*ctx.facts, ctx.within(OrderEvent.at),
+                             OrderEvent.action == OrderAction.cancel.value)
                .group_by(OrderEvent.actor_id, OrderEvent.note)
                .order_by(OrderEvent.actor_id, func.count().desc(), OrderEvent.note))
     for k, note, n in ctx.session.exec(cancels).all():
@@ -581,6 +586,7 @@ def managers(session: Session, *, actor: Actor, period: Period,
                "first_dispatched": 0, "dispatched_in_limit": 0, "dispatch_median_hours": None,
                "cancelled": 0, "cancel_reasons": [], **data.get(uid, {})}
         _finish(row, ctx.values, ("dispatched_in_limit", "first_dispatched"))
+        row.update(NOT_COUNTED)
         row["dispatch_in_limit_rate"] = row["response_part"]
         row["dispatch_median_hours"] = half_up(row["dispatch_median_hours"], 1)
         rows.append(row)

@@ -43,12 +43,15 @@ def urged():
                           OrderEvent.action == OrderAction.urge.value)
 
 
-def dispatcher():
-    """SQL on WorkOrder: who dispatched it last."""
+def dispatcher(column=OrderEvent.actor_id, last: bool = True):
+    """SQL on WorkOrder: of its last (or first) 派单 event, `column` — who dispatched it last
+    by default."""
     ev = aliased(OrderEvent)
-    return (core_select(ev.actor_id).where(ev.order_id == WorkOrder.id,
-                                           ev.action == OrderAction.dispatch.value)
-            .order_by(ev.id.desc()).limit(1).correlate(WorkOrder).scalar_subquery())
+    column = getattr(ev, column.key)
+    return (core_select(column).where(ev.order_id == WorkOrder.id,
+                                      ev.action == OrderAction.dispatch.value)
+            .order_by(ev.id.desc() if last else ev.id).limit(1).correlate(WorkOrder)
+            .scalar_subquery())
 
 
 def on_time(tz: str, dialect: str):
@@ -70,6 +73,10 @@ def facts(tz: str, dialect: str):
         "team_id": WorkOrder.team_id,
         "created_by_id": WorkOrder.created_by_id,
         "dispatcher_id": dispatcher(),
+        "first_dispatched_at": dispatcher(OrderEvent.at, last=False),
+        "first_dispatcher_id": dispatcher(OrderEvent.actor_id, last=False),
+        "dispatch_hours": hours_between(WorkOrder.submitted_at,
+                                        dispatcher(OrderEvent.at, last=False), dialect),
         "item_id": WorkOrder.item_id,
         "submitted_at": WorkOrder.submitted_at,
         "due_on": WorkOrder.due_on,

@@ -331,3 +331,40 @@ def active_months(session: Session, actor: Actor, period) -> dict[int, set[int]]
             if lo <= _utc(at) < hi:
                 out.setdefault(site_id, set()).add(i)
     return out
+
+
+def evaluation_dispatches(session: Session, actor: Actor, period) -> dict:
+    """Per manager, in Python from the events, as evaluation._dispatches was first written: the
+    dispatch events in the period, those after an earlier 退单 of the same order
+    (re-dispatches), the others (first dispatches) with the hours from 点单, how many within
+    `dispatch_days`, and their median."""
+    from statistics import median
+
+    from services.periods import utc_bounds
+
+    values = settings_service.current(session)
+    lo, hi = utc_bounds(period, values["timezone"])
+    mine = {o.id: o for o in session.exec(select(WorkOrder)
+                                          .where(*scope.orders_of(session, actor))).all()}
+    declined: set[int] = set()
+    out: dict = {}
+    hours: dict = {}
+    for event in session.exec(select(OrderEvent).order_by(OrderEvent.id)).all():
+        if event.action == OrderAction.decline.value:
+            declined.add(event.order_id)
+        if (event.action != OrderAction.dispatch.value or event.order_id not in mine
+                or not lo <= _utc(event.at) < hi):
+            continue
+        row = out.setdefault(event.actor_id, {"dispatched": 0, "redispatched": 0,
+                                              "first_dispatched": 0, "dispatched_in_limit": 0})
+        row["dispatched"] += 1
+        if event.order_id in declined:
+            row["redispatched"] += 1
+            continue
+        h = (_utc(event.at) - _utc(mine[event.order_id].submitted_at)).total_seconds() / 3600
+        row["first_dispatched"] += 1
+        row["dispatched_in_limit"] += int(h <= values["dispatch_days"] * 24)
+        hours.setdefault(event.actor_id, []).append(h)
+    for k, hs in hours.items():
+        out[k]["dispatch_median_hours"] = median(hs)
+    return out

@@ -108,7 +108,8 @@ def test_the_search_index_follows_a_changed_title_and_a_removed_order(session, m
         flt=order_queries.OrderFilter(search=text))[0]}
     assert find("理发") == {one.id} and one.id not in find("工单")
     for table, column in (("orderevent", "order_id"), ("orderbeneficiary", "order_id"),
-                          ("servicerecord", "order_id"), ("rating", "order_id")):
+                          ("servicerecord", "order_id"), ("rating", "order_id"),
+                          ("orderfact", "order_id")):
         session.exec(text(f"DELETE FROM {table} WHERE {column} = :i").bindparams(i=two.id))
     session.exec(text("DELETE FROM workorder WHERE id = :i").bindparams(i=two.id))
     session.commit()

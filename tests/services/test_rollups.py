@@ -244,6 +244,15 @@ def _compare_evaluation(s, actor, period) -> None:
         return
     ctx = evaluation._context(s, actor, period, MIDNIGHT)
     assert evaluation._idle_months(ctx)[0] == raw.active_months(s, actor, period), period
+    got = {k: {c: v for c, v in row.items() if c not in ("cancelled", "cancel_reasons")}
+           for k, row in evaluation._dispatches(ctx).items()}
+    want = raw.evaluation_dispatches(s, actor, period)
+    assert {k: {c: v for c, v in r.items() if c != "dispatch_median_hours"}
+            for k, r in got.items() if r.get("dispatched")} == {
+        k: {c: v for c, v in r.items() if c != "dispatch_median_hours"} for k, r in want.items()}
+    for k, r in want.items():
+        assert abs(got[k].get("dispatch_median_hours", -1)
+                   - r.get("dispatch_median_hours", -1)) < 1e-6, (period, k)
     for name in raw.EVALUATION_KEYS:
         key = getattr(OrderFact, name)
         got = evaluation._merge(evaluation.resolution(ctx, key), evaluation.acceptance(ctx, key),
