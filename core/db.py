@@ -236,6 +236,18 @@ def mark_written(session: Session) -> None:
     session.info[_WROTE] = True
 
 
+def unseen_write(session: Session) -> None:
+    """This transaction writes only rows that nothing kept per data version reads (a login's
+    audit row and lockout): its commit leaves the version where it is, so what every process
+    keeps stays valid. A login moved it, and the overview that follows each login recomputed
+    every figure (bench/README.md, login → overview). Anything else written in the same
+    transaction would go unseen too: call it only right before such a commit."""
+    session.info[_UNSEEN] = True
+
+
+_UNSEEN = "diandan_unseen"
+
+
 @event.listens_for(Session, "after_flush")
 def _flushed(session, _context):
     session.info[_WROTE] = True
@@ -259,7 +271,8 @@ def _bump_data_version(session):
     # SQLAlchemy flushes what is pending only after before_commit: flush it first, so that a
     # commit whose only writes were still pending (add, then commit) moves the version too.
     session.flush()
-    if session.info.pop(_WROTE, False):
+    unseen = session.info.pop(_UNSEEN, False)
+    if session.info.pop(_WROTE, False) and not unseen:
         session.connection().execute(_BUMP)
         session.info.pop(_WROTE, None)
 
@@ -267,6 +280,7 @@ def _bump_data_version(session):
 @event.listens_for(Session, "after_rollback")
 def _rolled_back(session):
     session.info.pop(_WROTE, None)
+    session.info.pop(_UNSEEN, None)
 
 
 def data_version(url: str | None = None) -> int:

@@ -556,6 +556,7 @@ def _dispatches(ctx: Context) -> dict:
                    dispatch_median_hours=_middle(hours))
     for row in out.values():
         row.setdefault("first_dispatched", 0)
+        row.setdefault("dispatched_in_limit", 0)
         row["redispatched"] = row["dispatched"] - row["first_dispatched"]
     cancels = select(OrderEvent.actor_id, OrderEvent.note, func.count())
     if ctx.facts:  # the reach needs the order's site; the whole county does not

@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 from models import (
     GOOD_RATING_MIN,
     ItemRollup,
+    OrderFact,
     OrderRollup,
     Rating,
     ServiceCategory,
@@ -131,26 +132,37 @@ def comment_page(session: Session, *, actor: Actor, start: date, end: date,
     when none is given (nothing had enough ratings to be ranked), every such comment of the
     period. Lowest level first, then newest. The text is returned as typed: show it as plain
     text."""
-    conds, _ = _period(session, actor, start, end)
+    ensure_allowed(actor, Action.VIEW_SATISFACTION)
+    lo, hi = day_range_utc(start, end, settings_service.current(session)["timezone"])
+    # The ratings are read with their orders' facts (site, team, item: models/rollups.OrderFact,
+    # one narrow row each), and only the page's rows with the order itself (code, title): a
+    # county year's comments read 137,000 rows of the 3 GB order table before (0.5 s).
+    F = OrderFact
+    conds = [*scope.rows_of(session, actor, F.site_id, F.team_id), Rating.at >= lo,
+             Rating.at < hi, Rating.level <= max_level, Rating.comment != ""]
     if item_ids or team_ids:
-        conds.append(or_(WorkOrder.item_id.in_(item_ids), WorkOrder.team_id.in_(team_ids)))
-    conds += [Rating.level <= max_level, Rating.comment != ""]
+        conds.append(or_(F.item_id.in_(item_ids), F.team_id.in_(team_ids)))
     # The page and the count of all in one statement (count(*) OVER (): the period's ratings
     # are read once, not once for the count and again for the page).
+    page = (select(Rating.id.label("rid"), Rating.at.label("at"), Rating.level.label("level"),
+                   Rating.comment.label("comment"), Rating.channel.label("channel"),
+                   Rating.order_id.label("oid"), F.item_id.label("iid"),
+                   F.team_id.label("tid"), func.count().over().label("n"))
+            .select_from(Rating).join(F, F.order_id == Rating.order_id).where(*conds)
+            .order_by(Rating.level, Rating.at.desc(), Rating.id.desc())
+            .offset(offset).limit(limit).subquery())
     rows = session.exec(
-        select(Rating.at, Rating.level, Rating.comment, Rating.channel, WorkOrder.code,
-               WorkOrder.title, ServiceItem.title, Team.name, func.count().over())
-        .select_from(Rating).join(WorkOrder, WorkOrder.id == Rating.order_id)
-        .join(ServiceItem, ServiceItem.id == WorkOrder.item_id, isouter=True)
-        .join(Team, Team.id == WorkOrder.team_id, isouter=True)
-        .where(*conds).order_by(Rating.level, Rating.at.desc(), Rating.id.desc())
-        .offset(offset).limit(limit)).all()
+        select(page.c.at, page.c.level, page.c.comment, page.c.channel, WorkOrder.code,
+               WorkOrder.title, ServiceItem.title, Team.name, page.c.n)
+        .select_from(page).join(WorkOrder, WorkOrder.id == page.c.oid)
+        .join(ServiceItem, ServiceItem.id == page.c.iid, isouter=True)
+        .join(Team, Team.id == page.c.tid, isouter=True)
+        .order_by(page.c.level, page.c.at.desc(), page.c.rid.desc())).all()
     if rows:
         total = rows[0][-1]
     elif offset:  # past the last page: count them on their own
         total = session.exec(select(func.count()).select_from(Rating)
-                             .join(WorkOrder, WorkOrder.id == Rating.order_id)
-                             .where(*conds)).one()
+                             .join(F, F.order_id == Rating.order_id).where(*conds)).one()
     else:
         total = 0
     return [{"at": at, "level": level, "comment": comment, "channel": channel.value,

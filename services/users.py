@@ -13,7 +13,7 @@ import bcrypt
 from sqlalchemy import delete, func, or_
 from sqlmodel import Session, select
 
-from core.db import enum_order, utcnow
+from core.db import enum_order, unseen_write, utcnow
 from models import AuditAction, LoginLockout, Role, Site, SiteLevel, Team, User
 from services import audit, sites, validate
 from services.errors import Checks, Duplicate, Forbidden, Invalid, LoginRefused, NotFound
@@ -206,12 +206,14 @@ def verify_login(session: Session, *, username: str, password: str, client: str 
     _refresh(lock, now)
     if not ok:
         _record_failure(session, lock, key, user_id, now)
+        unseen_write(session)  # a lockout and an audit row: no kept figure reads them
         session.commit()
         raise LoginRefused()
     if lock is not None:
         session.delete(lock)
     user = session.get(User, user_id)
     audit.record(session, AuditAction.login, actor_id=user.id, target=user.username)
+    unseen_write(session)
     session.commit()
     return user
 

@@ -101,3 +101,21 @@ def test_two_processes_started_together_migrate_one_at_a_time(tmp_path):
     results = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], [err[-2000:] for _, err in results]
     assert [out.strip() for out, _ in results] == ["0", "0", "0"]
+
+
+def test_a_login_right_or_wrong_leaves_the_version_alone(db_url, session, town):
+    """A login writes only its audit row and lockout, which no kept figure reads: the figures
+    every process keeps stay valid across it (the overview after a login is not recomputed).
+    The next real write moves the version on as ever."""
+    from services import users
+    from services.errors import LoginRefused
+    from tests.factories import PASSWORD
+
+    before = db.data_version(db_url)
+    with pytest.raises(LoginRefused):
+        users.verify_login(session, username=town.manager.username, password="不对的密码")
+    assert users.verify_login(session, username=town.manager.username,
+                              password=PASSWORD).id == town.manager.id
+    assert db.data_version(db_url) == before
+    place(session, town, title="登录之后")
+    assert db.data_version(db_url) == before + 1
