@@ -150,6 +150,7 @@ class Context:
     hi: datetime = field(init=False)
     mine: list = field(init=False)
     facts: list = field(init=False)  # the same reach, on OrderFact
+    rollup_rows: dict = field(init=False, default_factory=dict)  # _rollup's, per key
 
     def __post_init__(self):
         self.lo, self.hi = utc_bounds(self.period, self.values["timezone"])
@@ -193,18 +194,31 @@ def resolution(ctx: Context, key) -> dict:
         "urged_late": lambda c: func.sum(c.urged_late)})
 
 
-def _rollup(ctx: Context, key, sums: dict) -> dict:
-    """Per team or site (`key`, an OrderFact column), sums over the period's rows of the
-    rollup (models/rollups.OrderRollup: a year is its month rows, the ragged ends its day
-    rows); team 0 (an order not yet dispatched) is no team."""
-    k = getattr(R, key.key)
-    rows = ctx.session.exec(select(k, *[rollups.total(e) for e in sums.values()])
-                            .where(rollups.in_period(R, ctx.period.start, ctx.period.end),
-                                   *scope.rows_of(ctx.session, ctx.actor, R.site_id, R.team_id),
-                                   *([R.team_id != NO_TEAM] if key.key == "team_id" else []))
-                            .group_by(k)).all()
-    return {row[0]: {name: int(v) for name, v in zip(sums, row[1:], strict=True)}
-            for row in rows}
+def _rollup_sums() -> dict:
+    return {"ratings": rollups.rated(R), "good": rollups.levels_where(R, good_rating),
+            "satisfied": rollups.levels_where(R, satisfied), "basic": R.level_3,
+            "completed": R.done, "beneficiaries": R.beneficiaries, "hours": R.hours_x100,
+            # the team-0 rows follow each order placed in the period through its statuses
+            "placed": rollups.placed(R)}
+
+
+def _rollup(ctx: Context, key, names: tuple[str, ...]) -> dict:
+    """Per team or site (`key`, an OrderFact column), the sums `names` (of `_rollup_sums`) over
+    the period's rows of the rollup (models/rollups.OrderRollup: a year is its month rows, the
+    ragged ends its day rows); team 0 (an order not yet dispatched) is no team. All the sums
+    are read in one pass, kept for the table's other parts (ratings, then service)."""
+    if key.key not in ctx.rollup_rows:
+        k, sums = getattr(R, key.key), _rollup_sums()
+        rows = ctx.session.exec(
+            select(k, *[rollups.total(e) for e in sums.values()])
+            .where(rollups.in_period(R, ctx.period.start, ctx.period.end),
+                   *scope.rows_of(ctx.session, ctx.actor, R.site_id, R.team_id),
+                   *([R.team_id != NO_TEAM] if key.key == "team_id" else []))
+            .group_by(k)).all()
+        ctx.rollup_rows[key.key] = {row[0]: dict(zip(sums, map(int, row[1:]), strict=True))
+                                    for row in rows}
+    return {k: {name: row[name] for name in names}
+            for k, row in ctx.rollup_rows[key.key].items()}
 
 
 def _by_rollup(key) -> bool:
@@ -214,10 +228,7 @@ def _by_rollup(key) -> bool:
 def rating_counts(ctx: Context, key) -> dict:
     """Per unit, ratings given in the period: all, ≥ 4 (好评), ≥ 3 (满意), = 3 (基本满意)."""
     if _by_rollup(key):
-        return _rollup(ctx, key, {"ratings": rollups.rated(R),
-                                  "good": rollups.levels_where(R, good_rating),
-                                  "satisfied": rollups.levels_where(R, satisfied),
-                                  "basic": R.level_3})
+        return _rollup(ctx, key, ("ratings", "good", "satisfied", "basic"))
     inner = (select(key.label("k"), Rating.level.label("level")).select_from(Rating)
              .join(F, F.order_id == Rating.order_id)
              .where(*ctx.facts, ctx.within(Rating.at)))
@@ -232,8 +243,7 @@ def service(ctx: Context, key, volunteers: bool = True) -> dict:
     how many volunteers served them."""
     done_in = ctx.within(F.completed_at)  # kept only while done
     if _by_rollup(key):
-        orders = _rollup(ctx, key, {"completed": R.done, "beneficiaries": R.beneficiaries,
-                                    "hours": R.hours_x100})
+        orders = _rollup(ctx, key, ("completed", "beneficiaries", "hours"))
         for row in orders.values():
             row["hours"] = row["hours"] / 100
         if volunteers:
@@ -423,6 +433,8 @@ def teams(session: Session, *, actor: Actor, period: Period,
 
 def _placed(ctx: Context, key) -> dict:
     """Per unit, orders placed (submitted) in the period, whatever became of them."""
+    if key.key == "site_id":
+        return _rollup(ctx, key, ("placed",))
     return _grouped(ctx.session, select(key.label("k")).where(*ctx.facts,
                                                               ctx.within(F.submitted_at)),
                     {"placed": func.count()})
