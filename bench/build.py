@@ -434,7 +434,7 @@ ORDER_SQL = _insert("workorder", "id, code, source, site_id, category_id, item_i
                     "decline_count, last_decline_reason, cancel_reason, actual_beneficiaries, "
                     "completion_note, version")
 # source: every record here is an order's (migration 0010 made duty records possible)
-RECORD_SQL = _insert("servicerecord", "order_id, volunteer_id, hours, served_at, source")
+RECORD_SQL = _insert("servicerecord", "order_id, volunteer_id, hours, served_at, source, team_id")
 RATING_SQL = _insert("rating", "order_id, level, comment, channel, at, by_user_id, token_id")
 BENEFICIARY_SQL = _insert("orderbeneficiary", "order_id, group, count")
 FOLLOWUP_SQL = _insert("followup", "order_id, reason, due_at, done_at, done_by_id, outcome")
@@ -683,7 +683,7 @@ def _order_completion(rnd: random.Random, org: Org, batch: _Batch, oid: int, tea
     note = rnd.choice(data.COMPLETION_NOTES)
     crew = org.members[team]
     for vid in rnd.sample(crew, min(len(crew), 2 + int(3 * random_()))):
-        batch.records.append((oid, vid, HOURS[int(7 * random_())], done_s, "order"))
+        batch.records.append((oid, vid, HOURS[int(7 * random_())], done_s, "order", team))
     return actual, note
 
 

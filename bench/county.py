@@ -359,20 +359,23 @@ def volunteer_cases(c: Context) -> list[Case]:
 
 
 def evaluation_cases(c: Context) -> list[Case]:
-    """绩效评价 and 月度通报 (issue 13): each table of last month ≤ 1 s for the county leader and
-    the 所 leader (GROUP BY over raw rows), 红榜/黑榜 with the line (the table of the month
-    before), 预警, and the whole bulletin workbook ≤ 5 s for the county."""
+    """绩效评价 and 月度通报 (issue 13): each table of last month and of the last full year (the
+    year-end assessment) ≤ 1 s for the county leader and the 所 leader, 红榜/黑榜 with the line
+    (the table of the month before), 预警, and the whole bulletin workbook ≤ 5 s for the
+    county."""
     from services import alerts, bulletin, evaluation, periods
     from ui.i18n import words_in
 
     bulletin_budget = 5.0
     month = periods.month(c.month[0].year, c.month[0].month)
+    year = periods.year(c.now.year - 1)
     out = []
     for who, actor in (("county", c.county_leader), ("所", c.town_leader)):
-        for kind in evaluation.TABLES:
-            out.append(Case(f"evaluation.{kind} {who} month", REPORT,
-                            lambda s, a=actor, k=kind: evaluation.table(
-                                s, actor=a, kind=k, period=month, now=c.now)))
+        for span, period in (("month", month), ("year", year)):
+            for kind in evaluation.TABLES:
+                out.append(Case(f"evaluation.{kind} {who} {span}", REPORT,
+                                lambda s, a=actor, k=kind, p=period: evaluation.table(
+                                    s, actor=a, kind=k, period=p, now=c.now)))
         out.append(Case(f"evaluation.standing teams {who} month", REPORT,
                         lambda s, a=actor: evaluation.standing(
                             s, actor=a, now=c.now, result=evaluation.teams(

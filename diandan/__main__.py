@@ -120,6 +120,7 @@ def _rollups(args) -> int:
         written["repeatedorder"] = repeats.rebuild(
             s, repeat_days=settings_service.current(s)["repeat_days"])
         written["orderfact"] = order_facts.rebuild(s, tz=settings_service.current(s)["timezone"])
+        order_facts.rebuild_record_teams(s)
         s.commit()
     rows = ", ".join(f"{name} {n:,}" for name, n in written.items())
     print(f"rebuilt in {time.perf_counter() - started:.1f} s: {rows} rows")

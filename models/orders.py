@@ -229,6 +229,9 @@ class OrderEvent(SQLModel, table=True):
         # 预警's "declined its last three" reads three entries per team (migration 0021).
         Index("ix_orderevent_team_answers", "team_id", "at", "id", "order_id", "action",
               sqlite_where=text(ANSWERED_SQL), postgresql_where=text(ANSWERED_SQL)),
+        # A county's dispatches to and declines by each team of a period: two index ranges
+        # per team instead of sorting the period's events (绩效评价, migration 0023).
+        Index("ix_orderevent_team_action_at", "team_id", "action", "at"),
     )
 
 
@@ -253,6 +256,11 @@ class ServiceRecord(SQLModel, table=True):
     served_at: datetime = Field(default_factory=utc_now)
     source: ServiceSource = Field(default=ServiceSource.order)
     attendance_id: int | None = Field(default=None, foreign_key="dutyattendance.id", unique=True)
+    # The order's team, copied when the record is written (services/completions.py; None on
+    # duty): a county's volunteers who served per team are one index range per team instead of
+    # every record of the period joined to its order (services/order_facts.py keeps and checks
+    # the copy; an order done keeps its team).
+    team_id: int | None = None
 
     __table_args__ = (
         # NULLs are distinct in a unique constraint (SQLite and PostgreSQL alike): the pair is
@@ -261,6 +269,8 @@ class ServiceRecord(SQLModel, table=True):
         Index("ix_servicerecord_order_hours", "order_id", "volunteer_id", "hours"),
         # A volunteer's record, hours by year and new stars read (volunteer, time, hours) only.
         Index("ix_servicerecord_volunteer_served", "volunteer_id", "served_at", "hours"),
+        # 绩效评价's volunteers who served, per team (services/evaluation.service)
+        Index("ix_servicerecord_team_served", "team_id", "served_at", "volunteer_id"),
         CheckConstraint("hours > 0 AND hours <= 24", name="hours_range"),
         CheckConstraint("(source = 'order' AND order_id IS NOT NULL AND attendance_id IS NULL)"
                         " OR (source = 'duty' AND order_id IS NULL AND attendance_id IS NOT NULL)",

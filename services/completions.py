@@ -125,7 +125,8 @@ def _write_report(session: Session, order: WorkOrder, groups: dict, hours: dict,
             {"order_id": order.id, "group": group, "count": count}
             for group, count in groups.items()])
     conn.execute(insert(ServiceRecord), [
-        {"order_id": order.id, "volunteer_id": volunteer_id, "hours": h, "served_at": served_at}
+        {"order_id": order.id, "volunteer_id": volunteer_id, "hours": h, "served_at": served_at,
+         "team_id": order.team_id}
         for volunteer_id, h in hours.items()])
     stars.refresh(session, {*hours, *replaced}, values=settings_service.current(session))
 

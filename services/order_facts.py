@@ -12,19 +12,35 @@
 
 The rows are the same definitions evaluation.py documents; evaluation reads them instead of
 probing each due order's events.
+
+One more fact of an order is kept on its service records: its team (`servicerecord.team_id`,
+written with the records by services/completions.py; an order that is done keeps its team).
+`rebuild_record_teams` copies it again and `check` lists every record whose copy differs.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 
-from sqlalchemy import String, and_, bindparam, case, cast, delete, exists, func, insert, not_
+from sqlalchemy import (
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    not_,
+    update,
+)
 from sqlalchemy import select as core_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from core.db import dialect_of, hours_between, local_day
-from models import DONE, OrderAction, OrderEvent, OrderFact, OrderStatus, WorkOrder
+from models import DONE, OrderAction, OrderEvent, OrderFact, OrderStatus, ServiceRecord, WorkOrder
 
 _TABLE = OrderFact.__table__
 COLUMNS = tuple(c.name for c in _TABLE.c)
@@ -115,6 +131,14 @@ def refresh(session: Session, order_id: int, *, tz: str) -> None:
     conn.execute(write, {"order_id": order_id})
 
 
+_RECORDS = ServiceRecord.__table__
+# The team of each order copied onto its service records (duty records have no order).
+_ORDER_TEAM = (core_select(WorkOrder.team_id).where(WorkOrder.id == _RECORDS.c.order_id)
+               .scalar_subquery())
+_RECORD_TEAMS = (update(_RECORDS).where(_RECORDS.c.order_id.is_not(None))
+                 .values(team_id=_ORDER_TEAM))
+
+
 def rebuild(session: Session, *, tz: str) -> int:
     """Replace every row from the orders, in the caller's transaction (the caller commits).
     Returns the number of rows."""
@@ -124,6 +148,13 @@ def rebuild(session: Session, *, tz: str) -> int:
     conn.execute(insert(_TABLE).from_select(COLUMNS, facts(tz, dialect_of(session))))
     # counted, not the INSERT's rowcount: psycopg reports -1 for an INSERT … SELECT
     return conn.execute(core_select(func.count()).select_from(_TABLE)).scalar_one()
+
+
+def rebuild_record_teams(session: Session) -> None:
+    """Copy each order's team onto its service records again, in the caller's transaction
+    (`python -m diandan rollups rebuild`)."""
+    session.flush()
+    session.connection().execute(_RECORD_TEAMS)
 
 
 def check(session: Session, *, tz: str, limit: int = 1000) -> list[tuple[int, str, object,
@@ -138,8 +169,13 @@ def check(session: Session, *, tz: str, limit: int = 1000) -> list[tuple[int, st
                                      .limit(limit)).scalars())
                     | set(conn.execute(core_select(kept.except_(definition).subquery().c.order_id)
                                        .limit(limit)).scalars()))[:limit]
+    teams = [(oid, "servicerecord.team_id", mine, theirs) for oid, mine, theirs in conn.execute(
+        core_select(_RECORDS.c.order_id, _RECORDS.c.team_id, WorkOrder.team_id)
+        .join(WorkOrder.__table__, WorkOrder.id == _RECORDS.c.order_id)
+        .where(_RECORDS.c.team_id.is_distinct_from(WorkOrder.team_id))
+        .order_by(_RECORDS.c.order_id).limit(limit))]
     if not differ:
-        return []
+        return teams
     rule = {r[0]: r for r in conn.execute(definition.where(WorkOrder.id.in_(differ)))}
     have = {r[0]: r for r in conn.execute(kept.where(_TABLE.c.order_id.in_(differ)))}
     out = []
@@ -149,4 +185,4 @@ def check(session: Session, *, tz: str, limit: int = 1000) -> list[tuple[int, st
             out.append((oid, "row", "kept" if a else None, "rule" if b else None))
             continue
         out += [(oid, name, x, y) for name, x, y in zip(COLUMNS, a, b, strict=True) if x != y]
-    return out
+    return out + teams

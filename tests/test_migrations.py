@@ -336,3 +336,48 @@ def test_0022_fills_each_orders_facts_as_the_services_would_have_kept_them(tmp_p
         assert evaluation.teams(s, actor=town.leader, period=march, now=at).rows == kept
     assert len(facts) == 4 and sum(f["done"] for f in facts) == 2
     db.engine(url).dispose()
+
+
+def test_0023_copies_each_orders_team_onto_its_service_records(tmp_path):
+    """Records written before 0023 have no team; the migration copies their order's, so the
+    county's 志愿服务队 table (volunteers who served, read per team from the records) is the
+    one the services' own rows give. On PostgreSQL too when the tests run there."""
+    from datetime import UTC, date, datetime, timedelta
+
+    from alembic import command
+
+    from models import ServiceRecord, User
+    from services import completions, evaluation, order_facts, orders, periods, users
+    from tests import engines
+    from tests.factories import build_town, place
+
+    url = (engines.fresh_database("mig_0023") if engines.on_postgres()
+           else f"sqlite:///{tmp_path / 'teams.db'}")
+    db.upgrade(url)
+    at = datetime(2026, 3, 2, 2, tzinfo=UTC)
+    with db.write_session(url) as s:
+        town = build_town(s)
+        for i, (team, lead) in enumerate(((town.team_a, town.lead_a), (town.team_b, town.lead_b))):
+            order = place(s, town, now=at, due_on=date(2026, 3, 10))
+            orders.dispatch(s, actor=town.manager, order_id=order.id, team_id=team,
+                            now=at + timedelta(hours=1))
+            orders.accept(s, actor=lead, order_id=order.id, now=at + timedelta(hours=3))
+            completions.complete(s, actor=lead, order_id=order.id, done=completions.Completion(
+                beneficiaries={"general": 3}, hours={town.volunteers_a[i]: 2}),
+                now=at + timedelta(days=1))
+        county = users.to_actor(s, s.exec(select(User).where(User.username == "boss")).one())
+        boss = evaluation.teams(s, actor=county, period=periods.month(2026, 3), now=at).rows
+        teams = dict(s.exec(select(ServiceRecord.id, ServiceRecord.team_id)).all())
+    assert sorted(teams.values()) == sorted((town.team_a, town.team_b))
+    assert sum(r["volunteers"] for r in boss) == 2
+    cfg = db.alembic_config(url)
+    command.downgrade(cfg, "0022")
+    with db.engine(url).connect() as conn:
+        assert "team_id" not in {c["name"] for c in inspect(conn).get_columns("servicerecord")}
+    command.upgrade(cfg, "head")
+    with db.session(url) as s:
+        assert order_facts.check(s, tz="Asia/Shanghai") == []
+        assert dict(s.exec(select(ServiceRecord.id, ServiceRecord.team_id)).all()) == teams
+        assert evaluation.teams(s, actor=county, period=periods.month(2026, 3),
+                                now=at).rows == boss
+    db.engine(url).dispose()

@@ -234,7 +234,8 @@ def evaluation_orders(session: Session, actor: Actor, period, key: str) -> dict:
     declined, corrected or sent back, not kept as 重复诉求) / repeats / urged and not on time;
     accepted in the period (after a dispatch) and within `accept_days`, with the median hours;
     completed in the period with their beneficiaries and service hours; ratings given in the
-    period (all, ≥ 4, ≥ 3, = 3); placed in the period."""
+    period (all, ≥ 4, ≥ 3, = 3); placed in the period; the distinct volunteers with a service
+    record on the unit's orders completed in the period."""
     from statistics import median
 
     from models import RepeatedOrder
@@ -249,14 +250,18 @@ def evaluation_orders(session: Session, actor: Actor, period, key: str) -> dict:
             .order_by(OrderEvent.id)).all():
         events.setdefault(order_id, []).append((action, actor_id))
     served: dict[int, float] = {}
-    for order_id, h in session.exec(select(ServiceRecord.order_id, ServiceRecord.hours)).all():
+    crews: dict[int, set] = {}
+    for order_id, h, volunteer in session.exec(select(ServiceRecord.order_id, ServiceRecord.hours,
+                                                      ServiceRecord.volunteer_id)).all():
         served[order_id] = served.get(order_id, 0) + h
+        crews.setdefault(order_id, set()).add(volunteer)
     rated: dict[int, list[int]] = {}
     for order_id, level, at in session.exec(select(Rating.order_id, Rating.level, Rating.at)):
         if lo <= _utc(at) < hi:
             rated.setdefault(order_id, []).append(level)
     out: dict = {}
     hours: dict = {}
+    volunteers: dict = {}
     for order in session.exec(select(WorkOrder).where(*scope.orders_of(session, actor))).all():
         mine = events.get(order.id, [])
         dispatchers = [who for a, who in mine if a == OrderAction.dispatch.value]
@@ -271,10 +276,33 @@ def evaluation_orders(session: Session, actor: Actor, period, key: str) -> dict:
                                   rated.get(order.id, [])).items():
             if name == "h":
                 hours.setdefault(k, []).append(n)
+            elif name == "completed":
+                volunteers.setdefault(k, set()).update(crews.get(order.id, ()))
+                row[name] = row.get(name, 0) + n
             else:
                 row[name] = row.get(name, 0) + n
     for k, hs in hours.items():
         out[k]["accept_median_hours"] = median(hs)
+    for k, crew in volunteers.items():
+        if crew:
+            out[k]["volunteers"] = len(crew)
+    return out
+
+
+def evaluation_team_events(session: Session, actor: Actor, period) -> dict:
+    """Per team named on the event, the 派单 to it and 退单 by it in the period, of the orders
+    in the actor's reach: {team: {"dispatched": n, "declined": n}}."""
+    from services.periods import utc_bounds
+
+    lo, hi = utc_bounds(period, settings_service.current(session)["timezone"])
+    mine = set(session.exec(select(WorkOrder.id).where(*scope.orders_of(session, actor))).all())
+    out: dict = {}
+    names = {OrderAction.dispatch.value: "dispatched", OrderAction.decline.value: "declined"}
+    for order_id, action, team, at in session.exec(
+            select(OrderEvent.order_id, OrderEvent.action, OrderEvent.team_id, OrderEvent.at)):
+        if action in names and team is not None and order_id in mine and lo <= _utc(at) < hi:
+            row = out.setdefault(team, {"dispatched": 0, "declined": 0})
+            row[names[action]] += 1
     return out
 
 

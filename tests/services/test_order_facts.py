@@ -126,3 +126,31 @@ def test_check_names_a_wrong_or_missing_row_and_rebuild_puts_it_right(session, t
     session.commit()
     assert agrees(session)
     assert fact(session, first.id).on_time == 1
+
+
+def test_a_service_record_carries_its_orders_team_and_check_names_a_wrong_copy(session, town):
+    """The volunteers who served per team (a county's 志愿服务队 table) read each record's copy
+    of its order's team: written with the record, kept through a correction, checked, and
+    copied again by the rebuild."""
+    from models import ServiceRecord
+
+    order = flow(session, town, due_on=date(2026, 3, 10), placed=PLACED, done_at=PLACED + DAY,
+                 team="b")
+    completions.correct(session, actor=town.lead_b, order_id=order.id,
+                        done=report(town, people=4), reason="人数记错", now=PLACED + DAY + H)
+
+    def records():
+        session.expire_all()
+        return session.exec(select(ServiceRecord).where(ServiceRecord.order_id == order.id)).all()
+
+    assert records() and {r.team_id for r in records()} == {town.team_b}
+    assert agrees(session)
+    wrong = records()[0]
+    wrong.team_id = town.team_a
+    session.add(wrong)
+    session.commit()
+    assert order_facts.check(session, tz=settings_service.timezone(session)) == [
+        (order.id, "servicerecord.team_id", town.team_a, town.team_b)]
+    order_facts.rebuild_record_teams(session)
+    session.commit()
+    assert agrees(session) and {r.team_id for r in records()} == {town.team_b}

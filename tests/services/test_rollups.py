@@ -234,7 +234,7 @@ def _compare_all(w: World) -> None:
 
 EVALUATED = ("due", "done", "on_time", "first_time", "repeats", "urged_late", "accepted",
              "accepted_in_limit", "completed", "beneficiaries", "placed", "ratings", "good",
-             "satisfied", "basic")
+             "satisfied", "basic", "volunteers")
 
 
 def _compare_evaluation(s, actor, period) -> None:
@@ -253,6 +253,7 @@ def _compare_evaluation(s, actor, period) -> None:
     for k, r in want.items():
         assert abs(got[k].get("dispatch_median_hours", -1)
                    - r.get("dispatch_median_hours", -1)) < 1e-6, (period, k)
+    assert evaluation.team_events(ctx) == raw.evaluation_team_events(s, actor, period), period
     for name in raw.EVALUATION_KEYS:
         key = getattr(OrderFact, name)
         got = evaluation._merge(evaluation.resolution(ctx, key), evaluation.acceptance(ctx, key),
