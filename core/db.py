@@ -420,6 +420,11 @@ def backup(url: str, target: Path) -> None:
 
 
 
+def flag(condition):
+    """SQL: 1 when the condition holds, else 0 (an integer, so sums agree on every engine)."""
+    return case((condition, 1), else_=0)
+
+
 def count_where(condition):
     """SQL: how many rows of the group meet the condition (0, never NULL, for none)."""
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+    return func.coalesce(func.sum(flag(condition)), 0)

@@ -43,10 +43,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import String, and_, case, cast, distinct, func, or_
+from sqlalchemy import String, and_, cast, distinct, func, or_
 from sqlmodel import Session, select
 
-from core.db import count_where, dialect_of, utcnow
+from core.db import count_where, dialect_of, flag, utcnow
 from models import (
     DONE,
     NO_TEAM,
@@ -167,10 +167,6 @@ def _grouped(session: Session, inner, sums: dict[str, object]) -> dict:
     rows = session.exec(select(sub.c.k, *columns).group_by(sub.c.k)).all()
     return {row[0]: {name: (value or 0) for name, value in zip(sums, row[1:], strict=True)}
             for row in rows if row[0] is not None}
-
-
-def _flag(condition):
-    return case((condition, 1), else_=0)
 
 
 def resolution(ctx: Context, key) -> dict:
@@ -490,7 +486,7 @@ def _surveys(ctx: Context) -> dict:
                                         "households": lambda c: func.count(distinct(c.hh)),
                                         "people": lambda c: func.sum(c.p)})
     turned = and_(Need.status == NeedStatus.ordered, WorkOrder.status != S.cancelled)
-    needs = (select(Survey.officer_id.label("k"), _flag(turned).label("t")).select_from(Need)
+    needs = (select(Survey.officer_id.label("k"), flag(turned).label("t")).select_from(Need)
              .join(Survey, Survey.id == Need.survey_id)
              .join(WorkOrder, WorkOrder.id == Need.order_id, isouter=True)
              .where(Survey.site_id.in_(scope.sites_under(ctx.actor.site_path)),
@@ -505,7 +501,7 @@ def _follow_ups(ctx: Context, key) -> dict:
     judged = or_(FollowUp.done_at.is_not(None), FollowUp.due_at < ctx.now)
     counted = follow_ups.counted_at()
     rows = (select(key.label("k"), FollowUp.done_at.label("d"),
-                   _flag(FollowUp.done_at <= FollowUp.due_at).label("ok"))
+                   flag(FollowUp.done_at <= FollowUp.due_at).label("ok"))
             .select_from(FollowUp).join(WorkOrder, WorkOrder.id == FollowUp.order_id)
             # due_at >= lo follows from counted >= lo (counted is never after due_at): a bound
             # the due_at index can serve, where the CASE alone made SQLite read every order.

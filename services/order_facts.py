@@ -39,7 +39,7 @@ from sqlalchemy import select as core_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from core.db import dialect_of, hours_between, local_day
+from core.db import dialect_of, flag, hours_between, local_day
 from models import DONE, OrderAction, OrderEvent, OrderFact, OrderStatus, ServiceRecord, WorkOrder
 
 _TABLE = OrderFact.__table__
@@ -76,10 +76,6 @@ def on_time(tz: str, dialect: str):
     return and_(WorkOrder.status.in_(DONE), day <= cast(WorkOrder.due_on, String))
 
 
-def _flag(condition):
-    return case((condition, 1), else_=0)
-
-
 def facts(tz: str, dialect: str):
     """SELECT of every OrderFact column from WorkOrder, in COLUMNS' order: the definitions."""
     done = WorkOrder.status.in_(DONE)
@@ -96,11 +92,11 @@ def facts(tz: str, dialect: str):
         "item_id": WorkOrder.item_id,
         "submitted_at": WorkOrder.submitted_at,
         "due_on": WorkOrder.due_on,
-        "live": _flag(WorkOrder.status != OrderStatus.cancelled),
-        "done": _flag(done),
-        "clean": _flag(and_(WorkOrder.decline_count == 0, not_(corrected()))),
-        "on_time": _flag(on_time(tz, dialect)),
-        "urged": _flag(urged()),
+        "live": flag(WorkOrder.status != OrderStatus.cancelled),
+        "done": flag(done),
+        "clean": flag(and_(WorkOrder.decline_count == 0, not_(corrected()))),
+        "on_time": flag(on_time(tz, dialect)),
+        "urged": flag(urged()),
         "accepted_at": WorkOrder.accepted_at,
         "accept_hours": case((and_(WorkOrder.dispatched_at.is_not(None),
                                    WorkOrder.accepted_at.is_not(None)),

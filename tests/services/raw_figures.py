@@ -249,12 +249,7 @@ def evaluation_orders(session: Session, actor: Actor, period, key: str) -> dict:
             select(OrderEvent.order_id, OrderEvent.action, OrderEvent.actor_id)
             .order_by(OrderEvent.id)).all():
         events.setdefault(order_id, []).append((action, actor_id))
-    served: dict[int, float] = {}
-    crews: dict[int, set] = {}
-    for order_id, h, volunteer in session.exec(select(ServiceRecord.order_id, ServiceRecord.hours,
-                                                      ServiceRecord.volunteer_id)).all():
-        served[order_id] = served.get(order_id, 0) + h
-        crews.setdefault(order_id, set()).add(volunteer)
+    served, crews = _service_of_orders(session)
     rated: dict[int, list[int]] = {}
     for order_id, level, at in session.exec(select(Rating.order_id, Rating.level, Rating.at)):
         if lo <= _utc(at) < hi:
@@ -271,22 +266,29 @@ def evaluation_orders(session: Session, actor: Actor, period, key: str) -> dict:
         if k is None:
             continue
         row = out.setdefault(k, {})
-        for name, n in _one_order(order, [a for a, _ in mine], order.id in repeated, period,
-                                  values, lo, hi, served.get(order.id, 0),
-                                  rated.get(order.id, [])).items():
-            if name == "h":
-                hours.setdefault(k, []).append(n)
-            elif name == "completed":
-                volunteers.setdefault(k, set()).update(crews.get(order.id, ()))
-                row[name] = row.get(name, 0) + n
-            else:
-                row[name] = row.get(name, 0) + n
+        figures = _one_order(order, [a for a, _ in mine], order.id in repeated, period, values,
+                             lo, hi, served.get(order.id, 0), rated.get(order.id, []))
+        if "h" in figures:
+            hours.setdefault(k, []).append(figures.pop("h"))
+        if figures.get("completed"):
+            volunteers.setdefault(k, set()).update(crews.get(order.id, ()))
+        for name, n in figures.items():
+            row[name] = row.get(name, 0) + n
     for k, hs in hours.items():
         out[k]["accept_median_hours"] = median(hs)
-    for k, crew in volunteers.items():
-        if crew:
-            out[k]["volunteers"] = len(crew)
+    out.update({k: {**out[k], "volunteers": len(crew)} for k, crew in volunteers.items() if crew})
     return out
+
+
+def _service_of_orders(session: Session) -> tuple[dict[int, float], dict[int, set]]:
+    """Per order, its service hours and the volunteers who served it."""
+    served: dict[int, float] = {}
+    crews: dict[int, set] = {}
+    for order_id, h, volunteer in session.exec(select(ServiceRecord.order_id, ServiceRecord.hours,
+                                                      ServiceRecord.volunteer_id)).all():
+        served[order_id] = served.get(order_id, 0) + h
+        crews.setdefault(order_id, set()).add(volunteer)
+    return served, crews
 
 
 def evaluation_team_events(session: Session, actor: Actor, period) -> dict:
