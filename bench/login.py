@@ -124,7 +124,9 @@ def one_login(browser, url: str, user: str, quiet_s: float = 2.0) -> Login:
                 break
             page.wait_for_timeout(200)
         after = [k for t, k in seen if t >= t0]
-        trace = " ".join(k.split(":", 1)[1] for k in after if k[:4] in ("run:", "end:"))
+        # each run's start and end with its moment after the click, e.g. "/(0.31) FINISHED…(2.10)"
+        trace = " ".join(f"{k.split(':', 1)[1]}({t - t0:.2f})" for t, k in seen
+                         if t >= t0 and k[:4] in ("run:", "end:"))
         landing = sum(1 for k in after if k.startswith("run:") and k != "run:登录")
         fragments = after.count("end:FINISHED_FRAGMENT_RUN_SUCCESSFULLY")
         return Login(seconds, after.count("new_session"), after.count("script_finished"), trace,
