@@ -30,10 +30,12 @@ its own and its sub-sites' orders. Orders placed, done (by completion time), ben
 hours are counted by when they happened in the period, local time.
 
 Every figure is a GROUP BY (no query per unit); each row carries the numerator and denominator
-of each rate so a leader can check it. The order figures read each order's facts
-(models/rollups.OrderFact, defined and kept by services/order_facts.py: one narrow row per
-order, a covering index per time axis); 回访, surveys, dispatch events and ratings are read from
-their own rows.
+of each rate so a leader can check it. The one exception is the whole county's teams, where no
+row's site needs testing: a team's volunteers who served and its dispatches and declines are a
+correlated count per team in one statement (`_per_team`), one index range each. The order
+figures read each order's facts (models/rollups.OrderFact, defined and kept by
+services/order_facts.py: one narrow row per order, a covering index per time axis); 回访,
+surveys, dispatch events and ratings are read from their own rows.
 """
 
 from __future__ import annotations
@@ -349,10 +351,10 @@ def team_events(ctx: Context) -> dict:
             .where(e.team_id == team, e.action == action.value, ctx.within(e.at)))
             for name, action in (("dispatched", OrderAction.dispatch),
                                  ("declined", OrderAction.decline))})
-    inner = select(OrderEvent.team_id.label("k"), OrderEvent.action.label("a"))
-    if ctx.facts:  # the reach needs the order's site; the whole county does not
-        inner = inner.join(F, F.order_id == OrderEvent.order_id)
-    inner = (inner.where(*ctx.facts, ctx.within(OrderEvent.at),
+    # the reach needs the order's site
+    inner = (select(OrderEvent.team_id.label("k"), OrderEvent.action.label("a"))
+             .join(F, F.order_id == OrderEvent.order_id)
+             .where(*ctx.facts, ctx.within(OrderEvent.at),
                     OrderEvent.action.in_((OrderAction.dispatch.value,
                                            OrderAction.decline.value))))
     return _grouped(ctx.session, inner, {
