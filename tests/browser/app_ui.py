@@ -385,31 +385,39 @@ class UI:
         page.mouse.click(box["x"] + x, box["y"] + ROW_PX * (index - 1) + ROW_PX / 2)
 
     def tick_first_cell(self, text: str, page=None) -> None:
-        """Tick the checkbox in the first column of a st.data_editor row showing `text`: a click
-        puts the cursor on the cell, the space bar toggles it."""
+        """Tick the checkbox in the first column of a st.data_editor row showing `text`.
+
+        A click on the checkbox itself (drawn at the first column's centre; the column is a
+        third of the editor or so) toggles it while the cell is not selected. Once the cell is
+        selected neither that click nor the space bar toggled it reliably (a clean-clone CI run
+        failed six tries so), so a try first moves the cursor to the row's next cell. Each try
+        reads the state again: a late toggle is never undone, and if all fail the message says
+        what each try saw."""
         page = page or self.page
         grid, row, index = self._grid_row(text, page)
         first = row.locator('td[aria-colindex="1"]')
         expect(first).to_have_text("false")
-        for attempt in range(6):   # a rerun landing between click and key loses the key
-            if first.text_content() == "true":   # a late toggle of the last attempt landed
-                return
+        seen = []
+        for _attempt in range(6):
             self.settled(page)
-            if attempt % 2 == 0:
-                self._click_row(grid, index, 20, page)
-                page.keyboard.press(" ")
-            else:
-                # On the cell's checkbox itself (drawn at the first column's centre; the
-                # column is the narrowest third or so of the editor): a click there toggles it.
-                box = grid.bounding_box()
-                first_width = min(box["width"] / 3, 300)
-                self._click_row(grid, index, first_width / 2, page)
+            if first.text_content() == "true":   # a late toggle of the last try landed
+                return
+            width = min(grid.bounding_box()["width"] / 3, 300)
+            if first.get_attribute("aria-selected") == "true":
+                self._click_row(grid, index, width * 1.5, page)
+                try:
+                    expect(first).not_to_have_attribute("aria-selected", "true", timeout=3_000)
+                except AssertionError:
+                    seen.append("still selected")
+                    continue
+            self._click_row(grid, index, width / 2, page)
             try:
-                expect(first).to_have_text("true", timeout=3_000)
+                expect(first).to_have_text("true", timeout=5_000)
                 return
             except AssertionError:
-                continue
-        expect(first).to_have_text("true")
+                seen.append(f"clicked: {first.text_content()}, selected "
+                            f"{first.get_attribute('aria-selected')}")
+        raise AssertionError(f"the checkbox of {text!r} stayed unticked; tries: {seen}")
 
     def pick_row(self, text: str, page=None) -> None:
         """Select the row of a st.dataframe that shows `text`, with a click on the row's
