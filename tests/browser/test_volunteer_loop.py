@@ -64,8 +64,7 @@ def test_import_serve_record_certify_print_and_redeem(open_ui, tmp_path):
     manager = open_ui()
     page = manager.goto("/volunteers")
     manager.login("mgr", cookie=False)
-    page.get_by_test_id("stMain").get_by_text("批量导入", exact=True).click()
-    manager.settled()
+    manager.pick_view("批量导入", page.locator('input[type="file"]'), away="志愿者名册")
     roster = tmp_path / "roster.xlsx"
     roster.write_bytes(xlsx([[NAMES[0], "13966660001", "女", "东村", "宣讲支队", "是", "宣讲",
                               "2026-01-05"],
