@@ -390,13 +390,18 @@ class UI:
         if page.get_by_text(APP_ERROR).count():
             raise AppCrashed(f"{APP_ERROR} at {page.url}; server log:\n{self.server.log_tail(30)}")
 
+    def grid_cell(self, text: str, page=None):
+        """The cell of a st.dataframe / st.data_editor that shows exactly `text` (in the grid's
+        accessible twin in the DOM)."""
+        return (page or self.page).locator('td[role="gridcell"]').filter(
+            has_text=re.compile(f"^{re.escape(text)}$"))
+
     def _grid_row(self, text: str, page):
         """The st.dataframe / st.data_editor showing `text` in a cell, and that cell's row.
 
         The grid is drawn on a canvas (glide-data-grid); its accessible twin in the DOM holds the
         text and the row number (aria-rowindex, 1 being the header)."""
-        cell = page.locator('td[role="gridcell"]').filter(
-            has_text=re.compile(f"^{re.escape(text)}$"))
+        cell = self.grid_cell(text, page)
         grid = page.locator('[data-testid="stDataFrame"]').filter(has=cell)
         row = grid.locator('tr[role="row"]').filter(has=cell)
         expect(row).to_have_count(1)

@@ -101,7 +101,7 @@ def test_full_loop_in_the_browser(open_ui):
     assert _order(lead.server).status.value == "accepted"
 
     # 完成: under 进行中, tick one volunteer, count the beneficiaries, mark it done.
-    page.get_by_test_id("stMain").get_by_text("进行中", exact=True).click()
+    lead.pick_view("进行中", lead.grid_cell(code), away="待接单")
     lead.pick_row(code)
     form = page.get_by_test_id("stForm").filter(has_text="填写完成情况")
     expect(form).to_be_visible()

@@ -245,7 +245,7 @@ def test_a_town_is_built_from_an_empty_database_through_the_screens(laptop, phon
         "button", name="接单", exact=True).click()
     expect(lead.page.get_by_text(f"已接单：{code}。")).to_be_visible()
     lead.settled()
-    lead.page.get_by_test_id("stMain").get_by_text("进行中", exact=True).click()
+    lead.pick_view("进行中", card, away="待接单")
     pick_card(lead, code)
     form = lead.page.get_by_test_id("stForm").filter(has_text="填写完成情况")
     expect(form).to_be_visible()

@@ -95,7 +95,7 @@ def test_import_serve_record_certify_print_and_redeem(open_ui, tmp_path):
     lead = open_ui()
     page = lead.goto("/my_orders")
     lead.login("lead_a", cookie=False)
-    page.get_by_test_id("stMain").get_by_text("进行中", exact=True).click()
+    lead.pick_view("进行中", lead.grid_cell(code), away="待接单")
     lead.pick_row(code)
     form = page.get_by_test_id("stForm").filter(has_text="填写完成情况")
     expect(form).to_be_visible()
@@ -113,8 +113,7 @@ def test_import_serve_record_certify_print_and_redeem(open_ui, tmp_path):
     page = manager.page
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="志愿者").click()
     expect(page.get_by_role("heading", name="志愿者", exact=True).first).to_be_visible()
-    page.get_by_test_id("stMain").get_by_text("志愿者名册", exact=True).click()
-    manager.settled()
+    manager.pick_view("志愿者名册", page.get_by_label("姓名或手机号", exact=True), away="批量导入")
     page.get_by_label("姓名或手机号", exact=True).fill(NAMES[0])
     page.get_by_label("姓名或手机号", exact=True).press("Enter")
     manager.settled()
