@@ -42,8 +42,9 @@ if actor is None:
         pages = [st.Page(setup_view, title=t("setup.title"), icon=":material/flag:",
                          url_path="setup", default=True)]
     else:
-        login = st.Page(session.login_form, title=t("auth.login"), icon=":material/key:",
-                        url_path="login", default=True)
+        login = st.Page(lambda: session.login_form(land=navigation.landing),
+                        title=t("auth.login"), icon=":material/key:", url_path="login",
+                        default=True)
         pages = [login, *navigation.placeholders(session.login_form)]
     # Called on every run, logged out too: until it runs, Streamlit serves pages/ directly.
     page = st.navigation(pages, position="hidden")

@@ -7,7 +7,10 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from core import db
+from services import getting_started
 from services.permissions import Action, Actor, allowed
+from ui import session
 from ui.i18n import t
 
 
@@ -94,6 +97,18 @@ def pages_for(actor: Actor, badges: dict[str, int] | None = None) -> dict[str, l
                        url_path=url_path(spec))
         sections.setdefault(t(spec.section), []).append(page)
     return sections
+
+
+def landing(actor: Actor) -> str:
+    """The url_path of the first screen a login lands on: 账号 while the password must be
+    changed, the getting-started checklist of a new town, else the role's first page — the
+    same page the hidden home page forwards to (app.py, with_home)."""
+    if session.must_change_password(actor):
+        return "account"
+    with db.session() as s:
+        if getting_started.lands_here(s, actor=actor):
+            return "start"
+    return url_path(next(spec for spec in PAGES if allowed(actor.role, spec.action)))
 
 
 def with_home(sections: dict[str, list], first_file: str | None = None) -> dict[str, list]:
