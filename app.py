@@ -55,6 +55,8 @@ if actor is None:
     widgets.show_flash()  # "已创建管理员…，请登录" / "演示数据已载入" after the setup screen
     with widgets.when_busy():
         page.run()
+    if not fresh:
+        chrome.warm_up()
     st.stop()
 
 if session.must_change_password(actor):

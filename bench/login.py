@@ -92,6 +92,8 @@ def _kinds(payload) -> list[str]:
         return []
     kind = msg.WhichOneof("type") or ""
     if kind == "new_session":
+        if msg.metadata.run.fragment_ids:  # a fragment's run (the cookie's), not the page's
+            return [kind, "run:fragment"]
         ns = msg.new_session
         page = next((p.url_pathname for p in ns.app_pages
                      if p.page_script_hash == ns.page_script_hash), "?")
@@ -127,10 +129,10 @@ def one_login(browser, url: str, user: str, quiet_s: float = 2.0) -> Login:
         # each run's start and end with its moment after the click, e.g. "/(0.31) FINISHED…(2.10)"
         trace = " ".join(f"{k.split(':', 1)[1]}({t - t0:.2f})" for t, k in seen
                          if t >= t0 and k[:4] in ("run:", "end:"))
-        landing = sum(1 for k in after if k.startswith("run:") and k != "run:登录")
-        fragments = after.count("end:FINISHED_FRAGMENT_RUN_SUCCESSFULLY")
+        landing = sum(1 for k in after if k.startswith("run:")
+                      and k not in ("run:登录", "run:fragment"))
         return Login(seconds, after.count("new_session"), after.count("script_finished"), trace,
-                     landing - fragments)
+                     landing)
     finally:
         ctx.close()
 

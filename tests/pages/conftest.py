@@ -225,6 +225,15 @@ def values(elements) -> list[str]:
     return [e.value for e in elements]
 
 
+def shows_no_data(at: AppTest) -> bool:
+    """Logged out: no figure and no table but the login page's hidden warm-up, whose values are
+    fixed (ui/chrome.warm_up)."""
+    word = zh("chrome.warm_up")
+    return ([(m.label, m.value) for m in at.metric] == [(word, "0")]
+            and [list(d.value.columns) for d in at.dataframe] == [[word]]
+            and [d.value[word].tolist() for d in at.dataframe] == [[0]])
+
+
 def run(at: AppTest) -> AppTest:
     """Run once; a traceback on screen or unpicklable session state fails the test."""
     at.run()

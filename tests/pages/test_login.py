@@ -9,7 +9,17 @@ from core import db
 from models import Role, Site, User
 from services import users
 from tests.factories import PASSWORD
-from tests.pages.conftest import en, goto, open_app, page_alone, run, submit, values, zh
+from tests.pages.conftest import (
+    en,
+    goto,
+    open_app,
+    page_alone,
+    run,
+    shows_no_data,
+    submit,
+    values,
+    zh,
+)
 
 
 def _fill(at, **fields):
@@ -74,7 +84,7 @@ def test_a_wrong_password_is_refused_with_one_message(world):
     at = _login(open_app(), "mgr", "not the password")
     assert values(at.error) == [zh("error.login_failed")]
     assert "user_id" not in at.session_state
-    assert not at.dataframe and not at.metric
+    assert shows_no_data(at)
 
 
 def test_the_right_password_logs_in_and_opens_the_first_page_of_the_role(world):

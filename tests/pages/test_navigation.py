@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.permissions import allowed
-from tests.pages.conftest import en, goto, open_app, page_alone, values, zh
+from tests.pages.conftest import en, goto, open_app, page_alone, shows_no_data, values, zh
 from ui.navigation import PAGES
 
 ROLES = ("manager", "officer", "lead_a", "leader")
@@ -55,7 +55,7 @@ def test_logged_out_the_app_shows_the_login_form(world):
     at = open_app()
     assert [w.key for w in at.text_input] == ["login_username", "login_password"]
     assert [b.label for b in at.get("form_submit_button")] == [zh("auth.login")]
-    assert not at.dataframe and not at.metric
+    assert shows_no_data(at)
 
 
 def test_on_an_empty_database_the_app_shows_the_setup_screen(empty_url):
@@ -69,7 +69,7 @@ def test_on_an_empty_database_the_app_shows_the_setup_screen(empty_url):
 def test_a_page_visited_directly_while_logged_out_asks_for_a_login_and_shows_no_data(world, spec):
     at = page_alone(spec.file)  # routed through app.py: its login form, which lands here
     assert [w.key for w in at.text_input] == ["login_username", "login_password"]
-    assert not at.dataframe and not at.metric and not at.error
+    assert shows_no_data(at) and not at.error
 
 
 def test_a_deactivated_user_is_logged_out_on_the_next_run(world):
