@@ -175,6 +175,9 @@ def test_streamlit_config_sets_the_offline_options():
     assert cfg["server"]["enableXsrfProtection"] is True
     assert cfg["server"]["maxUploadSize"] <= 10
     assert cfg["runner"]["enforceSerializableSessionState"] is True
+    # a full gc.collect after every run cost 0.4 s of each (bench/README, login → overview);
+    # AppTest's runner never does it, so only a served app would show it come back
+    assert cfg["runner"]["postScriptGC"] is False
 
 
 # --- services write no screen text ----------------------------------------------------------

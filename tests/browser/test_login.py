@@ -46,7 +46,7 @@ def test_login_lands_on_the_first_page_and_the_warm_up_stays_hidden(ui):
     expect(warm_up.get_by_test_id("stMetric")).to_be_attached()
     expect(warm_up.get_by_test_id("stVegaLiteChart")).to_be_attached()
     expect(warm_up).to_be_hidden()
-    expect(page.get_by_text("预加载")).not_to_be_visible()
+    expect(page.get_by_text("预加载", exact=True).filter(visible=True)).to_have_count(0)
     ui.login("mgr")
     # straight to the first page's own URL (ui/session.login_form), not through "/"
     expect(page.get_by_role("heading", name="概览", exact=True)).to_be_visible()
