@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core import db
-from services import getting_started, order_queries, review, sites, users
+from services import order_queries, review, sites, users
 from services.permissions import Action, allowed
 from ui import chrome, freshness, navigation, progress_page, rating_page, session, widgets
 from ui.i18n import t
@@ -66,12 +66,12 @@ else:
     with db.session() as s:
         waiting = order_queries.waiting_count(s, actor=actor)
         reviews = review.waiting_count(s, actor=actor) if allowed(actor.role, Action.REVIEW) else 0
-        new_town = getting_started.lands_here(s, actor=actor)
+        first = navigation.first_page(s, actor)
     # expanded: a manager has 14 pages, and Streamlit would otherwise fold the last ones
     # (设置, 账号 …) behind "View more", an English link.
     page = st.navigation(navigation.with_home(
         navigation.pages_for(actor, badges={"my_orders.py": waiting, "review.py": reviews}),
-        first_file="start.py" if new_town else None), expanded=True)
+        first), expanded=True)
 
 if page.url_path:
     # Not on the hidden home page, which forwards at once: the cookie component must be drawn

@@ -70,8 +70,9 @@ def warm_up() -> None:
     Streamlit's browser loads an element's code the first time one is drawn in a tab. Without
     this, that first draw (loading, evaluating, first render) came after the click on 登录: in a
     fresh tab, login → the overview's figures took 3.9–4.6 s on the bench's 100k county (2
-    cores), of which the server's part was 1.3–2.0 s; with the warm-up, 2.0–2.9 s
-    (bench/login.py)."""
+    cores), of which the server's part was 1.3–2.0 s. With the warm-up, one run per login and
+    no forced gc after each run (.streamlit/config.toml), the median is 1.87 s at 100k and
+    1.93 s at 1M (bench/login.py; bench/README, "Login → overview, three fixes")."""
     word = t("chrome.warm_up")
     with st.container(key="warm_up"):
         st.metric(word, 0, delta=0, border=True, help=word)

@@ -99,35 +99,39 @@ def pages_for(actor: Actor, badges: dict[str, int] | None = None) -> dict[str, l
     return sections
 
 
-def landing(actor: Actor) -> str:
-    """The url_path of the first screen a login lands on: 账号 while the password must be
-    changed, the getting-started checklist of a new town, else the role's first page — the
-    same page the hidden home page forwards to (app.py, with_home)."""
-    if session.must_change_password(actor):
-        return "account"
-    with db.session() as s:
-        if getting_started.lands_here(s, actor=actor):
-            return "start"
+def first_page(s, actor: Actor) -> str:
+    """The url_path a signed-in user whose password is settled starts on: the getting-started
+    checklist of a new town, else the first page of the role's menu."""
+    if getting_started.lands_here(s, actor=actor):
+        return "start"
     return url_path(next(spec for spec in PAGES if allowed(actor.role, spec.action)))
 
 
-def with_home(sections: dict[str, list], first_file: str | None = None) -> dict[str, list]:
-    """Add a hidden default page that forwards to the role's first page (or to `first_file`,
-    e.g. the getting-started checklist of a new town).
+def landing(actor: Actor) -> str:
+    """The url_path of the first screen a login lands on: 账号 while the password must be
+    changed, else `first_page` — the page the hidden home page forwards to (app.py, with_home)."""
+    if session.must_change_password(actor):
+        return "account"
+    with db.session() as s:
+        return first_page(s, actor)
+
+
+def with_home(sections: dict[str, list], first: str) -> dict[str, list]:
+    """Add a hidden default page that forwards to the page whose url_path is `first`
+    (`first_page`'s answer).
 
     Streamlit serves the default page only at "/", never at its own url_path, so a real page
     that is default could not be deep-linked. The hidden home page takes that role instead.
     """
     pages = [p for ps in sections.values() for p in ps]
-    wanted = first_file.removesuffix(".py") if first_file else None
-    first = next((p for p in pages if wanted and p.url_path == wanted), pages[0])
+    target = next((p for p in pages if p.url_path == first), pages[0])
 
     def home() -> None:
-        st.switch_page(first)
+        st.switch_page(target)
 
     sections = {k: list(v) for k, v in sections.items()}
     key = next(iter(sections))
-    sections[key].insert(0, st.Page(home, title=first.title, url_path="home", default=True,
+    sections[key].insert(0, st.Page(home, title=target.title, url_path="home", default=True,
                                     visibility="hidden"))
     return sections
 

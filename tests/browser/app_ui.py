@@ -320,6 +320,30 @@ class UI:
             shutil.copy(target, REVIEW_SHOTS / target.name)
         return target
 
+    def retry(self, act, outcome, timeout: int = 10_000, attached: bool = False,
+              page=None) -> None:
+        """Do `act()` until `outcome` is visible (or only attached), three times at most: a
+        click or a file set that lands in a rerun can be lost on a loaded machine. Only for acts
+        that store nothing (a view, a link, a tab, a file picked for a preview): one that landed
+        late does no harm, as the outcome is checked before acting again."""
+        page = page or self.page
+
+        def check(**timeout_ms) -> None:
+            shown = expect(outcome)
+            shown.to_be_attached(**timeout_ms) if attached else shown.to_be_visible(**timeout_ms)
+
+        for _attempt in range(3):
+            self.settled(page)
+            act()
+            try:
+                check(timeout=timeout)
+                break
+            except AssertionError:
+                continue
+        else:
+            check()
+        self.settled(page)
+
     def pick_view(self, label: str, shows, away: str, page=None) -> None:
         """Pick the view `label` of a page's st.segmented_control and wait until `shows` is on
         the page. A click's rerun was lost now and then on a loaded machine: the button drawn
@@ -327,21 +351,18 @@ class UI:
         it, so a retry picks the view `away` first, then `label` again."""
         page = page or self.page
         main = page.get_by_test_id("stMain")
-        for attempt in range(3):
-            self.settled(page)
-            if attempt:
+        clicks = []
+
+        def pick() -> None:
+            if clicks:
                 warnings.warn(ClickLost(f"{label!r} picked but not shown; picking it again"),
-                              stacklevel=2)
+                              stacklevel=4)
                 main.get_by_text(away, exact=True).click()
                 self.settled(page)
+            clicks.append(label)
             main.get_by_text(label, exact=True).click()
-            self.settled(page)
-            try:
-                expect(shows).to_be_attached(timeout=10_000)
-                return
-            except AssertionError:
-                continue
-        expect(shows).to_be_attached()
+
+        self.retry(pick, shows, attached=True, page=page)
 
     def choose(self, label: str, option: re.Pattern, page=None, within=None) -> None:
         """Pick an option of a st.selectbox (the one inside `within` when several share the

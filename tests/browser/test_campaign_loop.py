@@ -49,22 +49,6 @@ def _screen(ui: UI, name: str, *, tables_fit: bool = True, data: str = "") -> No
     ui.shot(f"campaign_loop_{name}", review=True)
 
 
-def _until(ui: UI, act, outcome) -> None:
-    """Click (`act`) until `outcome` shows: a click landing in a rerun can be lost. Only for
-    clicks that change nothing stored (a tab, a row, an expander): one that landed late does
-    no harm, as the outcome is checked before clicking again."""
-    for _attempt in range(3):
-        ui.settled()
-        act()
-        try:
-            expect(outcome).to_be_visible(timeout=10_000)
-            break
-        except AssertionError:
-            continue
-    expect(outcome).to_be_visible()
-    ui.settled()
-
-
 def _campaign_orders(db_url: str) -> dict[str, WorkOrder]:
     """The campaign's orders by the name of their 站."""
     with db.session(db_url) as s:
@@ -120,7 +104,7 @@ def _campaign_made(manager: UI) -> None:
     go(manager, "中心制单")
     expect(page.get_by_text(re.compile("^还没有中心制单"))).to_be_visible()   # the empty state
     title = page.get_by_label("标题", exact=True)
-    _until(manager, page.get_by_test_id("stMain").get_by_text("新建中心制单", exact=True).click,
+    manager.retry(page.get_by_test_id("stMain").get_by_text("新建中心制单", exact=True).click,
            title)
     title.fill(TITLE)
     title.press("Tab")
@@ -141,7 +125,7 @@ def _campaign_made(manager: UI) -> None:
             has=page.get_by_role("combobox", name="志愿服务队", exact=True))
 
     for village, _team, _n in TARGETS:
-        _until(manager, lambda v=village: choose_many(manager, "下发所/站", v), target_row(village))
+        manager.retry(lambda v=village: choose_many(manager, "下发所/站", v), target_row(village))
     for village, team, expected in TARGETS:
         row = target_row(village)
         expect(row).to_have_count(1)
@@ -183,7 +167,7 @@ def _open_campaign(manager: UI) -> None:
     manager.settled()
     heading = manager.page.get_by_role("heading", name=TITLE)
     if heading.count() == 0:
-        _until(manager, lambda: manager.pick_row(TITLE), heading)
+        manager.retry(lambda: manager.pick_row(TITLE), heading)
 
 
 def _all_campaigns(db_url: str) -> list[int]:
@@ -195,10 +179,10 @@ def _service_card(manager: UI, code: str) -> str:
     """工单 → the order's detail → 服务卡（办理进度） → 制作服务卡; the link under the QR code."""
     page = manager.page
     go(manager, "工单")
-    _until(manager, lambda: manager.pick_row(code),
+    manager.retry(lambda: manager.pick_row(code),
            page.get_by_role("heading", name=f"{code} · 已派单"))
     make = page.get_by_role("button", name="制作服务卡")
-    _until(manager, page.get_by_text("服务卡（办理进度）", exact=True).click, make)
+    manager.retry(page.get_by_text("服务卡（办理进度）", exact=True).click, make)
     link = page.get_by_test_id("stCode").filter(has_text="?progress=")
 
     def no_card() -> bool:
@@ -218,13 +202,13 @@ def _service_card(manager: UI, code: str) -> str:
 def _lead_completes(lead: UI, code: str) -> None:
     """我的工单: 接单 under 待接单, then 完成 under 进行中 — which, with review on, submits it."""
     page, db_url = lead.page, lead.server.db_url
-    _until(lead, lambda: lead.pick_row(code), page.get_by_role("heading", name=f"{code} · 已派单"))
+    lead.retry(lambda: lead.pick_row(code), page.get_by_role("heading", name=f"{code} · 已派单"))
     lead.submit(page.get_by_test_id("stForm").filter(has_text="计划服务日期").get_by_role(
         "button", name="接单", exact=True), page.get_by_text(f"已接单：{code}。"),
         _still(db_url, DONE_VILLAGE, "dispatched"))
     _tab(lead, "进行中", code)
     form = page.get_by_test_id("stForm").filter(has_text="填写完成情况")
-    _until(lead, lambda: lead.pick_row(code), form)
+    lead.retry(lambda: lead.pick_row(code), form)
     lead.tick_first_cell("志愿者0")
     form.get_by_label("老人", exact=True).fill("18")
     form.get_by_label("服务情况", exact=True).fill("学雷锋日在村文化礼堂宣讲一场")
@@ -242,7 +226,7 @@ def _tab(lead: UI, name: str, code: str) -> None:
     page = lead.page
     cell = page.locator('td[role="gridcell"]').filter(has_text=re.compile(f"^{re.escape(code)}$"))
     table = page.get_by_test_id("stDataFrame").filter(has=cell)   # the cell itself is hidden
-    _until(lead, page.get_by_test_id("stMain").get_by_text(name, exact=True).click, table)
+    lead.retry(page.get_by_test_id("stMain").get_by_text(name, exact=True).click, table)
 
 
 def _progress_page(resident: UI, url: str):
@@ -274,7 +258,7 @@ def test_a_campaign_goes_down_is_done_approved_and_shown_to_the_resident(fresh_s
     _lead_completes(lead, done_code)
     page = lead.page
     _tab(lead, "已完成", done_code)
-    _until(lead, lambda: lead.pick_row(done_code),
+    lead.retry(lambda: lead.pick_row(done_code),
            page.get_by_text("完成情况已提交，等待中心审核；审核通过后计入统计和积分。"))
     expect(page.get_by_role("heading", name=f"{done_code} · 待审核")).to_be_visible()
     _screen(lead, "6_lead_waiting_for_review", tables_fit=False)

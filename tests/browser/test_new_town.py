@@ -35,17 +35,7 @@ def check(ui: UI, name: str, *, tables_fit: bool = True, data: str = "") -> None
 def follow(ui: UI, link, title: str) -> None:
     """Click a link to a page and wait for its title; a click landing in a rerun (the cookie
     components' after a login) can be lost, so it is clicked once more then."""
-    heading = ui.page.get_by_role("heading", name=title, exact=True)
-    for _attempt in range(3):
-        ui.settled()
-        link.click()
-        try:
-            expect(heading).to_be_visible(timeout=10_000)
-            break
-        except AssertionError:
-            continue
-    expect(heading).to_be_visible()
-    ui.settled()
+    ui.retry(link.click, ui.page.get_by_role("heading", name=title, exact=True))
 
 
 def go(ui: UI, title: str) -> None:
@@ -82,16 +72,8 @@ def submit(ui: UI, button: str, outcome: str, scope=None) -> None:
 def pick_card(ui: UI, code: str) -> None:
     """Tap the button of the order's card on 我的工单 and wait for its detail."""
     card = ui.page.locator('[class*="st-key-lead_card_"]').filter(has_text=code)
-    heading = ui.page.get_by_role("heading", name=re.compile(f"^{re.escape(code)}"))
-    for _attempt in range(3):   # a tap landing in a rerun can be lost
-        ui.settled()
-        card.get_by_role("button", name="选择", exact=True).click()
-        try:
-            expect(heading).to_be_visible(timeout=10_000)
-            break
-        except AssertionError:
-            continue
-    expect(heading).to_be_visible()
+    ui.retry(card.get_by_role("button", name="选择", exact=True).click,
+             ui.page.get_by_role("heading", name=re.compile(f"^{re.escape(code)}")))
     expect(card.get_by_role("button", name="已选中，详情在下方", exact=True)).to_be_visible()
     ui.settled()
 

@@ -73,16 +73,9 @@ def test_import_serve_record_certify_print_and_redeem(open_ui, tmp_path):
                              [NAMES[2], "13966660003", "女", "西村", "", "否", "医疗",
                               "2026-02-01"]]))
     form = page.get_by_test_id("stForm").filter(has_text="确认导入 3 名新志愿者")
-    for _attempt in range(3):   # a file set while a rerun replaces the input is lost
-        manager.settled()
-        page.locator('input[type="file"]').set_input_files(str(roster))
-        try:
-            expect(form).to_be_visible(timeout=15_000)
-            break
-        except AssertionError:
-            continue
-    expect(form).to_be_visible()
-    manager.settled()
+    # a file set while a rerun replaces the input is lost
+    manager.retry(lambda: page.locator('input[type="file"]').set_input_files(str(roster)), form,
+                  timeout=15_000)
     manager.shot("vol_1_import_preview", review=True)
     form.get_by_text("确认导入 3 名新志愿者").click()
     manager.submit(form.get_by_role("button", name="导入", exact=True),
@@ -117,15 +110,8 @@ def test_import_serve_record_certify_print_and_redeem(open_ui, tmp_path):
     page.get_by_label("姓名或手机号", exact=True).fill(NAMES[0])
     page.get_by_label("姓名或手机号", exact=True).press("Enter")
     manager.settled()
-    heading = page.get_by_role("heading", name=f"志愿者档案 · {NAMES[0]}")
-    for _attempt in range(3):   # a click during a rerun is lost
-        manager.pick_row(NAMES[0])
-        try:
-            expect(heading).to_be_visible(timeout=8_000)
-            break
-        except AssertionError:
-            manager.settled()
-    expect(heading).to_be_visible()
+    manager.retry(lambda: manager.pick_row(NAMES[0]),
+                  page.get_by_role("heading", name=f"志愿者档案 · {NAMES[0]}"))
     page.get_by_role("tab", name="服务记录").click()
     expect(page.get_by_test_id("stDataFrame").filter(has_text=code)).to_be_visible()
     manager.settled()
